@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system packages the build and the tests need. Idempotent: runs apt-get (and its
+# update) only when something is missing. Needs root (or sudo) when it has to install.
+set -euo pipefail
+
+packages=(pkg-config libcurl4-openssl-dev libarchive-dev libsqlite3-dev libarchive-tools curl python3-pip)
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install-system-deps: installing ${missing[*]}" >&2
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# bagit-python cross-checks the bags our archives extract to.
+if ! python3 -c 'import bagit' 2>/dev/null; then
+    echo "install-system-deps: installing Python bagit" >&2
+    python3 -m pip install -q bagit 2>/dev/null || python3 -m pip install -q --break-system-packages bagit
+fi
+
+pkg-config --exists libcurl libarchive sqlite3

@@ -1,0 +1,52 @@
+import Crypto
+
+/// Turns an API-supplied identifier (recording or workspace id) into one safe path component.
+///
+/// Ids come from the network and may contain `/`, `..`, NUL, control characters or thousands of
+/// bytes. The encoding is injective and reversible for short ids: bytes outside `[A-Za-z0-9_.-]`
+/// become `%XX`, a leading `.` becomes `%2E` (so `.` and `..` cannot occur), and an encoded form
+/// longer than ``maximumLength`` bytes is cut and suffixed with `~` plus the SHA-256 of the whole id,
+/// so distinct ids never share a component and no component exceeds common file-name limits once
+/// `.tar.sha256` is appended.
+public enum RecordingPathComponent {
+    /// The longest component produced, in bytes.
+    ///
+    /// Leaves room for `.tar.sha256.partial` under 255.
+    public static let maximumLength = 200
+
+    /// The safe component for `id`.
+    public static func encode(_ id: String) -> String {
+        var encoded = ""
+        encoded.reserveCapacity(id.utf8.count)
+        for (index, byte) in id.utf8.enumerated() {
+            if isUnreserved(byte), !(index == 0 && byte == UInt8(ascii: ".")) {
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            } else {
+                encoded += "%" + hexDigits(byte)
+            }
+        }
+        if encoded.isEmpty { return "%00" }
+        guard encoded.utf8.count > maximumLength else { return encoded }
+        let digest = SHA256.hash(data: Array(id.utf8)).map(hexDigits).joined()
+        let keep = maximumLength - 1 - digest.count
+        var prefix = String(encoded.utf8.prefix(keep)) ?? ""
+        // Never cut inside a %XX escape.
+        if let percent = prefix.suffix(2).firstIndex(of: "%") { prefix = String(prefix[..<percent]) }
+        return prefix + "~" + digest
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func hexDigits(_ byte: UInt8) -> String {
+        let digits = Array("0123456789ABCDEF")
+        return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+    }
+}

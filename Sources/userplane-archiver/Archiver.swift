@@ -1,0 +1,28 @@
+import ArchiverKit
+import ArgumentParser
+
+@main
+struct Archiver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "userplane-archiver",
+        abstract: "Archive Userplane session recordings for compliance: verifiable, resumable, paced.",
+        discussion: """
+            Lists a workspace's recordings through the Userplane REST API, downloads every resource, and \
+            packs each recording into one pax tar that is also a BagIt 1.0 bag with a JSON manifest and a \
+            sidecar SHA-256 digest.
+
+            Exit codes: 0 success, 1 fatal (auth, config, I/O), 3 partial (some recordings failed), \
+            4 verification failed, 64 usage error, 130 interrupted (state saved).
+            """,
+        version: ArchiverKitVersion.version,
+        subcommands: [
+            ArchiveCommand.self,
+            DownloadCommand.self,
+            VerifyCommand.self,
+            StatusCommand.self,
+            PruneCommand.self,
+            DeleteRemoteCommand.self,
+            HoldCommand.self,
+        ]
+    )
+}
