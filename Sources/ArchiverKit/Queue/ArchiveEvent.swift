@@ -40,7 +40,7 @@ public struct ArchiveEvent: Sendable, Encodable {
         /// The run finished; `counts` and `exitCode` are set.
         public static var runFinished: Self { Self(wrapped: .runFinished) }
 
-        /// The wire name, e.g. `recording-archived`.
+        /// The wire name, such as `recording-archived`.
         public var description: String { wrapped.rawValue }
     }
 

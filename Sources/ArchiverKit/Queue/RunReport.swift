@@ -15,7 +15,7 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var archived = 0
         /// Recordings skipped because a verified archive already exists.
         public var skippedAlreadyArchived = 0
-        /// Recordings not yet final (e.g. `pending`), left queued for the next run.
+        /// Recordings not yet final, such as `pending` ones, left queued for the next run.
         public var deferred = 0
         /// Recordings that failed in this run.
         public var failed = 0
