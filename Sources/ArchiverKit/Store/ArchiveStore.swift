@@ -36,7 +36,7 @@ package final class ArchiveStore: Sendable {
     package let jobs: JobStore
     /// The catalog of archives, API budget, runs, holds and deletion log.
     package let catalog: CatalogStore
-    private let database: StoreDatabase
+    let database: StoreDatabase
 
     /// The state file's URL for an archive root.
     package static func databaseURL(archiveRoot: URL) -> URL {
@@ -65,7 +65,7 @@ package final class ArchiveStore: Sendable {
                 code: .cannotOpen,
                 message:
                     "cannot create \(url.deletingLastPathComponent().path); check that the archive root is writable",
-                cause: error as? any Error & Sendable
+                cause: error
             )
         }
         try self.init(path: url.path, configuration: configuration)
@@ -111,11 +111,17 @@ package final class ArchiveStore: Sendable {
         self.catalog = CatalogStore(database: database)
     }
 
-    /// Closes the database; further calls on this store fail.
+    /// Runs raw SQL in a write transaction (tests use it to attempt tampering).
+    func execute(sql: String) async throws {
+        try await database.write { db in try db.execute(sql: sql) }
+    }
+
+    /// Checkpoints the WAL into the main file and closes the database; further calls on this store fail.
     ///
     /// - Throws: ``StoreError`` when SQLite cannot close cleanly.
     package func close() throws {
         do {
+            try database.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             try database.pool.close()
         } catch {
             throw StoreDatabase.storeError(from: error, path: path)
