@@ -18,6 +18,27 @@ package struct Hold: Sendable, Hashable {
     package var isActive: Bool
     /// When it was lifted, if it was.
     package var removedAt: Date?
+
+    /// Creates a hold value (the store creates rows through ``CatalogStore/addHold(recordingID:workspaceID:reason:operatorName:now:)``).
+    package init(
+        id: Int64,
+        recordingID: String,
+        workspaceID: String?,
+        reason: String,
+        operatorName: String,
+        createdAt: Date,
+        isActive: Bool,
+        removedAt: Date? = nil
+    ) {
+        self.id = id
+        self.recordingID = recordingID
+        self.workspaceID = workspaceID
+        self.reason = reason
+        self.operatorName = operatorName
+        self.createdAt = createdAt
+        self.isActive = isActive
+        self.removedAt = removedAt
+    }
 }
 
 /// One entry of the append-only audit trail of holds.
