@@ -67,8 +67,9 @@ package struct JobStore: Sendable {
             for item in items {
                 if kind == .archive,
                     try Bool.fetchOne(
-                        db,
-                        sql: "SELECT EXISTS (SELECT 1 FROM archives WHERE workspaceId = ? AND recordingId = ?)",
+                        db.cachedStatement(
+                            sql: "SELECT EXISTS (SELECT 1 FROM archives WHERE workspaceId = ? AND recordingId = ?)"
+                        ),
                         arguments: [item.workspaceID, item.recordingID]
                     ) == true
                 {
@@ -76,17 +77,19 @@ package struct JobStore: Sendable {
                     continue
                 }
                 let existing = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM jobs WHERE kind = ? AND workspaceId = ? AND recordingId = ?",
+                    db.cachedStatement(
+                        sql: "SELECT * FROM jobs WHERE kind = ? AND workspaceId = ? AND recordingId = ?"
+                    ),
                     arguments: [kind.rawValue, item.workspaceID, item.recordingID]
                 )
                 guard var job = try existing.map(Job.init(row:)) else {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO jobs (kind, workspaceId, recordingId, recordingCreatedAt, state, knownSizeBytes,
                                 enqueuedAt, updatedAt)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
+                            """
+                    ).execute(
                         arguments: [
                             kind.rawValue, item.workspaceID, item.recordingID, item.recordingCreatedAt,
                             JobState.queued.rawValue, item.knownSizeBytes, now, now,
@@ -147,7 +150,9 @@ package struct JobStore: Sendable {
                 db,
                 sql: """
                     SELECT * FROM jobs
-                    WHERE kind = :kind AND (
+                    WHERE kind = :kind
+                    AND state IN ('queued', 'failed', 'deferred', 'listing-confirmed', 'downloading', 'packing')
+                    AND (
                         (state = 'queued' AND (leaseExpiresAt IS NULL OR leaseExpiresAt <= :now))
                         OR (state = 'failed' AND nextAttemptAt <= :now)
                         OR (state = 'deferred' AND deferredAt < :runStartedAt)

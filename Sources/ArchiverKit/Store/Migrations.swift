@@ -10,7 +10,20 @@ enum Migrations {
         var migrator = DatabaseMigrator()
         migrator.eraseDatabaseOnSchemaChange = false
         migrator.registerMigration("v1-queue-catalog-holds", migrate: createVersion1)
+        migrator.registerMigration("v2-claimable-jobs-index", migrate: addClaimableIndex)
         return migrator
+    }
+
+    /// Claims walk only unfinished jobs, oldest recording first, however many jobs are already archived.
+    ///
+    /// The claim query repeats the index's state list as a term so SQLite can use this partial index.
+    private static func addClaimableIndex(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE INDEX jobs_claimable ON jobs (kind, recordingCreatedAt, id)
+                WHERE state IN ('queued', 'failed', 'deferred', 'listing-confirmed', 'downloading', 'packing')
+                """
+        )
     }
 
     private static func createVersion1(_ db: Database) throws {
