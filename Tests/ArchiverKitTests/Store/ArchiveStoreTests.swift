@@ -14,7 +14,7 @@ import Testing
             // Every table of the migration is usable on a fresh file.
             #expect(try await store.jobs.counts().isEmpty)
             #expect(try await store.catalog.totals() == .init(archives: 0, bytes: 0))
-            #expect(try await store.catalog.apiUsage(on: referenceDate) == 0)
+            #expect(try await store.catalog.apiUsage(on: StoreFixtures.referenceDate) == 0)
             #expect(try await store.catalog.holds().isEmpty)
             #expect(try await store.catalog.deletionLog().isEmpty)
             #expect(try await store.catalog.lastRun() == nil)
@@ -25,22 +25,29 @@ import Testing
         try await withTemporaryDirectory { root in
             do {
                 let store = try ArchiveStore(archiveRoot: root)
-                _ = try await store.jobs.enqueue([item("rec_1"), item("rec_2")], now: referenceDate)
-                try await store.catalog.recordArchived(archiveRecord("rec_0"))
-                try await store.catalog.addAPIUsage(42, on: referenceDate)
+                _ = try await store.jobs.enqueue(
+                    [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
+                    now: StoreFixtures.referenceDate
+                )
+                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_0"))
+                try await store.catalog.addAPIUsage(42, on: StoreFixtures.referenceDate)
                 try await store.catalog.addHold(
                     recordingID: "rec_9",
                     reason: "litigation",
                     operatorName: "ana",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 )
-                try await store.catalog.startRun(id: "run-1", command: "archive", startedAt: referenceDate)
+                try await store.catalog.startRun(
+                    id: "run-1",
+                    command: "archive",
+                    startedAt: StoreFixtures.referenceDate
+                )
                 try store.close()
             }
             let reopened = try ArchiveStore(archiveRoot: root)
             #expect(try await reopened.jobs.counts() == [.queued: 2])
             #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
-            #expect(try await reopened.catalog.apiUsage(on: referenceDate) == 42)
+            #expect(try await reopened.catalog.apiUsage(on: StoreFixtures.referenceDate) == 42)
             #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
             #expect(try await reopened.catalog.lastRun()?.id == "run-1")
         }
@@ -66,8 +73,8 @@ import Testing
             let url = ArchiveStore.databaseURL(archiveRoot: root)
             do {
                 let store = try ArchiveStore(archiveRoot: root)
-                let items = (0..<500).map { item("rec_\($0)_" + String(repeating: "x", count: 100)) }
-                _ = try await store.jobs.enqueue(items, now: referenceDate)
+                let items = (0..<500).map { StoreFixtures.item("rec_\($0)_" + String(repeating: "x", count: 100)) }
+                _ = try await store.jobs.enqueue(items, now: StoreFixtures.referenceDate)
                 try store.close()
             }
             let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)

@@ -6,21 +6,26 @@ import Testing
 
 @Suite struct CatalogStoreTests {
     @Test func archivedRecordingIsCataloguedTogetherWithItsJob() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
             let job = try #require(
                 try await store.jobs.claimNext(
                     owner: "w",
                     leaseDuration: .seconds(60),
-                    now: referenceDate,
-                    runStartedAt: referenceDate
+                    now: StoreFixtures.referenceDate,
+                    runStartedAt: StoreFixtures.referenceDate
                 )
             )
-            try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "w", now: referenceDate)
-            try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: "w", now: referenceDate)
-            var record = archiveRecord("rec_1")
+            try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "w", now: StoreFixtures.referenceDate)
+            try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: "w", now: StoreFixtures.referenceDate)
+            var record = StoreFixtures.archiveRecord("rec_1")
             record.manifestSummaryJSON = #"{"video":"archived"}"#
-            try await store.catalog.recordArchived(record, completingJob: job.id, owner: "w", now: referenceDate)
+            try await store.catalog.recordArchived(
+                record,
+                completingJob: job.id,
+                owner: "w",
+                now: StoreFixtures.referenceDate
+            )
             #expect(try await store.jobs.job(id: job.id)?.state == .archived)
             #expect(try await store.jobs.job(id: job.id)?.leaseOwner == nil)
             #expect(try await store.catalog.archive(workspaceID: "ws_1", recordingID: "rec_1") == record)
@@ -29,9 +34,9 @@ import Testing
     }
 
     @Test func markVerifiedStampsTheEntry() async throws {
-        try await withStore { store, _ in
-            try await store.catalog.recordArchived(archiveRecord("rec_1"))
-            let verifiedAt = referenceDate.addingTimeInterval(10)
+        try await StoreFixtures.withStore { store, _ in
+            try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_1"))
+            let verifiedAt = StoreFixtures.referenceDate.addingTimeInterval(10)
             try await store.catalog.markVerified(workspaceID: "ws_1", recordingID: "rec_1", at: verifiedAt)
             #expect(try await store.catalog.allArchives().map(\.verifiedAt) == [verifiedAt])
             await #expect(throws: StoreError.self) {
@@ -62,12 +67,16 @@ import Testing
     }
 
     @Test func runsAreRecordedMostRecentFirst() async throws {
-        try await withStore { store, _ in
-            try await store.catalog.startRun(id: "r1", command: "archive", startedAt: referenceDate)
-            try await store.catalog.startRun(id: "r2", command: "prune", startedAt: referenceDate.addingTimeInterval(5))
+        try await StoreFixtures.withStore { store, _ in
+            try await store.catalog.startRun(id: "r1", command: "archive", startedAt: StoreFixtures.referenceDate)
+            try await store.catalog.startRun(
+                id: "r2",
+                command: "prune",
+                startedAt: StoreFixtures.referenceDate.addingTimeInterval(5)
+            )
             try await store.catalog.finishRun(
                 id: "r2",
-                finishedAt: referenceDate.addingTimeInterval(9),
+                finishedAt: StoreFixtures.referenceDate.addingTimeInterval(9),
                 exitCode: 3,
                 reportPath: ".userplane-archiver/runs/r2.json",
                 countsJSON: #"{"failed":1}"#
@@ -80,7 +89,7 @@ import Testing
             await #expect(throws: StoreError.self) {
                 try await store.catalog.finishRun(
                     id: "nope",
-                    finishedAt: referenceDate,
+                    finishedAt: StoreFixtures.referenceDate,
                     exitCode: 0,
                     reportPath: nil,
                     countsJSON: nil
@@ -90,18 +99,23 @@ import Testing
     }
 
     @Test func holdsKeepAnAppendOnlyAuditTrail() async throws {
-        try await withStore { store, _ in
+        try await StoreFixtures.withStore { store, _ in
             let catalog = store.catalog
             #expect(
                 try await catalog.addHold(
                     recordingID: "rec_1",
                     reason: "case 42",
                     operatorName: "ana",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 )
             )
             #expect(
-                try await catalog.addHold(recordingID: "rec_1", reason: "again", operatorName: "bo", now: referenceDate)
+                try await catalog.addHold(
+                    recordingID: "rec_1",
+                    reason: "again",
+                    operatorName: "bo",
+                    now: StoreFixtures.referenceDate
+                )
                     == false
             )
             #expect(
@@ -110,14 +124,14 @@ import Testing
                     workspaceID: "ws_2",
                     reason: "audit",
                     operatorName: "bo",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 )
             )
             #expect(try await catalog.isHeld(recordingID: "rec_1", workspaceID: "any_ws"))
             #expect(try await catalog.isHeld(recordingID: "rec_2", workspaceID: "ws_2"))
             #expect(try await catalog.isHeld(recordingID: "rec_2", workspaceID: "ws_1") == false)
 
-            let later = referenceDate.addingTimeInterval(60)
+            let later = StoreFixtures.referenceDate.addingTimeInterval(60)
             #expect(
                 try await catalog.removeHold(
                     recordingID: "rec_1",
@@ -157,11 +171,11 @@ import Testing
 
     @Test func deletionLogIsAppendOnlyAndStampsTheCatalog() async throws {
         try await withTemporaryDirectory { root in
-            let deletedAt = referenceDate.addingTimeInterval(100)
+            let deletedAt = StoreFixtures.referenceDate.addingTimeInterval(100)
             do {
                 let store = try ArchiveStore(archiveRoot: root)
-                try await store.catalog.recordArchived(archiveRecord("rec_1"))
-                try await store.catalog.recordArchived(archiveRecord("rec_2"))
+                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_1"))
+                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_2"))
                 let local = DeletionLogEntry(
                     recordingID: "rec_1",
                     workspaceID: "ws_1",

@@ -7,13 +7,16 @@ import Testing
     private let lease = Duration.seconds(60)
 
     @Test func enqueueIsIdempotentAndNeverRequeuesArchivedRecordings() async throws {
-        try await withStore { store, _ in
-            let first = try await store.jobs.enqueue([item("rec_1"), item("rec_2")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            let first = try await store.jobs.enqueue(
+                [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
+                now: StoreFixtures.referenceDate
+            )
             #expect(first.new == 2)
-            try await store.catalog.recordArchived(archiveRecord("rec_3"))
+            try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_3"))
             let second = try await store.jobs.enqueue(
-                [item("rec_1"), item("rec_2"), item("rec_3")],
-                now: referenceDate
+                [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2"), StoreFixtures.item("rec_3")],
+                now: StoreFixtures.referenceDate
             )
             #expect(second.new == 0)
             #expect(second.alreadyQueued == 2)
@@ -27,70 +30,89 @@ import Testing
         try await withTemporaryDirectory { root in
             do {
                 let store = try ArchiveStore(archiveRoot: root)
-                _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+                _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
                 let job = try #require(try await claim(store))
-                try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "w", now: referenceDate)
-                try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: "w", now: referenceDate)
+                try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "w", now: StoreFixtures.referenceDate)
+                try await store.jobs.apply(
+                    .resourcesDownloaded,
+                    to: job.id,
+                    owner: "w",
+                    now: StoreFixtures.referenceDate
+                )
                 try await store.catalog.recordArchived(
-                    archiveRecord("rec_1"),
+                    StoreFixtures.archiveRecord("rec_1"),
                     completingJob: job.id,
                     owner: "w",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 )
                 try store.close()
             }
             let store = try ArchiveStore(archiveRoot: root)
-            let result = try await store.jobs.enqueue([item("rec_1")], now: referenceDate.addingTimeInterval(3600))
+            let result = try await store.jobs.enqueue(
+                [StoreFixtures.item("rec_1")],
+                now: StoreFixtures.referenceDate.addingTimeInterval(3600)
+            )
             #expect(result.alreadyArchived == 1)
             #expect(result.new == 0)
-            #expect(try await claim(store, at: referenceDate.addingTimeInterval(3600)) == nil)
+            #expect(try await claim(store, at: StoreFixtures.referenceDate.addingTimeInterval(3600)) == nil)
             #expect(try await store.jobs.counts() == [.archived: 1])
         }
     }
 
     @Test func claimsOldestRecordingFirstAndSkipsLiveLeases() async throws {
-        try await withStore { store, _ in
+        try await StoreFixtures.withStore { store, _ in
             _ = try await store.jobs.enqueue(
-                [item("new", createdAt: 100), item("old", createdAt: 0)],
-                now: referenceDate
+                [StoreFixtures.item("new", createdAt: 100), StoreFixtures.item("old", createdAt: 0)],
+                now: StoreFixtures.referenceDate
             )
             let a = try #require(try await claim(store, owner: "a"))
             let b = try #require(try await claim(store, owner: "b"))
             #expect(a.recordingID == "old")
             #expect(b.recordingID == "new")
             #expect(a.leaseOwner == "a")
-            #expect(a.leaseExpiresAt == referenceDate.addingTimeInterval(60))
+            #expect(a.leaseExpiresAt == StoreFixtures.referenceDate.addingTimeInterval(60))
             // Both leases are live 59 s later: nothing to claim.
-            #expect(try await claim(store, owner: "c", at: referenceDate.addingTimeInterval(59)) == nil)
+            #expect(try await claim(store, owner: "c", at: StoreFixtures.referenceDate.addingTimeInterval(59)) == nil)
         }
     }
 
     @Test func expiredLeaseIsReclaimedAndTheOldOwnerIsLockedOut() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
             let job = try #require(try await claim(store, owner: "dead"))
-            try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "dead", now: referenceDate)
-            try await store.jobs.apply(.downloadStarted, to: job.id, owner: "dead", now: referenceDate)
+            try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "dead", now: StoreFixtures.referenceDate)
+            try await store.jobs.apply(.downloadStarted, to: job.id, owner: "dead", now: StoreFixtures.referenceDate)
             // Heartbeat keeps it alive past the first expiry.
-            try await store.jobs.heartbeat(jobID: job.id, owner: "dead", until: referenceDate.addingTimeInterval(120))
-            #expect(try await claim(store, owner: "alive", at: referenceDate.addingTimeInterval(90)) == nil)
+            try await store.jobs.heartbeat(
+                jobID: job.id,
+                owner: "dead",
+                until: StoreFixtures.referenceDate.addingTimeInterval(120)
+            )
+            #expect(
+                try await claim(store, owner: "alive", at: StoreFixtures.referenceDate.addingTimeInterval(90)) == nil
+            )
             // Then the owner dies (kill -9): no more heartbeats.
             let reclaimed = try #require(
-                try await claim(store, owner: "alive", at: referenceDate.addingTimeInterval(121))
+                try await claim(store, owner: "alive", at: StoreFixtures.referenceDate.addingTimeInterval(121))
             )
             #expect(reclaimed.id == job.id)
             #expect(reclaimed.state == .queued)
             #expect(reclaimed.leaseOwner == "alive")
             #expect(reclaimed.attempts == 0, "a crash is not a failed attempt")
             let stale = try await #require(throws: StoreError.self) {
-                try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: "dead", now: referenceDate)
+                try await store.jobs.apply(
+                    .resourcesDownloaded,
+                    to: job.id,
+                    owner: "dead",
+                    now: StoreFixtures.referenceDate
+                )
             }
             #expect(stale.code == .leaseLost)
             let heartbeat = try await #require(throws: StoreError.self) {
                 try await store.jobs.heartbeat(
                     jobID: job.id,
                     owner: "dead",
-                    until: referenceDate.addingTimeInterval(999)
+                    until: StoreFixtures.referenceDate.addingTimeInterval(999)
                 )
             }
             #expect(heartbeat.code == .leaseLost)
@@ -102,11 +124,21 @@ import Testing
             let jobID: Int64
             do {
                 let store = try ArchiveStore(archiveRoot: root)
-                _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+                _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
                 let job = try #require(try await claim(store, owner: "first"))
                 jobID = job.id
-                try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "first", now: referenceDate)
-                try await store.jobs.apply(.downloadStarted, to: job.id, owner: "first", now: referenceDate)
+                try await store.jobs.apply(
+                    .listingConfirmed,
+                    to: job.id,
+                    owner: "first",
+                    now: StoreFixtures.referenceDate
+                )
+                try await store.jobs.apply(
+                    .downloadStarted,
+                    to: job.id,
+                    owner: "first",
+                    now: StoreFixtures.referenceDate
+                )
                 let video = JobResource(
                     resourceKind: "video",
                     availability: "archived",
@@ -115,13 +147,13 @@ import Testing
                     sha256: "ab",
                     sha512: "cd",
                     provenanceJSON: #"{"etag":"\"e1\""}"#,
-                    updatedAt: referenceDate
+                    updatedAt: StoreFixtures.referenceDate
                 )
                 try await store.jobs.markResourceDownloaded(video, jobID: job.id, owner: "first")
                 // The process is killed here: no close, no release.
             }
             let store = try ArchiveStore(archiveRoot: root)
-            let later = referenceDate.addingTimeInterval(3600)
+            let later = StoreFixtures.referenceDate.addingTimeInterval(3600)
             let job = try #require(try await claim(store, owner: "second", at: later))
             #expect(job.id == jobID)
             let resources = try await store.jobs.resources(of: job.id)
@@ -138,8 +170,8 @@ import Testing
             let first = try ArchiveStore(archiveRoot: root)
             let second = try ArchiveStore(archiveRoot: root)  // a second "process" on the same file
             _ = try await first.jobs.enqueue(
-                (0..<jobCount).map { item("rec_\($0)", createdAt: Double($0)) },
-                now: referenceDate
+                (0..<jobCount).map { StoreFixtures.item("rec_\($0)", createdAt: Double($0)) },
+                now: StoreFixtures.referenceDate
             )
             let claimed = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for worker in 0..<8 {
@@ -149,8 +181,8 @@ import Testing
                         while let job = try await store.jobs.claimNext(
                             owner: "worker-\(worker)",
                             leaseDuration: .seconds(600),
-                            now: referenceDate,
-                            runStartedAt: referenceDate
+                            now: StoreFixtures.referenceDate,
+                            runStartedAt: StoreFixtures.referenceDate
                         ) {
                             mine.append(job.id)
                         }
@@ -169,9 +201,9 @@ import Testing
     }
 
     @Test func deferredJobWaitsForTheNextRun() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("pending")], now: referenceDate)
-            let runOne = referenceDate
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("pending")], now: StoreFixtures.referenceDate)
+            let runOne = StoreFixtures.referenceDate
             let job = try #require(try await claim(store, at: runOne, runStartedAt: runOne))
             let action = try await store.jobs.apply(
                 .deferred(reason: "status pending"),
@@ -189,9 +221,9 @@ import Testing
     }
 
     @Test func failedJobIsRetriedAfterBackoffThenFailsPermanently() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("flaky")], now: referenceDate)
-            var now = referenceDate
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("flaky")], now: StoreFixtures.referenceDate)
+            var now = StoreFixtures.referenceDate
             for attempt in 1...4 {
                 let job = try #require(try await claim(store, at: now))
                 let action = try await store.jobs.apply(
@@ -221,28 +253,28 @@ import Testing
             #expect(failures.first?.lastError == "503 again")
             #expect(failures.first?.attempts == 5)
             // A new run enqueues it again with fresh attempts.
-            let result = try await store.jobs.enqueue([item("flaky")], now: now)
+            let result = try await store.jobs.enqueue([StoreFixtures.item("flaky")], now: now)
             #expect(result.requeued == 1)
             #expect(try await store.jobs.job(workspaceID: "ws_1", recordingID: "flaky")?.attempts == 0)
         }
     }
 
     @Test func illegalEventIsATypedErrorAndChangesNothing() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
             let job = try #require(try await claim(store))
             let error = try await #require(throws: StoreError.self) {
-                try await store.jobs.apply(.packed, to: job.id, owner: "w", now: referenceDate)
+                try await store.jobs.apply(.packed, to: job.id, owner: "w", now: StoreFixtures.referenceDate)
             }
             #expect(error.code == .illegalTransition)
             #expect(try await store.jobs.job(id: job.id)?.state == .queued)
             // recordArchived on a job that is not packing leaves no catalog entry.
             await #expect(throws: StoreError.self) {
                 try await store.catalog.recordArchived(
-                    archiveRecord("rec_1"),
+                    StoreFixtures.archiveRecord("rec_1"),
                     completingJob: job.id,
                     owner: "w",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 )
             }
             #expect(try await store.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_1") == false)
@@ -250,11 +282,16 @@ import Testing
     }
 
     @Test func releasedJobIsClaimableAgainAtOnce() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("rec_1")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)
             let job = try #require(try await claim(store, owner: "stopping"))
-            try await store.jobs.apply(.listingConfirmed, to: job.id, owner: "stopping", now: referenceDate)
-            try await store.jobs.apply(.released, to: job.id, owner: "stopping", now: referenceDate)
+            try await store.jobs.apply(
+                .listingConfirmed,
+                to: job.id,
+                owner: "stopping",
+                now: StoreFixtures.referenceDate
+            )
+            try await store.jobs.apply(.released, to: job.id, owner: "stopping", now: StoreFixtures.referenceDate)
             let released = try #require(try await store.jobs.job(id: job.id))
             #expect(released.leaseOwner == nil)
             #expect(try await claim(store, owner: "next")?.id == job.id)
@@ -262,19 +299,25 @@ import Testing
     }
 
     @Test func goneJobIsTerminalAndCounted() async throws {
-        try await withStore { store, _ in
-            _ = try await store.jobs.enqueue([item("rec_1"), item("rec_2")], now: referenceDate)
+        try await StoreFixtures.withStore { store, _ in
+            _ = try await store.jobs.enqueue(
+                [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
+                now: StoreFixtures.referenceDate
+            )
             let job = try #require(try await claim(store))
             #expect(
                 try await store.jobs.apply(
                     .gone(reason: "410 RECORDING_GONE"),
                     to: job.id,
                     owner: "w",
-                    now: referenceDate
+                    now: StoreFixtures.referenceDate
                 ) == .discard
             )
             #expect(try await store.jobs.counts() == [.gone: 1, .queued: 1])
-            let again = try await store.jobs.enqueue([item(job.recordingID)], now: referenceDate)
+            let again = try await store.jobs.enqueue(
+                [StoreFixtures.item(job.recordingID)],
+                now: StoreFixtures.referenceDate
+            )
             #expect(again.alreadyGone == 1)
         }
     }
@@ -282,8 +325,8 @@ import Testing
     private func claim(
         _ store: ArchiveStore,
         owner: String = "w",
-        at now: Date = referenceDate,
-        runStartedAt: Date = referenceDate
+        at now: Date = StoreFixtures.referenceDate,
+        runStartedAt: Date = StoreFixtures.referenceDate
     ) async throws -> Job? {
         try await store.jobs.claimNext(owner: owner, leaseDuration: lease, now: now, runStartedAt: runStartedAt)
     }
