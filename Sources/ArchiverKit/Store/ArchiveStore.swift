@@ -121,7 +121,7 @@ package final class ArchiveStore: Sendable {
     /// - Throws: ``StoreError`` when SQLite cannot close cleanly.
     package func close() throws {
         do {
-            try database.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try database.pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
             try database.pool.close()
         } catch {
             throw StoreDatabase.storeError(from: error, path: path)
