@@ -1,0 +1,168 @@
+public import Foundation
+
+/// The one client-side limiter for API requests, shared by every concurrent caller (product.md §6).
+///
+/// Requests are spaced evenly, `window / requestsPerWindow` apart (500 ms at the default 120/min), and
+/// additionally no request is granted less than `window` after the request `requestsPerWindow` places
+/// earlier, so no sliding window ever holds more than `requestsPerWindow` grants. A token bucket that
+/// refills while allowing a full-window burst would let 2× the limit through one sliding window, which
+/// is what a server counting that way answers with 429s.
+///
+/// Each caller reserves the next free slot inside the actor, then sleeps outside it (the actor stays
+/// free meanwhile); a pause that arrives while it sleeps (`Retry-After`, `X-RateLimit-Remaining: 0`)
+/// sends it back for a later slot. The daily budget is checked when a caller arrives (counting callers
+/// already waiting) and consumed when a slot is granted; every change is reported to `onConsume` so
+/// the caller can persist it.
+public actor APIPacer {
+    /// Rate and budget settings.
+    public struct Configuration: Sendable, Hashable {
+        /// The most requests in any sliding ``window``.
+        ///
+        /// Default 120 (`--api-rate`).
+        public var requestsPerWindow: Int = 120
+        /// The sliding window.
+        ///
+        /// Default 60 s.
+        public var window: Duration = .seconds(60)
+        /// The most requests per UTC day.
+        ///
+        /// Default 10,000 (`--api-daily-budget`).
+        public var dailyLimit: Int = 10_000
+
+        /// Creates the default configuration.
+        public init() {}
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - requestsPerWindow: The most requests in any sliding window.
+        ///   - window: The window.
+        ///   - dailyLimit: The most requests per UTC day.
+        public init(requestsPerWindow: Int, window: Duration = .seconds(60), dailyLimit: Int = 10_000) {
+            self.requestsPerWindow = requestsPerWindow
+            self.window = window
+            self.dailyLimit = dailyLimit
+        }
+    }
+
+    /// Counters for the run report.
+    public struct Statistics: Sendable, Hashable {
+        /// Requests granted by this pacer.
+        public var requestsGranted: Int
+        /// HTTP 429 responses reported to this pacer.
+        public var rateLimitedResponses: Int
+        /// Times all callers were paused because of a server signal.
+        public var pauses: Int
+        /// The daily budget state.
+        public var budget: DailyBudget
+    }
+
+    private let configuration: Configuration
+    private let clock: ErasedClock
+    private let currentDate: @Sendable () -> Date
+    private let onConsume: (@Sendable (DailyBudget) -> Void)?
+    private var slots: [Duration] = []
+    private var pausedUntil: Duration = .zero
+    private var budget: DailyBudget
+    private var waiting = 0
+    private var granted = 0
+    private var rateLimited = 0
+    private var pauses = 0
+
+    /// Creates a pacer.
+    ///
+    /// - Parameters:
+    ///   - configuration: Rate and budget settings.
+    ///   - budget: Persisted state to continue from; ignored if its day is not today (UTC).
+    ///   - clock: The clock that paces requests (a manual clock in tests).
+    ///   - currentDate: The wall clock, for the UTC day and HTTP-date `Retry-After` values.
+    ///   - onConsume: Called with the new state after every granted request, for persistence.
+    public init(
+        configuration: Configuration = .init(),
+        budget: DailyBudget? = nil,
+        clock: some Clock<Duration> = ContinuousClock(),
+        currentDate: @escaping @Sendable () -> Date = { Date() },
+        onConsume: (@Sendable (DailyBudget) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.clock = ErasedClock(clock)
+        self.currentDate = currentDate
+        self.onConsume = onConsume
+        let today = DailyBudget.utcDay(of: currentDate())
+        self.budget = budget.flatMap { $0.day == today ? $0 : nil } ?? DailyBudget(day: today, used: 0)
+    }
+
+    /// Waits for the next request slot and consumes one request of the daily budget.
+    ///
+    /// - Throws: ``APIError`` with code ``APIError/Code/dailyBudgetExhausted`` when today's budget is
+    ///   used up (counting callers already waiting), or `CancellationError` if the task is cancelled
+    ///   while waiting (the budget is then not consumed).
+    public func acquire() async throws {
+        rollOverIfNeeded()
+        let limit = configuration.dailyLimit
+        guard budget.used + waiting < limit else {
+            throw APIError(
+                code: .dailyBudgetExhausted,
+                status: nil,
+                message:
+                    "the daily API budget of \(limit) requests for \(budget.day) (UTC) is used up; "
+                    + "the remaining work stays queued for the next run (or raise --api-daily-budget)"
+            )
+        }
+        waiting += 1
+        defer { waiting -= 1 }
+        while true {
+            let slot = reserveSlot()
+            if slot > clock.now() { try await clock.sleepUntil(slot) }
+            try Task.checkCancellation()
+            if pausedUntil <= clock.now() { break }
+        }
+        rollOverIfNeeded()
+        budget.used += 1
+        granted += 1
+        onConsume?(budget)
+    }
+
+    /// Pauses every caller for `duration` from now (extends, never shortens, a pause in force).
+    ///
+    /// - Parameter duration: How long no request may start.
+    public func pause(for duration: Duration) {
+        let until = clock.now() + duration
+        if until > pausedUntil {
+            pausedUntil = until
+            pauses += 1
+        }
+    }
+
+    /// Reports a response: counts 429s, and pauses everyone for `Retry-After` (on 429/503) or until
+    /// `X-RateLimit-Reset` when `X-RateLimit-Remaining` is 0.
+    func record(status: Int, signals: RateLimitSignals) {
+        if status == 429 { rateLimited += 1 }
+        if let retryAfter = signals.retryAfter, status == 429 || status == 503 { pause(for: retryAfter) }
+        if signals.remaining == 0, let reset = signals.resetAfter { pause(for: reset) }
+    }
+
+    /// The counters and budget so far.
+    public var statistics: Statistics {
+        Statistics(requestsGranted: granted, rateLimitedResponses: rateLimited, pauses: pauses, budget: budget)
+    }
+
+    /// The wall clock this pacer uses.
+    nonisolated func date() -> Date { currentDate() }
+
+    private func reserveSlot() -> Duration {
+        let limit = max(configuration.requestsPerWindow, 1)
+        let interval = configuration.window / limit
+        var slot = max(clock.now(), pausedUntil)
+        if let last = slots.last { slot = max(slot, last + interval) }
+        if slots.count >= limit { slot = max(slot, slots[slots.count - limit] + configuration.window) }
+        slots.append(slot)
+        if slots.count > limit { slots.removeFirst(slots.count - limit) }
+        return slot
+    }
+
+    private func rollOverIfNeeded() {
+        let today = DailyBudget.utcDay(of: currentDate())
+        if budget.day != today { budget = DailyBudget(day: today, used: 0) }
+    }
+}

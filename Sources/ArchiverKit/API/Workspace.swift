@@ -1,0 +1,16 @@
+/// A workspace (`GET /public/workspace/{workspaceId}`, `data.workspace`).
+public struct Workspace: Sendable, Hashable {
+    /// The workspace's id.
+    public var workspaceId: String
+    /// The workspace's name.
+    public var workspaceName: String?
+
+    init(data: KeyedDecodingContainer<AnyCodingKey>) throws {
+        let workspace = data.object("workspace") ?? data
+        guard let id = workspace.lenientString("workspaceId") else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no workspace.workspaceId"))
+        }
+        self.workspaceId = id
+        self.workspaceName = workspace.lenientString("workspaceName")
+    }
+}
