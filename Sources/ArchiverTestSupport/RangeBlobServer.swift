@@ -40,6 +40,8 @@ public final class RangeBlobServer: Sendable {
         case stallAfter(bytes: Int)
         /// Answer this status with a short body.
         case status(Int)
+        /// Answer 302 with this `Location`.
+        case redirect(location: String)
     }
 
     private struct Blob {
@@ -167,6 +169,10 @@ public final class RangeBlobServer: Sendable {
         if case .status(let status) = behaviour {
             let body = Array("status \(status)\n".utf8)
             send(head(status, ["Content-Length": "\(body.count)", "Content-Type": "text/plain"]), body, on: connection)
+            return
+        }
+        if case .redirect(let location) = behaviour {
+            send(head(302, ["Location": location, "Content-Length": "0"]), [], on: connection)
             return
         }
         var first = 0

@@ -34,6 +34,8 @@ final class DownloadSink: @unchecked Sendable {
     var announcedTotal: Int?
     var bytesThisAttempt = 0
     var abortReason: AbortReason?
+    /// The URL the last response came from (after redirects), redacted.
+    var effectiveURL: RedactedURL?
     private var lastProgressBytes = 0
     private var lastProgressAt = ContinuousClock.now
 
@@ -51,6 +53,7 @@ final class DownloadSink: @unchecked Sendable {
         announcedTotal = nil
         bytesThisAttempt = 0
         abortReason = nil
+        effectiveURL = nil
         lastProgressBytes = 0
         lastProgressAt = .now
     }
@@ -105,6 +108,7 @@ final class DownloadSink: @unchecked Sendable {
                 return false
             }
             announcedTotal = range.total
+            if partial.validator == nil { partial.storeValidator(Self.validator(etag: header("etag"), headers)) }
         case 416:
             announcedTotal = ContentRange(header("content-range") ?? "")?.total
         default:

@@ -43,6 +43,8 @@ extension Downloader {
         if let caBundlePath = configuration.caBundlePath { easy.set(CURLOPT_CAINFO, caBundlePath) }
         easy.set(CURLOPT_BUFFERSIZE, configuration.receiveBufferBytes)
         easy.set(CURLOPT_TCP_KEEPALIVE, 1)
+        // A proxy's "200 Connection established" must not reach the header callback as if it were the blob's.
+        easy.set(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1)
         // Proxies: CURLOPT_PROXY is left unset on purpose, so libcurl reads http_proxy, https_proxy/HTTPS_PROXY,
         // all_proxy and no_proxy/NO_PROXY from the environment itself.
         var headers: [(name: String, value: String)] = [("Accept-Encoding", "identity")]
@@ -56,6 +58,7 @@ extension Downloader {
         easy.setProgressFunction(downloadSinkProgress, context: context.toOpaque())
 
         let code = easy.perform()
+        sink.effectiveURL = easy.effectiveURL.map { RedactedURL($0) }
         return outcome(of: code, sink: sink, describing: "GET \(RedactedURL(url))")
     }
 

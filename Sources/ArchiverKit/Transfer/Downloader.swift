@@ -123,7 +123,7 @@ public struct Downloader: Sendable {
             switch outcome {
             case .complete:
                 let provenance = TransferProvenance(
-                    source: current.redacted.description,
+                    source: (sink.effectiveURL ?? current.redacted).description,
                     httpStatus: sink.status,
                     etag: sink.header("etag"),
                     lastModified: sink.header("last-modified"),

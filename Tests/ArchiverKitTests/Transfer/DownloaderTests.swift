@@ -78,6 +78,32 @@ import Testing
         }
     }
 
+    @Test func redirectIsFollowedWithoutCredentialsAndRecordedRedacted() async throws {
+        let bytes = Fixture.blob(size: 128 << 10, seed: 9)
+        try await withTemporaryDirectory { directory in
+            try await withRangeBlobServer(
+                bytes: bytes,
+                behaviour: { request in
+                    request.target.hasPrefix("/blobs/")
+                        ? .redirect(location: "/storage/video.webm?X-Amz-Signature=s3cr3t-second") : .serve
+                }
+            ) { server in
+                let destination = directory.appendingPathComponent("video.webm")
+                let result = try await Downloader(configuration: Fixture.configuration()).download(
+                    to: destination,
+                    expectedSize: bytes.count,
+                    resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
+                    logger: Fixture.logger().0
+                )
+                #expect(try Data(contentsOf: destination) == Data(bytes))
+                #expect(result.provenance.source == "\(server.baseURL)/storage/video.webm")
+                #expect(server.requests.count == 2)
+                #expect(server.requests.last?.target.hasPrefix("/storage/video.webm?") == true)
+                Fixture.expectNoCredentials(server)
+            }
+        }
+    }
+
     @Test func serverErrorIsRetried() async throws {
         let bytes = Fixture.blob(size: 256 << 10, seed: 3)
         try await withTemporaryDirectory { directory in
