@@ -80,6 +80,20 @@ public struct RunReport: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// A recording a dry run would archive.
+    public struct PlannedRecording: Codable, Sendable, Equatable {
+        /// The recording id.
+        public var recordingId: String
+        /// When it was created.
+        public var createdAt: Date
+
+        /// Creates an entry.
+        public init(recordingId: String, createdAt: Date) {
+            self.recordingId = recordingId
+            self.createdAt = createdAt
+        }
+    }
+
     /// Schema identifier.
     public var schema = "userplane-archiver/run-report/v1"
     /// The run's id (also the file name).
@@ -110,6 +124,10 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var reconciliation = Reconciliation()
     /// Whether the run stopped early on SIGINT/SIGTERM, `--max-recordings` or `--max-duration`.
     public var stoppedEarly: String?
+    /// With `--dry-run`: the recordings that would be archived (sizes are unknown before resolution).
+    public var planned: [PlannedRecording] = []
+    /// The error that stopped the run, if any (never contains a secret).
+    public var fatalError: String?
     /// The process exit code.
     public var exitCode: Int32?
 

@@ -142,15 +142,30 @@ package struct JobStore: Sendable {
         owner: String,
         leaseDuration: Duration,
         now: Date,
-        runStartedAt: Date
+        runStartedAt: Date,
+        workspaceID: String? = nil,
+        recordingIDs: [String] = []
     ) async throws -> Job? {
         let configuration = configuration
-        return try await database.write { db in
+        var scope = ""
+        var arguments: StatementArguments = ["kind": kind.rawValue, "now": now, "runStartedAt": runStartedAt]
+        if let workspaceID {
+            scope += " AND workspaceId = :workspace"
+            _ = arguments.append(contentsOf: ["workspace": workspaceID])
+        }
+        if !recordingIDs.isEmpty {
+            let names = recordingIDs.indices.map { ":recording\($0)" }
+            scope += " AND recordingId IN (\(names.joined(separator: ", ")))"
+            for (index, id) in recordingIDs.enumerated() {
+                _ = arguments.append(contentsOf: ["recording\(index)": id])
+            }
+        }
+        return try await database.write { [scope, arguments] db in
             let row = try Row.fetchOne(
                 db,
                 sql: """
                     SELECT * FROM jobs
-                    WHERE kind = :kind
+                    WHERE kind = :kind\(scope)
                     AND state IN ('queued', 'failed', 'deferred', 'listing-confirmed', 'downloading', 'packing')
                     AND (
                         (state = 'queued' AND (leaseExpiresAt IS NULL OR leaseExpiresAt <= :now))
@@ -162,7 +177,7 @@ package struct JobStore: Sendable {
                     ORDER BY recordingCreatedAt, id
                     LIMIT 1
                     """,
-                arguments: ["kind": kind.rawValue, "now": now, "runStartedAt": runStartedAt]
+                arguments: arguments
             )
             guard var job = try row.map(Job.init(row:)) else { return nil }
             if job.leaseOwner != nil || job.state.isInProgress {
@@ -192,6 +207,38 @@ package struct JobStore: Sendable {
             return db.changesCount
         }
         if changed == 0 { throw Self.leaseLost(jobID: jobID, owner: owner) }
+    }
+
+    /// Ends every lease held by another owner, so their jobs are claimable at once.
+    ///
+    /// Call only while holding the archive root's single-instance lock: then no other process is
+    /// running, and every lease still recorded belongs to a process that died (`kill -9`, power loss).
+    ///
+    /// - Parameter now: The current time; leases end at this instant.
+    /// - Returns: How many leases were ended.
+    /// - Throws: ``StoreError``.
+    @discardableResult
+    package func expireAbandonedLeases(now: Date) async throws -> Int {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE jobs SET leaseExpiresAt = ? WHERE leaseOwner IS NOT NULL AND leaseExpiresAt > ?",
+                arguments: [now, now]
+            )
+            return db.changesCount
+        }
+    }
+
+    /// The earliest time a failed job of `kind` in `workspaceID` becomes claimable again, if any.
+    ///
+    /// - Throws: ``StoreError``.
+    package func nextRetryTime(kind: JobKind = .archive, workspaceID: String) async throws -> Date? {
+        try await database.read { db in
+            try Date.fetchOne(
+                db,
+                sql: "SELECT MIN(nextAttemptAt) FROM jobs WHERE kind = ? AND workspaceId = ? AND state = 'failed'",
+                arguments: [kind.rawValue, workspaceID]
+            )
+        }
     }
 
     // MARK: - Transitions
