@@ -1,0 +1,99 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Synchronization
+
+extension SimulatorResponder {
+    /// `GET /_sim/counters`, `GET /_sim/journal`, `GET /_sim/expected`, `GET /_sim/recordings`,
+    /// `GET|PUT /_sim/faults`, `POST /_sim/reset-counters`, `GET /_sim/info`.
+    func respondAdmin(to request: Request) async -> Response {
+        let name = String(request.uri.path.dropFirst(UserplaneSimulatorPaths.adminBasePath.count + 1))
+        let response: Response
+        do {
+            response = try await adminResponse(name: name, request: request)
+        } catch {
+            response = Self.json(.badRequest, Self.error("BAD_REQUEST", "\(error)"))
+        }
+        state.journal(kind: "admin", method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code))
+        return response
+    }
+
+    private func adminResponse(name: String, request: Request) async throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        func encoded(_ value: some Encodable) throws -> Response {
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: try encoder.encode(value)))
+            )
+        }
+        switch (request.method, name) {
+        case (.get, "counters"):
+            return try encoded(state.storage.withLock { $0.counters })
+        case (.get, "journal"):
+            return try encoded(state.storage.withLock { $0.journal })
+        case (.get, "expected"):
+            return try encoded(ExpectedResources.compute(state.storage.withLock { $0.recordings }))
+        case (.get, "recordings"):
+            return try encoded(state.summaries)
+        case (.get, "faults"):
+            return try encoded(state.faults)
+        case (.put, "faults"):
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let faults = try SimulatorFaults(json: Array(buffer: body))
+            state.setFaults(faults)
+            return try encoded(faults)
+        case (.post, "reset-counters"):
+            state.storage.withLock { storage in
+                storage.counters = SimulatorCounters()
+                storage.journal = []
+                storage.allCalls = []
+            }
+            return Response(status: .noContent)
+        default:
+            return Self.json(.notFound, Self.error("NOT_FOUND", "Not found"))
+        }
+    }
+}
+
+/// Computes expected sizes and digests by streaming the same generator that serves the blobs.
+enum ExpectedResources {
+    static func compute(_ recordings: [SimulatedRecording]) -> [ExpectedResource] {
+        var result: [ExpectedResource] = []
+        for recording in recordings where !recording.isDeleted {
+            for kind in ResourceKind.allCases {
+                guard let spec = recording.resources[kind] else { continue }
+                var sha256 = SHA256Hasher()
+                var sha512 = SHA512Hasher()
+                var offset = 0
+                let size = spec.body.size
+                while offset < size {
+                    let length = min(ResourceBody.blockBytes, size - offset)
+                    var buffer = ByteBuffer()
+                    spec.body.write(offset: offset, length: length, into: &buffer)
+                    buffer.withUnsafeReadableBytes { bytes in
+                        sha256.update(bytes)
+                        sha512.update(bytes)
+                    }
+                    offset += length
+                }
+                result.append(
+                    ExpectedResource(
+                        recordingId: recording.id,
+                        resource: kind.rawValue,
+                        isAvailable: spec.availability == .available,
+                        captureEnabled: spec.availability != .notCaptured,
+                        mediaType: spec.mediaType,
+                        fileName: spec.fileName,
+                        size: size,
+                        sha256: sha256.hexDigest,
+                        sha512: sha512.hexDigest
+                    )
+                )
+            }
+        }
+        return result
+    }
+}
