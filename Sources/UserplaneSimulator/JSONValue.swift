@@ -1,5 +1,6 @@
 /// A JSON document with ordered keys, serialized exactly as the fact sheet shows.
-indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+indirect enum JSONValue: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral
+{
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)

@@ -75,7 +75,8 @@ struct RecordingFactory: Sendable {
             project: project,
             linkId: "lnk_" + String(hex(SplitMix64.hash(title, seed: seed)).prefix(10)),
             providerType: Self.providers[Int(random.next() % UInt64(Self.providers.count))],
-            notes: random.next() % 2 == 0 ? "" : "Follow-up with customer; see ticket #\(random.next() % 90_000 + 10_000)",
+            notes: random.next() % 2 == 0
+                ? "" : "Follow-up with customer; see ticket #\(random.next() % 90_000 + 10_000)",
             isDeleteForbidden: false,
             resources: resources
         )

@@ -31,7 +31,13 @@ enum ResourceBody: Sendable {
                 let block = position / Self.blockBytes
                 let blockStart = block * Self.blockBytes
                 let upTo = min(end, blockStart + Self.blockBytes)
-                Self.writeBlock(seed: seed, block: block, from: position - blockStart, to: upTo - blockStart, into: &buffer)
+                Self.writeBlock(
+                    seed: seed,
+                    block: block,
+                    from: position - blockStart,
+                    to: upTo - blockStart,
+                    into: &buffer
+                )
                 position = upTo
             }
             if offset < magic.count {

@@ -38,7 +38,7 @@ enum ResourceAvailability: String, Sendable, Codable {
 struct ResourceSpec: Sendable {
     var availability: ResourceAvailability
     var mediaType: String
-    /// File name in blob URLs, e.g. `video.webm`.
+    /// File name in blob URLs, such as `video.webm`.
     var fileName: String
     var body: ResourceBody
     var durationMs: Int?

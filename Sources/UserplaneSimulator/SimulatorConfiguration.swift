@@ -121,7 +121,7 @@ public struct SimulatorConfiguration: Sendable, Codable {
         ///
         /// Default 1 MiB.
         public var maximumVideoBytes: Int = 1 << 20
-        /// Exact video sizes for chosen recording ids (e.g. one multi-GiB video).
+        /// Exact video sizes for chosen recording ids, such as one multi-GiB video.
         ///
         /// Default empty.
         public var videoBytesOverrides: [String: Int] = [:]

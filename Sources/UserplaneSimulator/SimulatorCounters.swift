@@ -2,7 +2,7 @@
 public struct SimulatorCounters: Sendable, Codable, Equatable {
     /// Requests under `/api/v1`, whatever their outcome.
     public var apiCalls = 0
-    /// API requests per endpoint template, e.g. `GET /public/workspace/{ws}/recordings`.
+    /// API requests per endpoint template, such as `GET /public/workspace/{ws}/recordings`.
     public var callsByEndpoint: [String: Int] = [:]
     /// `429 RATE_LIMITED` responses sent.
     public var rateLimited = 0
@@ -55,7 +55,7 @@ public struct ExpectedResource: Sendable, Codable, Equatable {
     public var captureEnabled: Bool
     /// `type` as served.
     public var mediaType: String
-    /// The blob file name, e.g. `video.webm`.
+    /// The blob file name, such as `video.webm`.
     public var fileName: String
     /// Blob length in bytes (also the served `size`).
     public var size: Int

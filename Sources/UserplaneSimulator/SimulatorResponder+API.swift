@@ -26,7 +26,7 @@ extension SimulatorResponder {
         var headers = HTTPFields()
         headers[.accessControlAllowOrigin] = "*"
         if state.configuration.sendsRequestId {
-            headers[HTTPField.Name("X-Request-Id")!] = "req_" + hex(SplitMix64.hash("req#\(sequence)", seed: sequence))
+            headers[HTTPField.Name.requestId] = "req_" + hex(SplitMix64.hash("req#\(sequence)", seed: sequence))
         }
         let response: Response
         do {
@@ -104,9 +104,9 @@ extension SimulatorResponder {
         let decision = state.admit(userId: key.userId)
         let limits = state.configuration.rateLimit
         if limits.sendsRateLimitHeaders {
-            headers[HTTPField.Name("X-RateLimit-Limit")!] = String(decision.limit)
-            headers[HTTPField.Name("X-RateLimit-Remaining")!] = String(decision.remaining)
-            headers[HTTPField.Name("X-RateLimit-Reset")!] = String(decision.resetSeconds)
+            headers[HTTPField.Name.rateLimitLimit] = String(decision.limit)
+            headers[HTTPField.Name.rateLimitRemaining] = String(decision.remaining)
+            headers[HTTPField.Name.rateLimitReset] = String(decision.resetSeconds)
         }
         guard decision.isAllowed else {
             if limits.sendsRetryAfter { headers[.retryAfter] = String(decision.resetSeconds) }
@@ -334,7 +334,10 @@ extension SimulatorResponder {
     static func paginate<T>(_ items: [T], page: Int, perPage: Int) -> ([T], JSONValue) {
         let total = items.count
         let totalPages = (total + perPage - 1) / perPage
-        let start = min(total, (page - 1).multipliedReportingOverflow(by: perPage).overflow ? total : (page - 1) * perPage)
+        let start = min(
+            total,
+            (page - 1).multipliedReportingOverflow(by: perPage).overflow ? total : (page - 1) * perPage
+        )
         let slice = Array(items[start..<min(total, start + perPage)])
         return (
             slice,
@@ -345,7 +348,10 @@ extension SimulatorResponder {
         )
     }
 
-    private func listRecordings(workspaceId: String, query: [(name: String, value: String)]) throws(APIFailure) -> JSONValue {
+    private func listRecordings(
+        workspaceId: String,
+        query: [(name: String, value: String)]
+    ) throws(APIFailure) -> JSONValue {
         let (page, perPage) = try pageParameters(query)
         var filters: [String: Set<String>] = [:]
         var sortBy = "created_at"
@@ -499,7 +505,10 @@ extension SimulatorResponder {
         members.append(("type", .string(spec.mediaType)))
         if kind == .video {
             members.append(
-                ("sources", .array(url.map { [.object([("url", .string($0)), ("type", .string(spec.mediaType))])] } ?? []))
+                (
+                    "sources",
+                    .array(url.map { [.object([("url", .string($0)), ("type", .string(spec.mediaType))])] } ?? [])
+                )
             )
         }
         if spec.availability == .available { members.append(("size", .int(spec.body.size))) }
@@ -517,5 +526,17 @@ extension SimulatorResponder {
         state.update { $0.urlsIssued += 1 }
         let query = signer.query(path: path, nowSeconds: Timestamp.nowMilliseconds() / 1000, lifetimeSeconds: lifetime)
         return blobBaseURL + path + "?" + query
+    }
+}
+
+extension HTTPField.Name {
+    fileprivate static let requestId = Self.custom("X-Request-Id")
+    fileprivate static let rateLimitLimit = Self.custom("X-RateLimit-Limit")
+    fileprivate static let rateLimitRemaining = Self.custom("X-RateLimit-Remaining")
+    fileprivate static let rateLimitReset = Self.custom("X-RateLimit-Reset")
+
+    private static func custom(_ name: String) -> Self {
+        // The names are valid tokens; the fallback is unreachable.
+        Self(name) ?? .contentType
     }
 }

@@ -15,7 +15,12 @@ extension SimulatorResponder {
         } catch {
             response = Self.json(.badRequest, Self.error("BAD_REQUEST", "\(error)"))
         }
-        state.journal(kind: "admin", method: request.method.rawValue, path: request.uri.path, status: Int(response.status.code))
+        state.journal(
+            kind: "admin",
+            method: request.method.rawValue,
+            path: request.uri.path,
+            status: Int(response.status.code)
+        )
         return response
     }
 
@@ -35,7 +40,11 @@ extension SimulatorResponder {
         case (.get, "journal"):
             return try encoded(state.storage.withLock { $0.journal })
         case (.get, "expected"):
-            return try encoded(ExpectedResources.compute(state.storage.withLock { $0.recordings }))
+            return try encoded(
+                ExpectedResources.compute(
+                    state.storage.withLock { $0.recordings }.filter { $0.workspaceId == state.workspaceId }
+                )
+            )
         case (.get, "recordings"):
             return try encoded(state.summaries)
         case (.get, "faults"):

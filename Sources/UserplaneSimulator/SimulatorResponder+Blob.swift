@@ -77,7 +77,8 @@ extension SimulatorResponder {
             )
         }
         guard let segments = Self.segments(path.dropFirst("/blob".count)), segments.count == 3,
-            let recording = state.recording(id: segments[1]), recording.workspaceId == segments[0], !recording.isDeleted,
+            let recording = state.recording(id: segments[1]), recording.workspaceId == segments[0],
+            !recording.isDeleted,
             let spec = recording.resources.values.first(where: { $0.fileName == segments[2] }),
             spec.availability == .available
         else {
@@ -148,7 +149,10 @@ extension SimulatorResponder {
         let isDropFault = isDrop
         let isReset = isDrop && (faults?.blobDropMode.isReset ?? false)
         let bytesPerSecond = faults?.blobBytesPerSecond ?? state.faults.blobBytesPerSecond
-        let chunkBytes = max(1, min(state.configuration.blob.chunkBytes, bytesPerSecond.map { max(1, $0 / 10) } ?? .max))
+        let chunkBytes = max(
+            1,
+            min(state.configuration.blob.chunkBytes, bytesPerSecond.map { max(1, $0 / 10) } ?? .max)
+        )
         let state = self.state
         let channel = context.channel
         let body = spec.body

@@ -130,7 +130,8 @@ final class SimulatorState: Sendable {
         return storage.withLock { storage in
             var window = storage.userWindows[userId, default: []]
             window.removeAll { now - $0 >= .seconds(60) }
-            var daily: (day: Int64, count: Int) = storage.userDays[userId].flatMap { $0.day == day ? $0 : nil } ?? (day, 0)
+            var daily: (day: Int64, count: Int) =
+                storage.userDays[userId].flatMap { $0.day == day ? $0 : nil } ?? (day, 0)
             let isAllowed = window.count < limits.requestsPerMinute && daily.count < limits.requestsPerDay
             if isAllowed || limits.countsRejectedRequests {
                 window.append(now)

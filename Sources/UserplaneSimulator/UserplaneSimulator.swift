@@ -7,9 +7,9 @@ import Synchronization
 /// A running simulator, handed to the body of ``withUserplaneSimulator(_:_:)``.
 public struct RunningSimulator: Sendable {
     let state: SimulatorState
-    /// The API base URL, e.g. `http://127.0.0.1:PORT/api/v1`.
+    /// The API base URL, such as `http://127.0.0.1:PORT/api/v1`.
     public let apiBaseURL: String
-    /// The admin base URL, e.g. `http://127.0.0.1:PORT/_sim`.
+    /// The admin base URL, such as `http://127.0.0.1:PORT/_sim`.
     public let adminBaseURL: String
     /// The base URL of presigned blob URLs.
     public let blobBaseURL: String
@@ -45,11 +45,11 @@ public struct RunningSimulator: Sendable {
     /// A snapshot of the request journal.
     public func journal() -> [SimulatorJournalEntry] { state.storage.withLock { $0.journal } }
 
-    /// Expected size, type, availability and digests of every resource of every non-deleted recording.
+    /// Expected size, type, availability and digests of every resource of every non-deleted recording of ``workspaceId``.
     ///
     /// Streams the generator, so a huge video takes time proportional to its size.
     public func expectedResources() -> [ExpectedResource] {
-        ExpectedResources.compute(state.storage.withLock { $0.recordings })
+        ExpectedResources.compute(state.storage.withLock { $0.recordings }.filter { $0.workspaceId == workspaceId })
     }
 
     /// The faults in force.

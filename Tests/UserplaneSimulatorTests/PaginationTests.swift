@@ -93,7 +93,9 @@ import UserplaneSimulator
             let plain = try await client.api("/public/workspaces")
             #expect(plain.data["total"] as? Int == 2)
             let workspaces = plain.data["workspaces"] as? [[String: Any]] ?? []
-            #expect(workspaces.map { $0["workspaceId"] as? String } == [simulator.workspaceId, simulator.emptyWorkspaceId])
+            #expect(
+                workspaces.map { $0["workspaceId"] as? String } == [simulator.workspaceId, simulator.emptyWorkspaceId]
+            )
             #expect(workspaces.allSatisfy { $0["workspaceMembership"] == nil })
             let with = try await client.api("/public/workspaces?include_workspace_membership=true&per_page=1")
             let first = (with.data["workspaces"] as? [[String: Any]])?.first

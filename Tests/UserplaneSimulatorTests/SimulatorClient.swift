@@ -10,7 +10,9 @@ struct SimulatorClient {
     struct Reply {
         var status: Int
         var response: TransportResponse
-        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:] }
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        }
         var data: [String: Any] { json["data"] as? [String: Any] ?? [:] }
         var error: String? { json["error"] as? String }
         var text: String { String(decoding: response.body, as: UTF8.self) }
@@ -33,7 +35,11 @@ struct SimulatorClient {
     }
 
     /// Any absolute URL, no key.
-    func fetch(_ url: String, method: String = "GET", headers: [(name: String, value: String)] = []) async throws -> Reply {
+    func fetch(
+        _ url: String,
+        method: String = "GET",
+        headers: [(name: String, value: String)] = []
+    ) async throws -> Reply {
         let response = try await transport.send(TransportRequest(method: method, url: url, headers: headers))
         return Reply(status: response.status, response: response)
     }
