@@ -52,16 +52,17 @@ enum ResourceBody: Sendable {
         var random = SplitMix64(seed: seed ^ (UInt64(block) &* 0x9E37_79B9_7F4A_7C15))
         let firstWord = from / 8
         for _ in 0..<firstWord { _ = random.next() }
-        var position = firstWord * 8
-        buffer.reserveCapacity(minimumWritableBytes: to - from)
-        while position < to {
-            var word = random.next().littleEndian
-            let skip = max(0, from - position)
-            let take = min(8, to - position) - skip
-            withUnsafeBytes(of: &word) { raw in
-                _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[skip..<skip + take]))
+        let wordCount = (to + 7) / 8 - firstWord
+        let skip = from - firstWord * 8
+        let length = to - from
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wordCount * 8) { target in
+            guard let base = target.baseAddress else { return 0 }
+            // Generate whole little-endian words at the write position, then slide out the leading `skip` bytes.
+            for index in 0..<wordCount {
+                base.storeBytes(of: random.next().littleEndian, toByteOffset: index * 8, as: UInt64.self)
             }
-            position += 8
+            if skip > 0 { base.copyMemory(from: base + skip, byteCount: length) }
+            return length
         }
     }
 }

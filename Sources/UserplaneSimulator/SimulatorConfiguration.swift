@@ -41,6 +41,10 @@ public struct SimulatorConfiguration: Sendable, Codable {
     ///
     /// Default 1.
     public var deleteForbiddenCount: Int = 1
+    /// The most journal entries kept; older ones are dropped first.
+    ///
+    /// Default 100,000.
+    public var journalCapacity: Int = 100_000
     /// API keys and their states.
     ///
     /// Default: ``SimulatedAPIKey/defaultKeys(seed:)`` (two valid keys of the same user, one expired,

@@ -58,7 +58,7 @@ extension SimulatorResponder {
             state.storage.withLock { storage in
                 storage.counters = SimulatorCounters()
                 storage.journal = []
-                storage.allCalls = []
+                storage.allCalls = SlidingWindow()
             }
             return Response(status: .noContent)
         default:

@@ -23,9 +23,9 @@ final class SimulatorState: Sendable {
         var deleteAttempts = 0
         var hasInserted = false
         var insertedCount = 0
-        var userWindows: [String: [ContinuousClock.Instant]] = [:]
+        var userWindows: [String: SlidingWindow] = [:]
         var userDays: [String: (day: Int64, count: Int)] = [:]
-        var allCalls: [ContinuousClock.Instant] = []
+        var allCalls = SlidingWindow()
     }
 
     init(configuration: SimulatorConfiguration) {
@@ -93,7 +93,13 @@ final class SimulatorState: Sendable {
             status: status,
             time: Timestamp.iso8601(milliseconds: Timestamp.nowMilliseconds())
         )
-        storage.withLock { $0.journal.append(entry) }
+        let capacity = configuration.journalCapacity
+        storage.withLock { storage in
+            storage.journal.append(entry)
+            if storage.journal.count > capacity + capacity / 4 {
+                storage.journal.removeFirst(storage.journal.count - capacity)
+            }
+        }
     }
 
     func update(_ body: (inout SimulatorCounters) -> Void) {
@@ -106,8 +112,8 @@ final class SimulatorState: Sendable {
         return storage.withLock { storage in
             storage.counters.apiCalls += 1
             storage.counters.callsByEndpoint[endpoint, default: 0] += 1
+            storage.allCalls.expire(now: now)
             storage.allCalls.append(now)
-            storage.allCalls.removeAll { now - $0 >= .seconds(60) }
             storage.counters.maxAPICallsInWindow = max(storage.counters.maxAPICallsInWindow, storage.allCalls.count)
             storage.requestSequence += 1
             return storage.requestSequence
@@ -128,8 +134,8 @@ final class SimulatorState: Sendable {
         let now = ContinuousClock.now
         let day = Timestamp.nowMilliseconds() / 86_400_000
         return storage.withLock { storage in
-            var window = storage.userWindows[userId, default: []]
-            window.removeAll { now - $0 >= .seconds(60) }
+            var window = storage.userWindows[userId, default: SlidingWindow()]
+            window.expire(now: now)
             var daily: (day: Int64, count: Int) =
                 storage.userDays[userId].flatMap { $0.day == day ? $0 : nil } ?? (day, 0)
             let isAllowed = window.count < limits.requestsPerMinute && daily.count < limits.requestsPerDay
@@ -142,7 +148,7 @@ final class SimulatorState: Sendable {
             let resetSeconds: Int
             if daily.count >= limits.requestsPerDay {
                 resetSeconds = Int(86_400 - Timestamp.nowMilliseconds() / 1000 % 86_400)
-            } else if let oldest = window.first, window.count >= limits.requestsPerMinute {
+            } else if let oldest = window.oldest, window.count >= limits.requestsPerMinute {
                 let elapsed = now - oldest
                 resetSeconds = max(1, Int((Duration.seconds(60) - elapsed).components.seconds) + 1)
             } else {

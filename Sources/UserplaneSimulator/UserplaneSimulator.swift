@@ -63,7 +63,7 @@ public struct RunningSimulator: Sendable {
         state.storage.withLock { storage in
             storage.counters = SimulatorCounters()
             storage.journal = []
-            storage.allCalls = []
+            storage.allCalls = SlidingWindow()
         }
     }
 }
