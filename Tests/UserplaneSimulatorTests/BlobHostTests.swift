@@ -114,3 +114,18 @@ import UserplaneSimulator
         }
     }
 }
+
+extension BlobHostTests {
+    @Test func headReportsLengthWithoutBody() async throws {
+        try await withUserplaneSimulator(.small(recordings: 6)) { simulator in
+            let client = SimulatorClient(simulator: simulator)
+            let (url, expected) = try await Self.videoURL(client)
+            let head = try await client.fetch(url, method: "HEAD")
+            #expect(head.status == 200)
+            #expect(head.header("content-length") == String(expected.size))
+            #expect(head.header("accept-ranges") == "bytes")
+            #expect(head.header("last-modified")?.hasSuffix(" GMT") == true)
+            #expect(head.response.body.isEmpty)
+        }
+    }
+}
