@@ -81,7 +81,7 @@ extension SimulatorResponder {
         for item in query {
             switch item.name {
             case "page":
-                guard let value = Int(item.value), value >= 1 else {
+                guard let value = Int(item.value), (1...9_007_199_254_740_991).contains(value) else {
                     throw Self.validation("page must be an integer greater than 0")
                 }
                 page = value

@@ -51,7 +51,10 @@ import UserplaneSimulator
         }
     }
 
-    @Test(arguments: ["per_page=0", "per_page=21", "page=0", "page=-1", "page=abc", "sort_by=title", "created_by=x"])
+    @Test(arguments: [
+        "per_page=0", "per_page=21", "page=0", "page=-1", "page=abc", "page=9007199254740992", "sort_by=title",
+        "created_by=x",
+    ])
     func outOfRangeParametersAnswer400(query: String) async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let reply = try await SimulatorClient(simulator: simulator)
