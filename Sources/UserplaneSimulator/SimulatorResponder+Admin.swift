@@ -6,7 +6,7 @@ import Synchronization
 
 extension SimulatorResponder {
     /// `GET /_sim/counters`, `GET /_sim/journal`, `GET /_sim/expected`, `GET /_sim/recordings`,
-    /// `GET|PUT /_sim/faults`, `POST /_sim/reset-counters`, `GET /_sim/info`.
+    /// `GET|PUT|PATCH /_sim/faults`, `POST /_sim/reset-counters`, `GET /_sim/info`.
     func respondAdmin(to request: Request) async -> Response {
         let name = String(request.uri.path.dropFirst(UserplaneSimulatorPaths.adminBasePath.count + 1))
         let response: Response
@@ -49,9 +49,11 @@ extension SimulatorResponder {
             return try encoded(state.summaries)
         case (.get, "faults"):
             return try encoded(state.faults)
-        case (.put, "faults"):
+        case (.put, "faults"), (.patch, "faults"):
+            // PUT replaces (missing keys take their defaults); PATCH merges over the faults in force.
             let body = try await request.body.collect(upTo: 1 << 20)
-            let faults = try SimulatorFaults(json: Array(buffer: body))
+            let base = request.method == .patch ? state.faults : SimulatorFaults()
+            let faults = try SimulatorFaults(json: Array(buffer: body), over: base)
             state.setFaults(faults)
             return try encoded(faults)
         case (.post, "reset-counters"):

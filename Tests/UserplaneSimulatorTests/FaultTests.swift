@@ -111,6 +111,15 @@ import UserplaneSimulator
             )
             #expect(put.status == 200)
             #expect(simulator.faults().insertWhileListing == 2)
+            let patch = try await client.transport.send(
+                TransportRequest(
+                    method: "PATCH",
+                    url: simulator.adminBaseURL + "/faults",
+                    body: Array("{\"apiLatencyMilliseconds\":1}".utf8)
+                )
+            )
+            #expect(patch.status == 200)
+            #expect(simulator.faults().insertWhileListing == 2 && simulator.faults().apiLatencyMilliseconds == 1)
             let path = "/public/workspace/\(simulator.workspaceId)/recordings"
             let page1 = SimulatorClient.ids(try await client.api(path + "?page=1"))
             let page2Reply = try await client.api(path + "?page=2")
