@@ -26,6 +26,7 @@ struct UserplaneSim: AsyncParsableCommand {
     @Option(help: "JSON configuration file (SimulatorConfiguration keys; flags override it).") var config: String?
     @Option(help: "Write the start-up JSON line to this file (atomically).") var infoFile: String?
     @Option(help: "Write the counters as JSON to this file on exit.") var countersFile: String?
+    @Option(help: "Write the request journal as JSON to this file on exit.") var journalFile: String?
     @Option(help: "Requests per sliding minute per user.") var ratePerMinute: Int?
     @Option(help: "Requests per UTC day per user.") var dailyLimit: Int?
     @Option(help: "Exact size of every video in bytes.") var videoBytes: Int?
@@ -88,6 +89,12 @@ struct UserplaneSim: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
             let data = try encoder.encode(server.running(port: 0).counters())
             try data.write(to: URL(fileURLWithPath: countersFile), options: .atomic)
+        }
+        if let journalFile {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(server.running(port: 0).journal())
+            try data.write(to: URL(fileURLWithPath: journalFile), options: .atomic)
         }
     }
 }
