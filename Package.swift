@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "UserplaneSimulatorTests",
             dependencies: [
-                "UserplaneSimulator", "ArchiverTestSupport",
+                "UserplaneSimulator", "ArchiverTestSupport", "ArchiverKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
