@@ -15,7 +15,7 @@ extension WorkerQueue {
 
     // MARK: - Worker loop
 
-    func work(owner: String, startedAt: Date, deadline: Date?, listingDone: Atomic<Bool>) async throws {
+    func work(owner: String, startedAt: Date, deadline: Date?, listingDone: CancellationFlag) async throws {
         while true {
             if stopRequested.load(ordering: .relaxed) || Task.isCancelled { return }
             if let deadline, Date() >= deadline {
@@ -53,8 +53,8 @@ extension WorkerQueue {
     }
 
     /// Idle with nothing claimable: keep waiting while listing goes on or a retry is due soon.
-    private func shouldStopIdling(listingDone: Atomic<Bool>) async throws -> Bool {
-        guard listingDone.load(ordering: .acquiring) else { return false }
+    private func shouldStopIdling(listingDone: CancellationFlag) async throws -> Bool {
+        guard listingDone.isCancelled else { return false }
         let nextRetry = try await store.jobs.nextRetryTime(
             kind: configuration.kind.jobKind,
             workspaceID: configuration.workspaceId
@@ -97,6 +97,13 @@ extension WorkerQueue {
             }
         case .released:
             return
+        }
+        if event.kind != .recordingFailed {
+            // A recording that failed earlier in this run and then succeeded is no longer a failure.
+            state.withLock { state in
+                state.report.failures.removeAll { $0.recordingId == job.recordingID }
+                state.report.counts.failed = state.report.failures.count
+            }
         }
         onEvent(event)
     }
@@ -143,12 +150,12 @@ extension WorkerQueue {
         if stopRequested.load(ordering: .relaxed) || error is CancellationError || Task.isCancelled
             || (error as? TransferError)?.code == .aborted
         {
-            try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
             return .released
         }
         if let apiError = error as? APIError {
             if apiError.stopsRun || apiError.code == .dailyBudgetExhausted {
-                try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+                _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
                 throw apiError
             }
             if apiError.meansGone {
@@ -159,7 +166,7 @@ extension WorkerQueue {
             }
         }
         if let queueError = error as? QueueError {
-            try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
             throw queueError
         }
         if let storeError = error as? StoreError, storeError.code == .leaseLost {
@@ -193,8 +200,10 @@ extension WorkerQueue {
     static func isRetryable(_ error: any Error) -> Bool {
         switch error {
         case let error as APIError: return error.isRetryable || error.status == nil
-        case let error as TransferError: return error.isTransient || error.code == .httpStatus || error.code == .sizeMismatch
-        case let error as PackingError: return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
+        case let error as TransferError:
+            return error.isTransient || error.code == .httpStatus || error.code == .sizeMismatch
+        case let error as PackingError:
+            return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
         default: return true
         }
     }

@@ -1,6 +1,6 @@
-package import Foundation
+import Foundation
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// Works the durable queue of one run: lists the workspace, enqueues what is not archived yet, and
@@ -62,6 +62,7 @@ package final class WorkerQueue: Service, Sendable {
                 )
             )
         )
+        state.withLock { $0.report.dryRun = configuration.isDryRun }
         self.ownerPrefix = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(configuration.runId)"
         self.budgetPersisted = Mutex(configuration.initialBudget)
     }
@@ -94,7 +95,10 @@ package final class WorkerQueue: Service, Sendable {
         let profile = try await api.me()
         let workspace = try await api.workspace(configuration.workspaceId)
         let user = [profile.name, profile.email.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ")
-        return Preflight(user: user.isEmpty ? profile.id : user, workspaceName: workspace.name ?? workspace.id)
+        return Preflight(
+            user: user.isEmpty ? profile.id : user,
+            workspaceName: workspace.workspaceName ?? workspace.workspaceId
+        )
     }
 
     // MARK: - Run
@@ -106,7 +110,11 @@ package final class WorkerQueue: Service, Sendable {
     package func run() async throws {
         let startedAt = state.withLock { $0.report.startedAt }
         do {
-            try await store.catalog.startRun(id: configuration.runId, command: configuration.kind.rawValue, startedAt: startedAt)
+            try await store.catalog.startRun(
+                id: configuration.runId,
+                command: configuration.kind.rawValue,
+                startedAt: startedAt
+            )
             try await store.jobs.expireAbandonedLeases(now: Date())
             onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
             try await withGracefulShutdownHandler {
@@ -124,10 +132,10 @@ package final class WorkerQueue: Service, Sendable {
 
     private func runListingAndWorkers(startedAt: Date) async throws {
         let deadline = configuration.maxDuration.map { startedAt.adding($0) }
-        let listingDone = Atomic<Bool>(false)
+        let listingDone = CancellationFlag()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                defer { listingDone.store(true, ordering: .releasing) }
+                defer { listingDone.cancel() }
                 try await self.list()
             }
             if !configuration.isDryRun {
@@ -205,7 +213,10 @@ package final class WorkerQueue: Service, Sendable {
         var planned: [RunReport.PlannedRecording] = []
         var skipped = 0
         for recording in recordings {
-            if try await store.catalog.isArchived(workspaceID: configuration.workspaceId, recordingID: recording.recordingId) {
+            if try await store.catalog.isArchived(
+                workspaceID: configuration.workspaceId,
+                recordingID: recording.recordingId
+            ) {
                 skipped += 1
             } else {
                 planned.append(.init(recordingId: recording.recordingId, createdAt: recording.createdAt))
@@ -240,7 +251,7 @@ package final class WorkerQueue: Service, Sendable {
             state.report.api.calls = statistics.requestsGranted
             state.report.api.rateLimited = statistics.rateLimitedResponses
             state.report.api.dailyBudgetUsed = statistics.budget.used
-            state.report.api.dailyBudgetLimit = api.pacer.configuration.dailyLimit
+            state.report.api.dailyBudgetLimit = api.pacer.dailyLimit
             let code: Int32
             if fatal != nil {
                 code = 1

@@ -105,6 +105,11 @@ package struct RetentionDuration: Sendable, Hashable, CustomStringConvertible {
         return calendar.date(byAdding: components, to: date) ?? .distantPast
     }
 
+    /// The length of this duration when it ends at `now` (months and years vary in length).
+    package func duration(endingAt now: Date) -> Duration {
+        .milliseconds(Int64((now.timeIntervalSince(cutoff(before: now)) * 1000).rounded()))
+    }
+
     /// The canonical text, for example `18mo`.
     package var description: String { "\(value)\(unit.rawValue)" }
 

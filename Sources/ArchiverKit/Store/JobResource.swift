@@ -19,7 +19,11 @@ package struct JobResource: Sendable, Hashable {
     package var sha512: String?
     /// Provenance for the manifest as a JSON document (source without query, ETag, request ids, ...).
     package var provenanceJSON: String?
-    /// When this row was written.
+    /// The resource's media type, from the API or the blob host.
+    package var mediaType: String?
+    /// The API's message when the resource is not archived.
+    package var apiMessage: String?
+    /// When the record was written.
     package var updatedAt: Date
 
     /// Creates a resource record.
@@ -31,8 +35,12 @@ package struct JobResource: Sendable, Hashable {
         sha256: String? = nil,
         sha512: String? = nil,
         provenanceJSON: String? = nil,
+        mediaType: String? = nil,
+        apiMessage: String? = nil,
         updatedAt: Date
     ) {
+        self.mediaType = mediaType
+        self.apiMessage = apiMessage
         self.resourceKind = resourceKind
         self.availability = availability
         self.stagedFileName = stagedFileName

@@ -18,12 +18,13 @@ extension JobStore {
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO job_resources (jobId, resourceKind, availability, stagedFileName, sizeBytes,
-                        sha256, sha512, provenance, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        sha256, sha512, provenance, mediaType, apiMessage, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     jobID, resource.resourceKind, resource.availability, resource.stagedFileName,
-                    resource.sizeBytes, resource.sha256, resource.sha512, resource.provenanceJSON, resource.updatedAt,
+                    resource.sizeBytes, resource.sha256, resource.sha512, resource.provenanceJSON, resource.mediaType,
+                    resource.apiMessage, resource.updatedAt,
                 ]
             )
         }
@@ -47,6 +48,8 @@ extension JobStore {
                     sha256: row["sha256"],
                     sha512: row["sha512"],
                     provenanceJSON: row["provenance"],
+                    mediaType: row["mediaType"],
+                    apiMessage: row["apiMessage"],
                     updatedAt: row["updatedAt"]
                 )
             }

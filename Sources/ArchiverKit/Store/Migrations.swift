@@ -11,6 +11,7 @@ enum Migrations {
         migrator.eraseDatabaseOnSchemaChange = false
         migrator.registerMigration("v1-queue-catalog-holds", migrate: createVersion1)
         migrator.registerMigration("v2-claimable-jobs-index", migrate: addClaimableIndex)
+        migrator.registerMigration("v3-resource-media-type-and-message", migrate: addResourceMediaTypeAndMessage)
         return migrator
     }
 
@@ -138,6 +139,17 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'deletion_log is append-only'); END;
                 CREATE TRIGGER deletion_log_no_delete BEFORE DELETE ON deletion_log
                     BEGIN SELECT RAISE(ABORT, 'deletion_log is append-only'); END;
+                """
+        )
+    }
+
+    /// v3: a resource's media type (decides its file name in the archive) and the API's message when
+    /// it is not available, so a resumed job can pack without asking the API again.
+    static func addResourceMediaTypeAndMessage(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                ALTER TABLE job_resources ADD COLUMN mediaType TEXT;
+                ALTER TABLE job_resources ADD COLUMN apiMessage TEXT;
                 """
         )
     }
