@@ -14,7 +14,8 @@ extension WorkerQueue {
         // 1. Confirm the recording and that it is final.
         let detail = try await api.recording(workspace: workspace, id: job.recordingID)
         guard detail.isFinal else {
-            let reason = "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
+            let reason =
+                "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
             try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: Date())
             return .deferred(reason: reason)
         }
@@ -64,7 +65,10 @@ extension WorkerQueue {
             resources: staged
         )
         let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
-        try FileManager.default.createDirectory(at: tarURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: tarURL.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
         let packager = self.packager
         let packed = try await BlockingExecutor.run {
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
@@ -155,7 +159,9 @@ extension WorkerQueue {
         let fileName = ArchiveLayout.fileName(kind: kind.archiveBaseName, mediaType: resource.type)
         try checkFreeSpace(for: resource.size, at: directory)
         let destination = directory.appendingPathComponent(fileName)
-        let first = Mutex<ResolvedSource?>(ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type))
+        let first = Mutex<ResolvedSource?>(
+            ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
+        )
         let api = self.api
         let result = try await downloader.download(
             to: destination,
