@@ -205,7 +205,13 @@ package final class WorkerQueue: Service, Sendable {
             )
         }
         var event = ArchiveEvent(kind: .listed, runId: configuration.runId)
-        event.total = configuration.isDryRun ? state.withLock { $0.report.planned.count } : total
+        // Jobs already finished by workers while listing went on count towards the total too.
+        event.total = state.withLock { state in
+            let counts = state.report.counts
+            return configuration.isDryRun
+                ? state.report.planned.count
+                : total + counts.archived + counts.deferred + counts.gone + state.report.failures.count
+        }
         onEvent(event)
     }
 
