@@ -239,10 +239,13 @@ package final class WorkerQueue: Service, Sendable {
         guard !configuration.isDryRun else { return 0 }
         let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind)
         let ids = Set(configuration.filter.recordingIds)
+        let startedAt = state.withLock { $0.report.startedAt }
         return jobs.filter { job in
-            job.workspaceID == configuration.workspaceId
-                && (ids.isEmpty || ids.contains(job.recordingID))
-                && [.queued, .listingConfirmed, .downloading, .packing, .deferred].contains(job.state)
+            guard job.workspaceID == configuration.workspaceId, ids.isEmpty || ids.contains(job.recordingID) else {
+                return false
+            }
+            if job.state == .deferred { return (job.deferredAt ?? startedAt) < startedAt }
+            return [.queued, .listingConfirmed, .downloading, .packing].contains(job.state)
         }.count
     }
 
