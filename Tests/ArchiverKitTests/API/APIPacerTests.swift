@@ -7,9 +7,10 @@ import Testing
 @testable import ArchiverKit
 
 @Suite struct APIPacerTests {
-    /// Runs `callers` concurrent `acquire()` calls on a manual clock, advancing it from one sleeper's
-    /// deadline to the next, and returns the clock time at which each call returned.
-    /// `immediate` callers are expected to be granted without sleeping.
+    /// Runs `callers` concurrent `acquire()` calls on a manual clock and returns when each returned.
+    ///
+    /// The clock is advanced from one sleeper's deadline to the next; `immediate` callers are expected
+    /// to be granted without sleeping.
     private func grantTimes(
         pacer: APIPacer,
         clock: ManualClock,
