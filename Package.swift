@@ -1,11 +1,15 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let swiftSettings: [SwiftSetting] = [
+var swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+// Scripts/soundness.sh sets this: warnings in our targets (not in dependencies) fail the build.
+if Context.environment["USERPLANE_WARNINGS_AS_ERRORS"] == "1" {
+    swiftSettings.append(.treatAllWarnings(as: .error))
+}
 
 let package = Package(
     name: "userplane-archiver",
@@ -49,6 +53,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -104,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "UserplaneSimulatorTests",
             dependencies: [
-                "UserplaneSimulator", "ArchiverTestSupport",
+                "UserplaneSimulator", "ArchiverTestSupport", "ArchiverKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

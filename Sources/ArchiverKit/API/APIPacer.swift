@@ -58,6 +58,9 @@ public actor APIPacer {
     }
 
     private let configuration: Configuration
+
+    /// The daily request budget this pacer enforces.
+    public nonisolated var dailyLimit: Int { configuration.dailyLimit }
     private let clock: ErasedClock
     private let currentDate: @Sendable () -> Date
     private let onConsume: (@Sendable (DailyBudget) -> Void)?

@@ -1,5 +1,4 @@
 internal import CLibCurl
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -77,16 +76,10 @@ package struct HTTPTransport: Sendable {
     package func send(_ request: TransportRequest) async throws(TransferError) -> TransportResponse {
         let cancelled = CancellationFlag()
         let configuration = self.configuration
-        let result: Result<TransportResponse, TransferError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        returning: Self.perform(request, configuration: configuration, cancelled: cancelled)
-                    )
-                }
-            }
-        } onCancel: {
-            cancelled.cancel()
+        // A dedicated thread, not DispatchQueue.global(): on a 2-core machine the global queue shares
+        // threads with Swift's cooperative pool, and blocking it starved in-process servers for seconds.
+        let result: Result<TransportResponse, TransferError> = await BlockingExecutor.run(cancelling: cancelled) {
+            Self.perform(request, configuration: configuration, cancelled: cancelled)
         }
         return try result.get()
     }

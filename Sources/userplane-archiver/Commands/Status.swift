@@ -1,12 +1,80 @@
+import ArchiverKit
 import ArgumentParser
+import Foundation
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Summarise the queue and the catalog of an archive root."
+        abstract: "Summarise the queue and the catalog of an archive root.",
+        discussion: """
+            Shows jobs per state, archives and bytes in the catalog, API budget used today, the last run \
+            and every failure with its reason. Reads state only; never talks to the API.
+
+            Examples:
+              userplane-archiver status --archive /srv/userplane-archive
+              userplane-archiver status --archive /srv/userplane-archive --json | jq .failures
+            """
     )
 
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var root: ArchiveRootOptions
+
     func run() async throws {
-        throw CleanExit.message("'status' is not implemented yet in this build.")
+        try await ExitCodes.mapping {
+            _ = LoggingBootstrap.bootstrap(global)
+            let rootURL = try root.resolvedURL()
+            let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
+            guard FileManager.default.fileExists(atPath: database.path) else {
+                throw CLIError(
+                    "no archive state at \(rootURL.path) (missing \(database.path)); run 'userplane-archiver archive' first"
+                )
+            }
+            let store = try ArchiveStore(archiveRoot: rootURL)
+            let status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
+            try? store.close()
+            if global.json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.dateEncodingStrategy = .iso8601
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+            } else {
+                print(Self.render(status))
+            }
+        }
+    }
+
+    static func render(_ status: ArchiveStatus) -> String {
+        var lines = ["archive root: \(status.archiveRoot)"]
+        lines.append(
+            "archives: \(status.archivesTotal) (\(ProgressRenderer.formatBytes(Int64(status.bytesArchived))))"
+                + ", active legal holds: \(status.activeHolds)"
+        )
+        for (kind, counts) in status.jobs.sorted(by: { $0.key < $1.key }) {
+            let text = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append("\(kind) jobs: \(text)")
+        }
+        lines.append("API budget used today (\(status.apiBudgetDay) UTC): \(status.apiBudgetUsedToday)")
+        if let run = status.lastRun {
+            let finished = run.finishedAt.map { "finished \($0.formatted(.iso8601))" } ?? "did not finish"
+            let code = run.exitCode.map { "exit \($0)" } ?? "no exit code"
+            lines.append("last run: \(run.command) \(run.runId), \(finished), \(code)")
+        } else {
+            lines.append("last run: none")
+        }
+        if status.failures.isEmpty {
+            lines.append("failures: none")
+        } else {
+            lines.append("failures (\(status.failures.count)):")
+            for failure in status.failures.prefix(50) {
+                let retry =
+                    failure.nextAttemptAt.map { ", retry after \($0.formatted(.iso8601))" }
+                    ?? ", not retried automatically"
+                lines.append(
+                    "  \(ProgressRenderer.shorten(failure.recordingId)) [\(failure.state), \(failure.attempts) attempt(s)\(retry)]: "
+                        + (failure.reason ?? "unknown")
+                )
+            }
+        }
+        return lines.joined(separator: "\n")
     }
 }

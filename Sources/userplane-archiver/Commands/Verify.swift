@@ -1,12 +1,71 @@
+import ArchiverKit
 import ArgumentParser
+import Foundation
 
-struct VerifyCommand: AsyncParsableCommand {
+struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify archives against their sidecar digests and manifests."
+        abstract: "Verify archives against their sidecar digests and manifests.",
+        discussion: """
+            PATH is a .tar archive, a directory (searched recursively for archives), or an archive root \
+            (.userplane-archiver/ and *.partial are skipped). Each archive is read once: the sidecar \
+            SHA-256, every member's SHA-256 and SHA-512 against both BagIt manifests and tag manifests, \
+            Payload-Oxum and archive-manifest.json.
+
+            Examples:
+              userplane-archiver verify /srv/archive
+              userplane-archiver verify /srv/archive/ws_1/2024/05/rec_123.tar --json
+
+            Exit codes: 0 all archives verified, 4 at least one failed, 1 a PATH is missing or holds no archive.
+            """
     )
 
-    func run() async throws {
-        throw CleanExit.message("'verify' is not implemented yet in this build.")
+    @Argument(help: "Archives, directories or archive roots to verify.")
+    var paths: [String]
+
+    @Flag(help: "Print one JSON document instead of human-readable lines.")
+    var json = false
+
+    func run() throws {
+        let results: [ArchiveVerification]
+        do {
+            results = try ArchiveVerifier().verify(paths: paths.map { URL(fileURLWithPath: $0) })
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error.message); check the path and try again\n".utf8))
+            throw ExitCode(1)
+        }
+        guard !results.isEmpty else {
+            let joined = paths.joined(separator: ", ")
+            FileHandle.standardError.write(Data("error: nothing to verify: no .tar archive under \(joined)\n".utf8))
+            throw ExitCode(1)
+        }
+        let failed = results.filter { !$0.isValid }.count
+        if json {
+            try printJSON(results, failed: failed)
+        } else {
+            for result in results {
+                if result.isValid {
+                    print("OK    \(result.path)")
+                } else {
+                    print("FAIL  \(result.path): \(result.problems[0])")
+                    for problem in result.problems.dropFirst() { print("      \(problem)") }
+                }
+            }
+            print("verified \(results.count) archive(s): \(results.count - failed) OK, \(failed) failed")
+        }
+        if failed > 0 { throw ExitCode(4) }
+    }
+
+    private func printJSON(_ results: [ArchiveVerification], failed: Int) throws {
+        struct Report: Encodable {
+            var isValid: Bool
+            var checked: Int
+            var failed: Int
+            var archives: [ArchiveVerification]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let report = Report(isValid: failed == 0, checked: results.count, failed: failed, archives: results)
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }

@@ -1,0 +1,146 @@
+public import Foundation
+
+/// The `archive-manifest.json` stored in every archive (schema `userplane-archiver/manifest/v1`).
+///
+/// Encoded with sorted keys and ISO-8601 dates with milliseconds, so the same values always give the
+/// same bytes. Resources are keyed by kind; every kind the API reported is present, archived or not.
+public struct ArchiveManifest: Codable, Sendable, Hashable {
+    /// The schema identifier of this version.
+    public static let currentSchema = "userplane-archiver/manifest/v1"
+
+    /// The tool that wrote the archive.
+    public struct Tool: Codable, Sendable, Hashable {
+        /// The tool name (``ArchiverKitVersion/toolName``).
+        public var name: String
+        /// The tool version (``ArchiverKitVersion/version``).
+        public var version: String
+    }
+
+    /// A payload file: `data/recording.json`.
+    public struct File: Codable, Sendable, Hashable {
+        /// The name under `data/`.
+        public var fileName: String
+        /// The media type.
+        public var mediaType: String
+        /// The size in bytes.
+        public var size: Int64
+        /// Lowercase hex SHA-256.
+        public var sha256: String
+        /// Lowercase hex SHA-512.
+        public var sha512: String
+    }
+
+    /// One resource kind's entry.
+    public struct Resource: Codable, Sendable, Hashable {
+        /// Whether the bytes are in `data/`.
+        public var availability: StagedResource.Availability
+        /// The API's message when not archived.
+        public var message: String?
+        /// The name under `data/` when archived.
+        public var fileName: String?
+        /// The media type.
+        public var mediaType: String?
+        /// The size in bytes when archived.
+        public var size: Int64?
+        /// Lowercase hex SHA-256 when archived.
+        public var sha256: String?
+        /// Lowercase hex SHA-512 when archived.
+        public var sha512: String?
+        /// The blob URL as `scheme://host/path`.
+        public var source: String?
+        /// The blob's `ETag`.
+        public var etag: String?
+        /// The blob's `Last-Modified`.
+        public var lastModified: String?
+        /// Request id headers seen.
+        public var requestIds: [String]
+        /// When the presigned URL was resolved.
+        public var resolvedAt: Date?
+        /// When the download completed.
+        public var downloadedAt: Date?
+        /// Download attempts made.
+        public var attempts: Int
+        /// Bytes resumed from an earlier partial download.
+        public var resumedBytes: Int64
+        /// The final HTTP status of the download.
+        public var httpStatus: Int?
+    }
+
+    /// Always ``currentSchema`` for manifests this version writes.
+    public var schema: String
+    /// The writing tool.
+    public var tool: Tool
+    /// The run that archived the recording.
+    public var runId: String
+    /// When the archive was written.
+    public var archivedAt: Date
+    /// The workspace id.
+    public var workspaceId: String
+    /// The recording id exactly as the API returned it.
+    public var recordingId: String
+    /// The recording's creation time.
+    public var createdAt: Date
+    /// The recording's duration, when known.
+    public var durationMs: Int?
+    /// `data/recording.json`.
+    public var recording: File
+    /// Resources by kind.
+    public var resources: [String: Resource]
+
+    /// The canonical JSON bytes: sorted keys, pretty-printed, ISO-8601 dates with milliseconds, final newline.
+    ///
+    /// - Returns: UTF-8 JSON.
+    /// - Throws: An `EncodingError` (not expected for values this type can hold).
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Self.format(date))
+        }
+        return Array(try encoder.encode(self)) + [UInt8(ascii: "\n")]
+    }
+
+    /// Decodes manifest JSON.
+    ///
+    /// - Parameter bytes: The contents of `archive-manifest.json`.
+    /// - Returns: The manifest.
+    /// - Throws: ``PackingError/Code/manifest`` when the JSON is invalid or of another schema.
+    public static func decode(_ bytes: [UInt8]) throws(PackingError) -> ArchiveManifest {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            if let date = try? Date(text, strategy: dateStyle) { return millisecondPrecision(date) }
+            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return millisecondPrecision(date) }
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 date: \(text)")
+        }
+        let manifest: ArchiveManifest
+        do {
+            manifest = try decoder.decode(ArchiveManifest.self, from: Data(bytes))
+        } catch {
+            throw PackingError(code: .manifest, message: "archive-manifest.json is not valid: \(error)")
+        }
+        guard manifest.schema == currentSchema else {
+            throw PackingError(code: .manifest, message: "archive-manifest.json has unknown schema \(manifest.schema)")
+        }
+        return manifest
+    }
+
+    private static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    /// `date` rounded to whole milliseconds, the precision manifests store, so values survive a round trip.
+    static func millisecondPrecision(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
+    }
+
+    /// `2024-05-01T12:51:30.123Z`: UTC with exactly three fractional digits, rounded (not truncated).
+    static func format(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let fraction = Int(milliseconds - seconds * 1000)
+        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.ISO8601FormatStyle())
+        let digits = String(fraction + 1000).dropFirst()
+        return "\(whole.dropLast()).\(digits)Z"
+    }
+}

@@ -1,0 +1,175 @@
+import Crypto
+public import Foundation
+
+/// Packs a staged recording into `<encodedId>.tar` (pax, a BagIt 1.0 bag) plus its `<encodedId>.tar.sha256` sidecar.
+///
+/// Every member lies under `<encodedId>/` where the directory name is ``RecordingPathComponent/encode(_:)`` of the
+/// recording id, in a fixed order: the bag directory, `bagit.txt`, `bag-info.txt`, `archive-manifest.json`,
+/// `data/`, `data/recording.json`, the resources in kind order (video, thumbnail, console-log, network-log,
+/// actions, then unknown kinds sorted), the two payload manifests, the two tag manifests. Metadata is
+/// deterministic: mode 0644 for files and 0755 for directories, uid/gid 0 with owner names `root`, and every
+/// mtime is the recording's `createdAt` (whole seconds). The recording's own creation time was chosen over the
+/// archive time so that members carry a meaningful, reproducible date; the archive time is in the manifest.
+///
+/// Packing is all-or-nothing: the tar is written to `<tar>.partial`, every staged file is hashed again while it
+/// streams in and must match the digests computed during its download, then fsync, rename, directory fsync; the
+/// sidecar is written the same way. A failure or crash leaves no `.tar` (at most a `.partial`).
+public struct ArchivePackager: Sendable {
+    /// Packer settings.
+    public struct Configuration: Sendable {
+        /// Size of the read buffer used to stream staged files into the tar.
+        ///
+        /// Default: 1 MiB.
+        public var chunkBytes: Int = 1 << 20
+        /// The `Source-Organization` written to `bag-info.txt`.
+        ///
+        /// Default: `nil`, meaning `Userplane workspace <workspaceId>`.
+        public var sourceOrganization: String?
+
+        /// Creates the default configuration.
+        public init() {}
+    }
+
+    /// The settings in use.
+    public var configuration: Configuration
+
+    /// Creates a packer.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// Packs `staged` into `tarURL` and writes the sidecar next to it.
+    ///
+    /// Blocking: call off the cooperative pool.
+    ///
+    /// - Parameters:
+    ///   - staged: The recording and its staged files.
+    ///   - tarURL: `<dir>/<encodedId>.tar`, where `encodedId` is ``RecordingPathComponent/encode(_:)`` of the id.
+    /// - Returns: The archive's path, size, SHA-256 and manifest.
+    /// - Throws: ``PackingError`` with `.invalidInput` for an inconsistent staged recording, `.digestMismatch` or
+    ///   `.sizeMismatch` when a staged file changed since its download, `.io` / `.archive` for write failures.
+    public func pack(_ staged: StagedRecording, to tarURL: URL) throws(PackingError) -> PackedArchive {
+        let bagName = RecordingPathComponent.encode(staged.recordingId)
+        guard tarURL.lastPathComponent == bagName + ".tar" else {
+            throw PackingError(
+                code: .invalidInput,
+                message:
+                    "the archive for recording \(bagName) must be named \(bagName).tar, not \(tarURL.lastPathComponent)"
+            )
+        }
+        let plan = try PackPlan(staged: staged, bagName: bagName, sourceOrganization: configuration.sourceOrganization)
+        let tarPath = tarURL.path
+        let partialPath = tarPath + ".partial"
+        let result: (size: Int64, sha256: String)
+        do {
+            result = try write(plan, to: partialPath)
+        } catch {
+            unlink(partialPath)
+            throw error
+        }
+        let sidecarPath = tarPath + ".sha256"
+        unlink(sidecarPath)  // a stale sidecar must never vouch for the new tar
+        do {
+            try DurableFile.commit(partialPath, to: tarPath)
+        } catch {
+            unlink(partialPath)
+            throw error
+        }
+        try DurableFile.writeAtomically(Array("\(result.sha256)  \(bagName).tar\n".utf8), to: sidecarPath)
+        return PackedArchive(
+            tarURL: tarURL,
+            sidecarURL: URL(fileURLWithPath: sidecarPath),
+            size: result.size,
+            sha256: result.sha256,
+            manifest: plan.manifest
+        )
+    }
+
+    private func write(_ plan: PackPlan, to path: String) throws(PackingError) -> (size: Int64, sha256: String) {
+        let writer = try ArchiveWriteHandle(path: path)
+        let metadata = ArchiveWriteHandle.MemberMetadata(mtime: plan.mtime)
+        let root = plan.bagName + "/"
+        try writer.addDirectory(root, metadata: metadata)
+        for (name, bytes) in plan.leadingTagFiles {
+            try writer.addFile(root + name, bytes: bytes, metadata: metadata)
+        }
+        try writer.addDirectory(root + "data/", metadata: metadata)
+        try writer.addFile(
+            root + "data/" + ArchiveLayout.recordingFileName,
+            bytes: plan.recordingJSON,
+            metadata: metadata
+        )
+        let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(configuration.chunkBytes, 4096),
+            alignment: 16
+        )
+        defer { buffer.deallocate() }
+        for file in plan.payloadFiles {
+            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata, buffer: buffer)
+        }
+        var tagEntries = plan.leadingTagFiles
+        for algorithm in BagItAlgorithm.all {
+            let entries = plan.payloadDigests.map {
+                ("data/" + $0.fileName, algorithm == "sha256" ? $0.sha256 : $0.sha512)
+            }
+            let bytes = BagIt.manifest(entries)
+            try writer.addFile(root + "manifest-\(algorithm).txt", bytes: bytes, metadata: metadata)
+            tagEntries.append(("manifest-\(algorithm).txt", bytes))
+        }
+        for algorithm in BagItAlgorithm.all {
+            let entries = tagEntries.map { (name, bytes) in
+                (
+                    name,
+                    algorithm == "sha256"
+                        ? HexDigest.string(SHA256.hash(data: bytes)) : HexDigest.string(SHA512.hash(data: bytes))
+                )
+            }
+            try writer.addFile(
+                root + "tagmanifest-\(algorithm).txt",
+                bytes: BagIt.manifest(entries),
+                metadata: metadata
+            )
+        }
+        return try writer.finish()
+    }
+
+    /// Streams one staged file into the tar, hashing it again; its size and both digests must match the staged ones.
+    private func streamFile(
+        _ file: PackPlan.PayloadFile,
+        into writer: ArchiveWriteHandle,
+        name: String,
+        metadata: ArchiveWriteHandle.MemberMetadata,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws(PackingError) {
+        let path = file.stagedPath
+        let fd = try DurableFile.openForReading(path)
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }
+        guard Int64(status.st_size) == file.size else {
+            throw PackingError(
+                code: .sizeMismatch,
+                message:
+                    "staged \(file.kind) \(path) has \(status.st_size) bytes but \(file.size) were downloaded; re-download it"
+            )
+        }
+        var digest = DualDigest()
+        try writer.addFile(name, size: file.size, metadata: metadata) { (write) throws(PackingError) in
+            while true {
+                let count = try DurableFile.readSome(fd, into: buffer, path: path)
+                if count == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                digest.update(chunk)
+                try write(chunk)
+            }
+        }
+        let (sha256, sha512) = digest.finalize()
+        guard sha256 == file.sha256, sha512 == file.sha512 else {
+            throw PackingError(
+                code: .digestMismatch,
+                message: "staged \(file.kind) \(path) no longer matches the digest computed while downloading "
+                    + "(sha256 \(sha256), expected \(file.sha256)); the staged copy is corrupt, re-download it"
+            )
+        }
+    }
+}

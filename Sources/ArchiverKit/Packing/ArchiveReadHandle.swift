@@ -1,0 +1,183 @@
+internal import CLibArchive
+import Crypto
+import Foundation
+
+/// Owns one libarchive reader over a tar file; the only reader-side code that touches libarchive.
+///
+/// Reads the file exactly once, sequentially, through our own read callback, which also computes the
+/// SHA-256 of the raw file for the sidecar check. Member data is handed out in libarchive's own blocks,
+/// so memory stays flat for members of any size.
+///
+/// - Important: Blocking. Use a reader on one thread, off the cooperative pool.
+final class ArchiveReadHandle {
+    /// One member header.
+    struct Entry {
+        /// The kind of member.
+        enum Kind: Equatable {
+            case file
+            case directory
+            /// Symlinks, hard links, devices, FIFOs: never produced by the packer.
+            case other
+        }
+        /// The member name as stored, decoded as UTF-8.
+        var name: String
+        var kind: Kind
+        /// The declared size in bytes.
+        var size: Int64
+        /// Permission bits.
+        var permissions: UInt32 = 0
+        /// Modification time in seconds since 1970.
+        var mtime: Int = 0
+        /// Owner and group ids and names.
+        var uid: Int64 = 0
+        var gid: Int64 = 0
+        var uname: String?
+        var gname: String?
+    }
+
+    private let archive: OpaquePointer
+    private let source: Source
+    private let locale = UTF8LocaleScope()
+
+    /// Opens `path` for reading as a tar (any tar dialect, no compression).
+    init(path: String, bufferBytes: Int) throws(PackingError) {
+        let fd = try DurableFile.openForReading(path)
+        source = Source(fd: fd, path: path, bufferBytes: bufferBytes)
+        guard let archive = archive_read_new() else {
+            close(fd)
+            throw PackingError(code: .archive, message: "libarchive could not create a reader")
+        }
+        self.archive = archive
+        archive_read_support_format_tar(archive)
+        let context = Unmanaged.passUnretained(source).toOpaque()
+        guard archive_read_open2(archive, context, nil, archiveReadCallback, nil, nil) == ARCHIVE_OK else {
+            // deinit frees the reader and closes the file: every stored property is initialized here.
+            throw source.error ?? ArchiveWriteHandle.failure(archive, "\(path) is not a readable tar")
+        }
+    }
+
+    deinit {
+        archive_read_free(archive)
+        close(source.fd)
+    }
+
+    /// The next member header, or `nil` at the end of the archive.
+    func nextEntry() throws(PackingError) -> Entry? {
+        var entryPointer: OpaquePointer?
+        let status = locale.run { archive_read_next_header(archive, &entryPointer) }
+        if status == ARCHIVE_EOF { return nil }
+        guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry = entryPointer else {
+            throw source.error ?? ArchiveWriteHandle.failure(archive, "cannot read a member header")
+        }
+        let name: String = locale.run {
+            if let utf8 = archive_entry_pathname_utf8(entry) { return String(cString: utf8) }
+            if let raw = archive_entry_pathname(entry) { return String(cString: raw) }
+            return ""
+        }
+        let type = archive_entry_filetype(entry)
+        var kind: Entry.Kind = .other
+        if archive_entry_hardlink(entry) == nil {
+            if type == clibarchive_ae_ifreg() {
+                kind = .file
+            } else if type == clibarchive_ae_ifdir() {
+                kind = .directory
+            }
+        }
+        return Entry(
+            name: name,
+            kind: kind,
+            size: Int64(archive_entry_size(entry)),
+            permissions: UInt32(archive_entry_perm(entry)),
+            mtime: Int(archive_entry_mtime(entry)),
+            uid: Int64(archive_entry_uid(entry)),
+            gid: Int64(archive_entry_gid(entry)),
+            uname: archive_entry_uname(entry).map { String(cString: $0) },
+            gname: archive_entry_gname(entry).map { String(cString: $0) }
+        )
+    }
+
+    /// Streams the current member's data to `consume`, in libarchive's blocks (holes as zeros).
+    func readData(_ consume: (UnsafeRawBufferPointer) -> Void) throws(PackingError) {
+        var position: Int64 = 0
+        let zeros = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            var block: UnsafeRawPointer?
+            var size = 0
+            var offset: la_int64_t = 0
+            let status = archive_read_data_block(archive, &block, &size, &offset)
+            if status == ARCHIVE_EOF { return }
+            guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
+                throw source.error ?? ArchiveWriteHandle.failure(archive, "cannot read member data")
+            }
+            while position < Int64(offset) {
+                let gap = Int(min(Int64(zeros.count), Int64(offset) - position))
+                zeros.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0[0..<gap])) }
+                position += Int64(gap)
+            }
+            consume(UnsafeRawBufferPointer(start: block, count: size))
+            position += Int64(size)
+        }
+    }
+
+    /// Reads whatever libarchive left unread (padding after the end marker) and returns the whole file's digest.
+    ///
+    /// - Returns: The file's size and lowercase hex SHA-256.
+    func finishRawDigest() throws(PackingError) -> (size: Int64, sha256: String) {
+        try source.withBuffer { (buffer) throws(PackingError) in
+            while true {
+                let count = try DurableFile.readSome(source.fd, into: buffer, path: source.path)
+                if count == 0 { break }
+                source.absorb(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+        }
+        return (source.byteCount, HexDigest.string(source.sha256.finalize()))
+    }
+
+    /// Feeds libarchive from the file and hashes every byte it hands over.
+    final class Source {
+        let fd: Int32
+        let path: String
+        let buffer: UnsafeMutableRawBufferPointer
+        var sha256 = SHA256()
+        var byteCount: Int64 = 0
+        var error: PackingError?
+
+        init(fd: Int32, path: String, bufferBytes: Int) {
+            self.fd = fd
+            self.path = path
+            buffer = .allocate(byteCount: bufferBytes, alignment: 16)
+        }
+
+        deinit { buffer.deallocate() }
+
+        func absorb(_ bytes: UnsafeRawBufferPointer) {
+            sha256.update(bufferPointer: bytes)
+            byteCount += Int64(bytes.count)
+        }
+
+        func withBuffer<Value>(
+            _ body: (UnsafeMutableRawBufferPointer) throws(PackingError) -> Value
+        ) throws(PackingError) -> Value {
+            try body(buffer)
+        }
+    }
+}
+
+private func archiveReadCallback(
+    _ archive: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?,
+    _ out: UnsafeMutablePointer<UnsafeRawPointer?>?
+) -> la_ssize_t {
+    guard let context, let out else { return -1 }
+    let source = Unmanaged<ArchiveReadHandle.Source>.fromOpaque(context).takeUnretainedValue()
+    do {
+        let count = try DurableFile.readSome(source.fd, into: source.buffer, path: source.path)
+        let bytes = UnsafeRawBufferPointer(rebasing: source.buffer[0..<count])
+        source.absorb(bytes)
+        out.pointee = UnsafeRawPointer(source.buffer.baseAddress)
+        return la_ssize_t(count)
+    } catch {
+        source.error = error
+        return -1
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+
+/// One streaming pass over a tar for ``ArchiveVerifier``, then the consistency checks over what it saw.
+struct ArchiveScan {
+    struct Member {
+        var size: Int64
+        var sha256: String
+        var sha512: String
+    }
+
+    let tarPath: String
+    let maximumTagFileBytes: Int
+    /// The bag directory: the tar's name without `.tar`.
+    let bagName: String
+    /// Files by name relative to the bag directory.
+    var members: [String: Member] = [:]
+    /// Tag file bytes (outside `data/`) by relative name.
+    var tagFiles: [String: [UInt8]] = [:]
+    var problems: [ArchiveVerification.Problem] = []
+    var tarSHA256: String?
+    var manifest: ArchiveManifest?
+    /// Whether the tar could not be read to its end, so content checks would only add noise.
+    var isTruncated = false
+
+    init(tarPath: String, maximumTagFileBytes: Int) {
+        self.tarPath = tarPath
+        self.maximumTagFileBytes = maximumTagFileBytes
+        let name = (tarPath as NSString).lastPathComponent
+        bagName = name.hasSuffix(".tar") ? String(name.dropLast(4)) : name
+    }
+
+    private mutating func report(_ code: ArchiveVerification.Code, _ member: String? = nil, _ message: String) {
+        problems.append(ArchiveVerification.Problem(code: code, member: member, message: message))
+    }
+
+    // MARK: - Reading
+
+    mutating func run(bufferBytes: Int) {
+        let expectedSidecar = readSidecar()
+        let reader: ArchiveReadHandle
+        do {
+            reader = try ArchiveReadHandle(path: tarPath, bufferBytes: bufferBytes)
+        } catch {
+            isTruncated = true
+            report(.unreadable, nil, "cannot open the tar: \(error)")
+            return
+        }
+        do {
+            while let entry = try reader.nextEntry() {
+                try consume(entry, from: reader)
+            }
+            let raw = try reader.finishRawDigest()
+            tarSHA256 = raw.sha256
+            if let expectedSidecar, expectedSidecar != raw.sha256 {
+                report(.sidecarMismatch, nil, "the tar's SHA-256 is \(raw.sha256), the sidecar says \(expectedSidecar)")
+            }
+        } catch {
+            isTruncated = true
+            report(.unreadable, nil, "the tar cannot be read to its end (truncated or corrupt): \(error)")
+        }
+    }
+
+    /// The sidecar's digest, after checking its format and file name.
+    private mutating func readSidecar() -> String? {
+        let sidecarPath = tarPath + ".sha256"
+        guard let data = FileManager.default.contents(atPath: sidecarPath) else {
+            report(.sidecarMissing, nil, "\(sidecarPath) is missing; the archive's integrity cannot be anchored")
+            return nil
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        let parts = line.split(separator: " ", maxSplits: 1)
+        let tarName = (tarPath as NSString).lastPathComponent
+        guard parts.count == 2, HexDigest.isHex(String(parts[0]), length: 64) else {
+            report(.sidecarMissing, nil, "\(sidecarPath) is not in `sha256sum` format")
+            return nil
+        }
+        let named = parts[1].drop(while: { $0 == " " || $0 == "*" })
+        if named != tarName {
+            report(.sidecarMismatch, nil, "the sidecar names \(named), not \(tarName)")
+        }
+        return parts[0].lowercased()
+    }
+
+    private mutating func consume(_ entry: ArchiveReadHandle.Entry, from reader: ArchiveReadHandle) throws(PackingError)
+    {
+        var name = entry.name
+        while name.hasSuffix("/") { name.removeLast() }
+        let components = name.split(separator: "/", omittingEmptySubsequences: false)
+        let isSafe =
+            !entry.name.hasPrefix("/") && !components.contains("..") && !components.contains(".")
+            && !components.contains("") && components.first.map(String.init) == bagName
+        guard isSafe else {
+            report(.unsafeMember, entry.name, "member name is absolute, contains `..`, or lies outside \(bagName)/")
+            return
+        }
+        guard entry.kind != .other else {
+            report(.unsafeMember, entry.name, "member is neither a regular file nor a directory")
+            return
+        }
+        guard entry.kind == .file else { return }
+        let relative = components.dropFirst().joined(separator: "/")
+        guard members[relative] == nil else {
+            report(.extraMember, relative, "member appears more than once")
+            return
+        }
+        var digest = DualDigest()
+        let keepsBytes = !relative.hasPrefix("data/") && entry.size <= Int64(maximumTagFileBytes)
+        var bytes: [UInt8] = []
+        try reader.readData { chunk in
+            digest.update(chunk)
+            if keepsBytes { bytes.append(contentsOf: chunk) }
+        }
+        let (sha256, sha512) = digest.finalize()
+        members[relative] = Member(size: digest.byteCount, sha256: sha256, sha512: sha512)
+        if keepsBytes { tagFiles[relative] = bytes }
+    }
+
+    // MARK: - Checks
+
+    mutating func checkContents() {
+        let required =
+            ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName] + BagIt.manifestNames + BagIt.tagManifestNames
+        for name in required where members[name] == nil {
+            report(.missingMember, name, "required tag file is missing")
+        }
+        if let declaration = tagFiles["bagit.txt"], declaration != BagIt.declaration {
+            report(.manifestInvalid, "bagit.txt", "is not the BagIt 1.0 declaration with UTF-8 tag files")
+        }
+        let payload = members.keys.filter { $0.hasPrefix("data/") }
+        for (index, algorithm) in BagItAlgorithm.all.enumerated() {
+            checkManifest(BagIt.manifestNames[index], algorithm: algorithm, covers: Set(payload), isTagManifest: false)
+            let tagNames = members.keys.filter { !$0.hasPrefix("data/") && !BagIt.tagManifestNames.contains($0) }
+            checkManifest(
+                BagIt.tagManifestNames[index],
+                algorithm: algorithm,
+                covers: Set(tagNames),
+                isTagManifest: true
+            )
+        }
+        checkPayloadOxum(payload)
+        checkArchiveManifest(payload)
+    }
+
+    private mutating func checkManifest(
+        _ name: String,
+        algorithm: String,
+        covers expected: Set<String>,
+        isTagManifest: Bool
+    ) {
+        guard members[name] != nil else { return }
+        guard let bytes = tagFiles[name], let entries = BagIt.parseManifest(bytes) else {
+            report(.manifestInvalid, name, "is not a valid BagIt manifest")
+            return
+        }
+        var listed: Set<String> = []
+        for (path, hex) in entries {
+            guard listed.insert(path).inserted else {
+                report(.manifestInvalid, name, "lists \(path) twice")
+                continue
+            }
+            if path.hasPrefix("data/") == isTagManifest || BagIt.tagManifestNames.contains(path) {
+                report(.manifestInvalid, name, "must not list \(path)")
+                continue
+            }
+            guard let member = members[path] else {
+                report(.missingMember, path, "listed in \(name) but not in the archive")
+                continue
+            }
+            let actual = algorithm == "sha256" ? member.sha256 : member.sha512
+            if actual != hex {
+                report(.digestMismatch, path, "\(algorithm) is \(actual) but \(name) says \(hex)")
+            }
+        }
+        for path in expected.subtracting(listed).sorted() {
+            report(.extraMember, path, "present in the archive but not listed in \(name)")
+        }
+    }
+
+    private mutating func checkPayloadOxum(_ payload: [String]) {
+        guard let bytes = tagFiles["bag-info.txt"], let fields = BagIt.parseTagFile(bytes) else {
+            if members["bag-info.txt"] != nil { report(.manifestInvalid, "bag-info.txt", "is not a valid tag file") }
+            return
+        }
+        guard let oxum = fields.first(where: { $0.label == "Payload-Oxum" })?.value else {
+            report(.payloadOxum, "bag-info.txt", "has no Payload-Oxum")
+            return
+        }
+        let actual = BagIt.payloadOxum(sizes: payload.compactMap { members[$0]?.size })
+        if oxum != actual {
+            report(.payloadOxum, "bag-info.txt", "Payload-Oxum is \(oxum) but the payload is \(actual)")
+        }
+    }
+
+    private mutating func checkArchiveManifest(_ payload: [String]) {
+        let name = ArchiveLayout.manifestFileName
+        guard members[name] != nil else { return }
+        let decoded: ArchiveManifest
+        do throws(PackingError) {
+            guard let bytes = tagFiles[name] else {
+                throw PackingError(code: .manifest, message: "archive-manifest.json is too large")
+            }
+            decoded = try ArchiveManifest.decode(bytes)
+        } catch {
+            report(.manifestInvalid, name, error.message)
+            return
+        }
+        manifest = decoded
+        if RecordingPathComponent.encode(decoded.recordingId) != bagName {
+            report(
+                .manifestInvalid,
+                name,
+                "recording id \(decoded.recordingId.debugDescription) does not belong in \(bagName)/"
+            )
+        }
+        var expected: [(kind: String, fileName: String, size: Int64, sha256: String, sha512: String)] = [
+            (
+                "recording", decoded.recording.fileName, decoded.recording.size, decoded.recording.sha256,
+                decoded.recording.sha512
+            )
+        ]
+        for (kind, resource) in decoded.resources.sorted(by: { $0.key < $1.key }) {
+            guard resource.availability == .archived else {
+                if resource.fileName != nil {
+                    report(.manifestInvalid, name, "\(kind) is \(resource.availability) but names a file")
+                }
+                continue
+            }
+            guard let fileName = resource.fileName, let size = resource.size, let sha256 = resource.sha256,
+                let sha512 = resource.sha512
+            else {
+                report(.manifestInvalid, name, "archived \(kind) lacks its file name, size or digests")
+                continue
+            }
+            expected.append((kind, fileName, size, sha256, sha512))
+        }
+        var accounted: Set<String> = []
+        for file in expected {
+            let path = "data/" + file.fileName
+            accounted.insert(path)
+            guard let member = members[path] else {
+                report(.missingMember, path, "the manifest's \(file.kind) is not in the archive")
+                continue
+            }
+            if member.size != file.size || member.sha256 != file.sha256 || member.sha512 != file.sha512 {
+                report(.digestMismatch, path, "size or digest differs from archive-manifest.json's \(file.kind)")
+            }
+        }
+        for path in Set(payload).subtracting(accounted).sorted() {
+            report(.extraMember, path, "not accounted for by archive-manifest.json")
+        }
+    }
+}

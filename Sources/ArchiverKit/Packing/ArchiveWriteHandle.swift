@@ -1,0 +1,186 @@
+internal import CLibArchive
+import Crypto
+import Foundation
+
+/// Owns one libarchive writer producing a POSIX pax tar file; the only writer-side code that touches libarchive.
+///
+/// Uses `pax_restricted`: plain ustar headers where they suffice and pax extended headers only for what ustar
+/// cannot hold (non-ASCII or long names, members over 8 GiB), which GNU tar and bsdtar both list without warnings.
+/// The output goes through our own write callback, which also computes the SHA-256 of the tar bytes for the
+/// sidecar, so the finished tar is never read back.
+///
+/// - Important: Blocking. Create, use and finish a writer on one thread, off the cooperative pool.
+final class ArchiveWriteHandle {
+    /// Metadata shared by every member: deterministic ownership and modes.
+    struct MemberMetadata {
+        /// Modification time in seconds since 1970.
+        var mtime: Int
+    }
+
+    private let archive: OpaquePointer
+    private let sink: Sink
+    private let locale = UTF8LocaleScope()
+    private var isClosed = false
+
+    /// Creates `path` (truncating it) and opens a pax writer on it.
+    init(path: String) throws(PackingError) {
+        let fd = try DurableFile.createForWriting(path)
+        sink = Sink(fd: fd, path: path)
+        guard let archive = archive_write_new() else {
+            close(fd)
+            throw PackingError(code: .archive, message: "libarchive could not create a writer")
+        }
+        self.archive = archive
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        let status = archive_write_set_format_pax_restricted(archive)
+        guard status == ARCHIVE_OK,
+            archive_write_open2(archive, context, nil, archiveWriteCallback, nil, nil) == ARCHIVE_OK
+        else {
+            // deinit frees the writer and closes the file: every stored property is initialized here.
+            throw Self.failure(archive, "cannot open a pax writer on \(path)")
+        }
+    }
+
+    deinit {
+        if !isClosed {
+            archive_write_free(archive)
+            close(sink.fd)
+        }
+    }
+
+    /// Adds a directory member with mode 0755.
+    func addDirectory(_ name: String, metadata: MemberMetadata) throws(PackingError) {
+        try writeHeader(name, type: clibarchive_ae_ifdir(), permissions: 0o755, size: 0, metadata: metadata)
+        try finishEntry(name)
+    }
+
+    /// Adds a regular file member with mode 0644 whose contents are `bytes`.
+    func addFile(_ name: String, bytes: [UInt8], metadata: MemberMetadata) throws(PackingError) {
+        try addFile(name, size: Int64(bytes.count), metadata: metadata) { (write) throws(PackingError) in
+            let result = bytes.withUnsafeBytes { buffer in Result { () throws(PackingError) in try write(buffer) } }
+            try result.get()
+        }
+    }
+
+    /// Adds a regular file member with mode 0644 of exactly `size` bytes produced by `produce`.
+    ///
+    /// `produce` receives a `write` function to call with each chunk. Writing fewer or more than `size`
+    /// bytes throws ``PackingError/Code/sizeMismatch``.
+    func addFile(
+        _ name: String,
+        size: Int64,
+        metadata: MemberMetadata,
+        produce: (_ write: (UnsafeRawBufferPointer) throws(PackingError) -> Void) throws(PackingError) -> Void
+    ) throws(PackingError) {
+        try writeHeader(name, type: clibarchive_ae_ifreg(), permissions: 0o644, size: size, metadata: metadata)
+        var written: Int64 = 0
+        try produce { (chunk) throws(PackingError) in
+            guard written + Int64(chunk.count) <= size else {
+                throw PackingError(code: .sizeMismatch, message: "\(name) grew beyond its declared \(size) bytes")
+            }
+            var offset = 0
+            while offset < chunk.count {
+                guard let base = chunk.baseAddress else { break }
+                let count = archive_write_data(archive, base + offset, chunk.count - offset)
+                guard count > 0 else { throw Self.failure(archive, "cannot write \(name) into \(sink.path)") }
+                offset += count
+            }
+            written += Int64(chunk.count)
+        }
+        guard written == size else {
+            throw PackingError(code: .sizeMismatch, message: "\(name) supplied \(written) bytes, declared \(size)")
+        }
+        try finishEntry(name)
+    }
+
+    /// Writes the end-of-archive marker, checks `archive_write_close`, fsyncs and closes the file.
+    ///
+    /// - Returns: The tar's size and lowercase hex SHA-256.
+    func finish() throws(PackingError) -> (size: Int64, sha256: String) {
+        isClosed = true
+        defer {
+            archive_write_free(archive)
+            close(sink.fd)
+        }
+        guard archive_write_close(archive) == ARCHIVE_OK else {
+            throw sink.error ?? Self.failure(archive, "cannot finish \(sink.path)")
+        }
+        try DurableFile.sync(sink.fd, path: sink.path)
+        return (sink.byteCount, HexDigest.string(sink.sha256.finalize()))
+    }
+
+    private func writeHeader(
+        _ name: String,
+        type: UInt32,
+        permissions: UInt32,
+        size: Int64,
+        metadata: MemberMetadata
+    ) throws(PackingError) {
+        guard let entry = archive_entry_new() else {
+            throw PackingError(code: .archive, message: "libarchive could not allocate an entry")
+        }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, name)
+        archive_entry_set_filetype(entry, type)
+        archive_entry_set_perm(entry, permissions)
+        archive_entry_set_size(entry, size)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        archive_entry_set_uname_utf8(entry, "root")
+        archive_entry_set_gname_utf8(entry, "root")
+        archive_entry_set_mtime(entry, time_t(metadata.mtime), 0)
+        let status = locale.run { archive_write_header(archive, entry) }
+        guard status == ARCHIVE_OK else {
+            throw sink.error ?? Self.failure(archive, "cannot write the header of \(name) into \(sink.path)")
+        }
+    }
+
+    private func finishEntry(_ name: String) throws(PackingError) {
+        guard archive_write_finish_entry(archive) == ARCHIVE_OK else {
+            throw sink.error ?? Self.failure(archive, "cannot finish \(name) in \(sink.path)")
+        }
+    }
+
+    static func failure(_ archive: OpaquePointer, _ message: String) -> PackingError {
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+        return PackingError(
+            code: .archive,
+            message: message,
+            cause: ArchiveFailure(status: Int(ARCHIVE_FATAL), errno: Int(archive_errno(archive)), text: text)
+        )
+    }
+
+    /// Receives the tar bytes from libarchive: writes them to the file and hashes them.
+    final class Sink {
+        let fd: Int32
+        let path: String
+        var sha256 = SHA256()
+        var byteCount: Int64 = 0
+        var error: PackingError?
+
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+        }
+    }
+}
+
+private func archiveWriteCallback(
+    _ archive: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?,
+    _ buffer: UnsafeRawPointer?,
+    _ length: Int
+) -> la_ssize_t {
+    guard let context else { return -1 }
+    let sink = Unmanaged<ArchiveWriteHandle.Sink>.fromOpaque(context).takeUnretainedValue()
+    let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
+    do {
+        try DurableFile.writeAll(sink.fd, bytes, path: sink.path)
+    } catch {
+        sink.error = error
+        return -1
+    }
+    sink.sha256.update(bufferPointer: bytes)
+    sink.byteCount += Int64(length)
+    return la_ssize_t(length)
+}

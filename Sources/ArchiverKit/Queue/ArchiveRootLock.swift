@@ -1,0 +1,62 @@
+package import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A single-instance lock on an archive root: `flock` on `.userplane-archiver/lock`.
+///
+/// The kernel drops the lock when the process exits, however it exits (`kill -9` included), so a
+/// stale lock file never blocks a later run. While it is held no other archiver process works on
+/// the same root, which is what lets ``WorkerQueue`` reclaim every recorded lease at start.
+package final class ArchiveRootLock: Sendable {
+    private let descriptor: Int32
+
+    /// Takes the lock, creating the state directory if needed.
+    ///
+    /// - Parameters:
+    ///   - root: The archive root.
+    ///   - waits: Block until the lock is free instead of failing at once.
+    /// - Throws: ``QueueError`` with ``QueueError/Code/alreadyRunning`` when another process holds it
+    ///   (and `waits` is false), ``QueueError/Code/archiveRootUnusable`` when the file cannot be opened.
+    package init(root: URL, waits: Bool = false) throws {
+        let directory = root.appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw QueueError(
+                code: .archiveRootUnusable,
+                message:
+                    "cannot create \(directory.path): \(error.localizedDescription); check the path and its permissions"
+            )
+        }
+        let path = directory.appendingPathComponent("lock").path
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw QueueError(
+                code: .archiveRootUnusable,
+                message:
+                    "cannot open \(path): \(String(cString: strerror(errno))); check the archive root's permissions"
+            )
+        }
+        var result: Int32
+        repeat {
+            result = flock(descriptor, LOCK_EX | (waits ? 0 : LOCK_NB))
+        } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            Glibc.close(descriptor)
+            throw QueueError(
+                code: .alreadyRunning,
+                message:
+                    "another userplane-archiver process is working on \(root.path); wait for it to finish "
+                    + "(or pass --wait-lock to queue behind it)"
+            )
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        Glibc.close(descriptor)
+    }
+}

@@ -1,0 +1,90 @@
+package import Foundation
+
+/// A summary of an archive root's queue and catalog: what `status` prints.
+///
+/// Schema `userplane-archiver/status/v1`.
+package struct ArchiveStatus: Codable, Sendable {
+    /// The last run, as recorded in the catalog.
+    package struct LastRun: Codable, Sendable {
+        package var runId: String
+        package var command: String
+        package var startedAt: Date
+        package var finishedAt: Date?
+        package var exitCode: Int?
+        package var reportPath: String?
+    }
+
+    /// A job that failed, with its reason.
+    package struct Failure: Codable, Sendable {
+        package var workspaceId: String
+        package var recordingId: String
+        package var state: String
+        package var attempts: Int
+        package var reason: String?
+        package var nextAttemptAt: Date?
+    }
+
+    package var schema = "userplane-archiver/status/v1"
+    /// The archive root.
+    package var archiveRoot: String
+    /// Jobs per state, per kind (`archive`, `download`).
+    package var jobs: [String: [String: Int]]
+    /// Archives in the catalog that are still on disk.
+    package var archivesTotal: Int
+    /// Their total size in bytes.
+    package var bytesArchived: Int
+    /// API requests used today (UTC) by every run on this root.
+    package var apiBudgetUsedToday: Int
+    /// The UTC day the budget refers to.
+    package var apiBudgetDay: String
+    /// The most recent run.
+    package var lastRun: LastRun?
+    /// Failed jobs, most recent first.
+    package var failures: [Failure]
+    /// Active legal holds.
+    package var activeHolds: Int
+
+    /// Reads the status of the archive root whose store is `store`.
+    ///
+    /// - Throws: ``StoreError``.
+    package static func load(store: ArchiveStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus {
+        var jobs: [String: [String: Int]] = [:]
+        for kind in [JobKind.archive, JobKind.download] {
+            let counts = try await store.jobs.counts(kind: kind)
+            guard !counts.isEmpty else { continue }
+            jobs[kind.rawValue] = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+        }
+        let totals = try await store.catalog.totals()
+        let lastRun = try await store.catalog.lastRun().map {
+            LastRun(
+                runId: $0.id,
+                command: $0.command,
+                startedAt: $0.startedAt,
+                finishedAt: $0.finishedAt,
+                exitCode: $0.exitCode,
+                reportPath: $0.reportPath
+            )
+        }
+        let failures = try await store.jobs.failures().map {
+            Failure(
+                workspaceId: $0.workspaceID,
+                recordingId: $0.recordingID,
+                state: $0.state.rawValue,
+                attempts: $0.attempts,
+                reason: $0.lastError,
+                nextAttemptAt: $0.nextAttemptAt
+            )
+        }
+        return ArchiveStatus(
+            archiveRoot: archiveRoot.path,
+            jobs: jobs,
+            archivesTotal: totals.archives,
+            bytesArchived: totals.bytes,
+            apiBudgetUsedToday: try await store.catalog.apiUsage(on: now),
+            apiBudgetDay: DailyBudget.utcDay(of: now),
+            lastRun: lastRun,
+            failures: failures,
+            activeHolds: try await store.catalog.holds().count
+        )
+    }
+}

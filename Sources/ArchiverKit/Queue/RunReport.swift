@@ -1,0 +1,142 @@
+public import Foundation
+
+/// The report of one run, written to `.userplane-archiver/runs/<runId>.json` (product.md §9).
+///
+/// Schema `userplane-archiver/run-report/v1`. Arguments are stored with secrets redacted; the API
+/// key and presigned URLs never appear here.
+public struct RunReport: Codable, Sendable, Equatable {
+    /// Counts of recordings by outcome.
+    public struct Counts: Codable, Sendable, Equatable {
+        /// Recordings the listing returned (after filters and de-duplication).
+        public var listed = 0
+        /// Jobs newly added to the queue by this run.
+        public var enqueued = 0
+        /// Recordings archived (or downloaded) by this run.
+        public var archived = 0
+        /// Recordings skipped because a verified archive already exists.
+        public var skippedAlreadyArchived = 0
+        /// Recordings not yet final, such as `pending` ones, left queued for the next run.
+        public var deferred = 0
+        /// Recordings that failed in this run.
+        public var failed = 0
+        /// Recordings deleted or not found upstream.
+        public var gone = 0
+
+        /// Creates zeroed counts.
+        public init() {}
+    }
+
+    /// API usage during the run.
+    public struct APIUsage: Codable, Sendable, Equatable {
+        /// API requests sent (every attempt counts).
+        public var calls = 0
+        /// `429` answers received.
+        public var rateLimited = 0
+        /// Retried attempts (API and blob).
+        public var retries = 0
+        /// Requests used today (UTC) including earlier runs, after this run.
+        public var dailyBudgetUsed = 0
+        /// The configured daily budget.
+        public var dailyBudgetLimit = 0
+
+        /// Creates zeroed usage.
+        public init() {}
+    }
+
+    /// Why one recording failed.
+    public struct Failure: Codable, Sendable, Equatable {
+        /// The recording id as the API gave it.
+        public var recordingId: String
+        /// What went wrong and what to do.
+        public var reason: String
+        /// Attempts so far, across runs.
+        public var attempts: Int
+        /// Whether a later run will try again.
+        public var willRetry: Bool
+
+        /// Creates a failure entry.
+        public init(recordingId: String, reason: String, attempts: Int, willRetry: Bool) {
+            self.recordingId = recordingId
+            self.reason = reason
+            self.attempts = attempts
+            self.willRetry = willRetry
+        }
+    }
+
+    /// Listing reconciliation: what the listing returned compared with `pagination.total`.
+    public struct Reconciliation: Codable, Sendable, Equatable {
+        /// Unique recordings seen while listing (before client-side date filters).
+        public var seen = 0
+        /// `pagination.total` on the first page.
+        public var totalAtStart: Int?
+        /// `pagination.total` on the last page.
+        public var totalAtEnd: Int?
+        /// Items seen twice (shifted across pages by insertions) and skipped.
+        public var duplicatesSkipped = 0
+        /// `seen - totalAtEnd`; non-zero means recordings were inserted or deleted while listing.
+        public var difference: Int?
+
+        /// Creates an empty reconciliation.
+        public init() {}
+    }
+
+    /// A recording a dry run would archive.
+    public struct PlannedRecording: Codable, Sendable, Equatable {
+        /// The recording id.
+        public var recordingId: String
+        /// When it was created.
+        public var createdAt: Date
+
+        /// Creates an entry.
+        public init(recordingId: String, createdAt: Date) {
+            self.recordingId = recordingId
+            self.createdAt = createdAt
+        }
+    }
+
+    /// Schema identifier.
+    public var schema = "userplane-archiver/run-report/v1"
+    /// The run's id (also the file name).
+    public var runId: String
+    /// The subcommand: `archive` or `download`.
+    public var command: String
+    /// The workspace archived.
+    public var workspaceId: String
+    /// Command-line arguments with secrets redacted.
+    public var arguments: [String]
+    /// When the run started.
+    public var startedAt: Date
+    /// When the run finished; `nil` while running.
+    public var finishedAt: Date?
+    /// Whether this was a dry run.
+    public var dryRun = false
+    /// Outcome counts.
+    public var counts = Counts()
+    /// Blob bytes downloaded in this run.
+    public var bytesDownloaded: Int64 = 0
+    /// Bytes of archives written in this run.
+    public var bytesArchived: Int64 = 0
+    /// API usage.
+    public var api = APIUsage()
+    /// Per-recording failures.
+    public var failures: [Failure] = []
+    /// Listing reconciliation.
+    public var reconciliation = Reconciliation()
+    /// Whether the run stopped early on SIGINT/SIGTERM, `--max-recordings` or `--max-duration`.
+    public var stoppedEarly: String?
+    /// With `--dry-run`: the recordings that would be archived (sizes are unknown before resolution).
+    public var planned: [PlannedRecording] = []
+    /// The error that stopped the run, if any (never contains a secret).
+    public var fatalError: String?
+    /// The process exit code.
+    public var exitCode: Int32?
+
+    /// Creates a report for a run that is starting.
+    public init(runId: String, command: String, workspaceId: String, arguments: [String], startedAt: Date) {
+        self.runId = runId
+        self.command = command
+        self.workspaceId = workspaceId
+        self.arguments = arguments
+        self.startedAt = startedAt
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+
+/// Writes run reports to `<root>/.userplane-archiver/runs/<runId>.json`, atomically.
+enum RunReportWriter {
+    static func directory(archiveRoot: URL) -> URL {
+        archiveRoot.appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
+            .appendingPathComponent("runs", isDirectory: true)
+    }
+
+    /// Encodes and writes `report`; returns its URL.
+    static func write(_ report: RunReport, archiveRoot: URL) throws -> URL {
+        let directory = directory(archiveRoot: archiveRoot)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let url = directory.appendingPathComponent(RecordingPathComponent.encode(report.runId) + ".json")
+        try DurableFile.writeAtomically(Array(encode(report)), to: url.path)
+        return url
+    }
+
+    static func encode(_ report: RunReport) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(report) + Data("\n".utf8)
+    }
+}

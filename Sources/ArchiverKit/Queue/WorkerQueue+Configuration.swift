@@ -1,0 +1,108 @@
+package import Foundation
+
+extension WorkerQueue {
+    /// What a run works on and how.
+    package struct Configuration: Sendable {
+        /// Whether the run produces archives or plain files.
+        package struct Kind: Hashable, Sendable {
+            /// The subcommand name, also recorded in the run report.
+            package let rawValue: String
+            /// Pack each recording into a verified tar archive (`archive`).
+            package static let archive = Self(rawValue: "archive")
+            /// Write each recording's files under `<out>/<recordingId>/` (`download`).
+            package static let download = Self(rawValue: "download")
+
+            var jobKind: JobKind { self == .download ? .download : .archive }
+        }
+
+        /// Archive or download.
+        package var kind: Kind
+        /// The archive root (`archive`) or output directory (`download`).
+        package var root: URL
+        /// The workspace to work on.
+        package var workspaceId: String
+        /// The run's id: report file name and lease owner prefix.
+        package var runId: String
+        /// Command-line arguments, secrets already redacted, for the report.
+        package var arguments: [String] = []
+        /// Which recordings to list.
+        package var filter = RecordingFilter()
+        /// Resource kinds to fetch.
+        ///
+        /// Default: all five; `download --resources` narrows it.
+        package var resourceKinds: [ResourceKind] = ResourceKind.allCases
+        /// Concurrent workers (recordings in flight).
+        ///
+        /// Default 4.
+        package var concurrency = 4
+        /// Stop claiming after this many recordings in this run.
+        ///
+        /// Default: no limit.
+        package var maxRecordings: Int?
+        /// Stop claiming once this much time has passed since the start.
+        ///
+        /// Default: no limit.
+        package var maxDuration: Duration?
+        /// List and report only; download nothing and change no job.
+        ///
+        /// Default `false`.
+        package var isDryRun = false
+        /// How long a claim lasts without a heartbeat.
+        ///
+        /// Default 5 minutes.
+        package var leaseDuration: Duration = .seconds(300)
+        /// How often a worker renews its lease.
+        ///
+        /// Default 60 s.
+        package var heartbeatInterval: Duration = .seconds(60)
+        /// A failed job due for retry within this window is waited for in the same run.
+        ///
+        /// Default 90 s.
+        package var retryWaitWindow: Duration = .seconds(90)
+        /// Free space kept in reserve on the archive file system.
+        ///
+        /// Default 256 MiB.
+        package var reservedFreeBytes: Int64 = 256 << 20
+        /// How long an idle worker waits before looking for newly listed jobs.
+        ///
+        /// Default 200 ms.
+        package var idlePollInterval: Duration = .milliseconds(200)
+        /// The API usage already recorded for today when the run started (from the catalog).
+        package var initialBudget: DailyBudget?
+        /// Transfer settings for blob downloads.
+        package var downloader = Downloader.Configuration()
+
+        /// Creates a configuration with the documented defaults.
+        package init(kind: Kind, root: URL, workspaceId: String, runId: String) {
+            self.kind = kind
+            self.root = root
+            self.workspaceId = workspaceId
+            self.runId = runId
+        }
+
+        /// `<root>/.userplane-archiver/staging/job-<id>/`: where a job's resources wait to be packed.
+        func stagingDirectory(jobID: Int64) -> URL {
+            root.appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
+                .appendingPathComponent("staging", isDirectory: true)
+                .appendingPathComponent("job-\(jobID)", isDirectory: true)
+        }
+
+        /// `<root>/<workspace>/<YYYY>/<MM>/<recording>.tar`, with `YYYY/MM` from `createdAt` in UTC.
+        func archiveURL(recordingID: String, createdAt: Date) -> URL {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+            let parts = calendar.dateComponents([.year, .month], from: createdAt)
+            let year = String(format: "%04d", parts.year ?? 1970)
+            let month = String(format: "%02d", parts.month ?? 1)
+            return root.appendingPathComponent(RecordingPathComponent.encode(workspaceId), isDirectory: true)
+                .appendingPathComponent(year, isDirectory: true)
+                .appendingPathComponent(month, isDirectory: true)
+                .appendingPathComponent(RecordingPathComponent.encode(recordingID) + ".tar")
+        }
+
+        /// `<out>/<recording>/`: where `download` writes a recording's plain files.
+        func downloadDirectory(recordingID: String) -> URL {
+            root.appendingPathComponent(RecordingPathComponent.encode(recordingID), isDirectory: true)
+        }
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import Logging
+import Synchronization
+
+extension WorkerQueue {
+    /// Confirms, downloads, packs (or writes) and records one recording.
+    ///
+    /// Resources already staged by an earlier attempt (even of a process that was killed) are
+    /// reused after a size check, so completed resources are never downloaded twice.
+    func process(_ job: Job, owner: String, logger: Logger) async throws -> Outcome {
+        let workspace = configuration.workspaceId
+        logger.debug("job claimed", metadata: ["job.state": "\(job.state)"])
+
+        // 1. Confirm the recording and that it is final.
+        let detail = try await api.recording(workspace: workspace, id: job.recordingID)
+        guard detail.isFinal else {
+            let reason =
+                "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
+            try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: Date())
+            return .deferred(reason: reason)
+        }
+        try await store.jobs.apply(.listingConfirmed, to: job.id, owner: owner, now: Date())
+        try await store.jobs.apply(.downloadStarted, to: job.id, owner: owner, now: Date())
+
+        // 2. Resources, into staging (archive) or the output directory (download).
+        let directory =
+            configuration.kind == .download
+            ? configuration.downloadDirectory(recordingID: job.recordingID)
+            : configuration.stagingDirectory(jobID: job.id)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let recordingJSON = directory.appendingPathComponent("recording.json")
+        try DurableFile.writeAtomically(detail.rawData, to: recordingJSON.path)
+        var staged: [StagedResource] = []
+        let known = Dictionary(
+            try await store.jobs.resources(of: job.id).map { ($0.resourceKind, $0) },
+            uniquingKeysWith: { _, last in last }
+        )
+        for kind in configuration.resourceKinds {
+            try Task.checkCancellation()
+            if stopRequested.load(ordering: .relaxed) { throw CancellationError() }
+            if let reused = reusableResource(known[kind.archiveBaseName], in: directory) {
+                staged.append(reused)
+                continue
+            }
+            let resource = try await stageResource(kind, job: job, owner: owner, into: directory, logger: logger)
+            staged.append(resource)
+        }
+        try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: owner, now: Date())
+
+        // 3. Finish: plain files are done; archives are packed and catalogued atomically.
+        let createdAt = detail.createdAt ?? job.recordingCreatedAt
+        if configuration.kind == .download {
+            try await store.jobs.apply(.packed, to: job.id, owner: owner, now: Date())
+            let bytes = staged.reduce(Int64(detail.rawData.count)) { $0 + $1.size }
+            return .archived(path: directory.path, bytes: bytes, sha256: "")
+        }
+        let recording = StagedRecording(
+            workspaceId: workspace,
+            recordingId: job.recordingID,
+            createdAt: createdAt,
+            durationMs: detail.durationMs,
+            runId: configuration.runId,
+            archivedAt: Date(),
+            recordingJSON: detail.rawData,
+            resources: staged
+        )
+        let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
+        try FileManager.default.createDirectory(
+            at: tarURL.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
+        let packager = self.packager
+        let packed = try await BlockingExecutor.run {
+            Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
+        }.get()
+        let relativePath = String(packed.tarURL.path.dropFirst(configuration.root.path.count + 1))
+        try await store.catalog.recordArchived(
+            ArchiveRecord(
+                workspaceID: workspace,
+                recordingID: job.recordingID,
+                relativePath: relativePath,
+                sizeBytes: Int(packed.size),
+                sha256: packed.sha256,
+                archivedAt: recording.archivedAt,
+                verifiedAt: Date(),
+                recordingCreatedAt: createdAt,
+                manifestSummaryJSON: Self.manifestSummary(staged)
+            ),
+            completingJob: job.id,
+            owner: owner,
+            now: Date()
+        )
+        removeStaging(job)
+        logger.debug("recording archived", metadata: ["archive.path": "\(relativePath)"])
+        return .archived(path: relativePath, bytes: packed.size, sha256: packed.sha256)
+    }
+
+    /// A resource finished by an earlier attempt, if its staged file is still intact in size.
+    private func reusableResource(_ record: JobResource?, in directory: URL) -> StagedResource? {
+        guard let record else { return nil }
+        let provenance = record.provenanceJSON.flatMap {
+            try? JSONDecoder.archiver.decode(ArchiveProvenance.self, from: Data($0.utf8))
+        }
+        guard record.availability == StagedResource.Availability.archived.rawValue else {
+            return StagedResource(
+                kind: record.resourceKind,
+                availability: StagedResource.Availability(rawValue: record.availability),
+                apiMessage: record.apiMessage,
+                provenance: provenance ?? ArchiveProvenance()
+            )
+        }
+        guard let name = record.stagedFileName, let size = record.sizeBytes, let sha256 = record.sha256,
+            let sha512 = record.sha512
+        else { return nil }
+        let file = directory.appendingPathComponent(name)
+        let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
+        guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
+        return StagedResource(
+            kind: record.resourceKind,
+            stagedFile: file,
+            mediaType: record.mediaType,
+            size: Int64(size),
+            sha256: sha256,
+            sha512: sha512,
+            fileName: name,
+            provenance: provenance ?? ArchiveProvenance()
+        )
+    }
+
+    /// Resolves one resource just before downloading it, and downloads it.
+    private func stageResource(
+        _ kind: ResourceKind,
+        job: Job,
+        owner: String,
+        into directory: URL,
+        logger: Logger
+    ) async throws -> StagedResource {
+        let workspace = configuration.workspaceId
+        let resolvedAt = Date()
+        let resource = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
+        guard let url = resource.url else {
+            let availability: StagedResource.Availability =
+                resource.availability == .notCaptured ? .notCaptured : .unavailable
+            let record = JobResource(
+                resourceKind: kind.archiveBaseName,
+                availability: availability.rawValue,
+                mediaType: resource.type,
+                apiMessage: resource.message,
+                updatedAt: Date()
+            )
+            try await store.jobs.markResourceDownloaded(record, jobID: job.id, owner: owner)
+            return StagedResource(
+                kind: kind.archiveBaseName,
+                availability: availability,
+                apiMessage: resource.message,
+                mediaType: resource.type
+            )
+        }
+        let fileName = ArchiveLayout.fileName(kind: kind.archiveBaseName, mediaType: resource.type)
+        try checkFreeSpace(for: resource.size, at: directory)
+        let destination = directory.appendingPathComponent(fileName)
+        let first = Mutex<ResolvedSource?>(
+            ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
+        )
+        let api = self.api
+        let result = try await downloader.download(
+            to: destination,
+            expectedSize: resource.size,
+            resolveURL: {
+                if let initial = first.withLock({ value -> ResolvedSource? in
+                    defer { value = nil }
+                    return value
+                }) {
+                    return initial
+                }
+                let fresh = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
+                guard let url = fresh.url else {
+                    throw TransferError(
+                        code: .httpStatus,
+                        message: "the \(kind) of this recording is no longer available: \(fresh.message ?? "no URL")",
+                        httpStatus: 404
+                    )
+                }
+                return ResolvedSource(url: url, expectedSize: fresh.size, mediaType: fresh.type)
+            },
+            logger: logger
+        )
+        var bytesEvent = ArchiveEvent(kind: .bytes, runId: configuration.runId, recordingId: job.recordingID)
+        bytesEvent.bytes = Int64(result.byteCount - result.provenance.resumedBytes)
+        onEvent(bytesEvent)
+        state.withLock { $0.report.bytesDownloaded += Int64(result.byteCount - result.provenance.resumedBytes) }
+        let provenance = ArchiveProvenance(
+            source: result.provenance.source,
+            etag: result.provenance.etag,
+            lastModified: result.provenance.lastModified,
+            requestIds: result.provenance.requestIDs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" },
+            resolvedAt: result.provenance.resolvedAt ?? resolvedAt,
+            downloadedAt: result.provenance.finishedAt,
+            attempts: result.provenance.attempts,
+            resumedBytes: Int64(result.provenance.resumedBytes),
+            httpStatus: result.provenance.httpStatus
+        )
+        let mediaType = resource.type ?? result.provenance.contentType
+        let provenanceJSON = try String(decoding: JSONEncoder.archiver.encode(provenance), as: UTF8.self)
+        try await store.jobs.markResourceDownloaded(
+            JobResource(
+                resourceKind: kind.archiveBaseName,
+                availability: StagedResource.Availability.archived.rawValue,
+                stagedFileName: fileName,
+                sizeBytes: result.byteCount,
+                sha256: result.sha256,
+                sha512: result.sha512,
+                provenanceJSON: provenanceJSON,
+                mediaType: mediaType,
+                updatedAt: Date()
+            ),
+            jobID: job.id,
+            owner: owner
+        )
+        return StagedResource(
+            kind: kind.archiveBaseName,
+            stagedFile: destination,
+            mediaType: mediaType,
+            size: Int64(result.byteCount),
+            sha256: result.sha256,
+            sha512: result.sha512,
+            fileName: fileName,
+            provenance: provenance
+        )
+    }
+
+    /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).
+    private func checkFreeSpace(for size: Int?, at directory: URL) throws {
+        guard let available = DiskSpace.availableBytes(at: directory) else { return }
+        let needed = Int64(size ?? 0) * (configuration.kind == .archive ? 2 : 1) + configuration.reservedFreeBytes
+        guard available >= needed else {
+            throw QueueError(
+                code: .diskFull,
+                message:
+                    "not enough free space in \(configuration.root.path): \(available) bytes free, \(needed) needed "
+                    + "for the next resource; free some space and re-run (finished archives are intact)"
+            )
+        }
+    }
+
+    static func manifestSummary(_ resources: [StagedResource]) -> String? {
+        let summary = Dictionary(
+            resources.map { ($0.kind, $0.availability.rawValue) },
+            uniquingKeysWith: { _, last in last }
+        )
+        guard let data = try? JSONEncoder.archiver.encode(summary) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys, ISO-8601 dates: the encoding of the archiver's own JSON state.
+    static var archiver: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+}
+
+extension JSONDecoder {
+    /// ISO-8601 dates, matching ``Foundation/JSONEncoder/archiver``.
+    static var archiver: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}

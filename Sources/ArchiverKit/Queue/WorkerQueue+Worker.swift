@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+extension WorkerQueue {
+    /// How one job ended in this run.
+    enum Outcome: Sendable {
+        case archived(path: String, bytes: Int64, sha256: String)
+        case deferred(reason: String)
+        case gone(reason: String)
+        case failed(reason: String, attempts: Int, willRetry: Bool)
+        case released
+    }
+
+    // MARK: - Worker loop
+
+    func work(owner: String, startedAt: Date, deadline: Date?, listingDone: CancellationFlag) async throws {
+        while true {
+            if stopRequested.load(ordering: .relaxed) || Task.isCancelled { return }
+            if let deadline, Date() >= deadline {
+                requestStop(reason: "max-duration")
+                return
+            }
+            let mayClaim = state.withLock { state -> Bool in
+                if let limit = configuration.maxRecordings, state.claimed >= limit { return false }
+                state.claimed += 1
+                return true
+            }
+            guard mayClaim else {
+                requestStop(reason: "max-recordings")
+                return
+            }
+            let job = try await store.jobs.claimNext(
+                kind: configuration.kind.jobKind,
+                owner: owner,
+                leaseDuration: configuration.leaseDuration,
+                now: Date(),
+                runStartedAt: startedAt,
+                workspaceID: configuration.workspaceId,
+                recordingIDs: configuration.filter.recordingIds
+            )
+            guard let job else {
+                state.withLock { $0.claimed -= 1 }
+                if try await shouldStopIdling(listingDone: listingDone) { return }
+                try await Task.sleep(for: configuration.idlePollInterval)
+                continue
+            }
+            let outcome = try await processWithLease(job, owner: owner)
+            record(outcome, for: job)
+            try await persistBudget()
+        }
+    }
+
+    /// Idle with nothing claimable: keep waiting while listing goes on or a retry is due soon.
+    private func shouldStopIdling(listingDone: CancellationFlag) async throws -> Bool {
+        guard listingDone.isCancelled else { return false }
+        let nextRetry = try await store.jobs.nextRetryTime(
+            kind: configuration.kind.jobKind,
+            workspaceID: configuration.workspaceId
+        )
+        guard let nextRetry else { return true }
+        return nextRetry.timeIntervalSinceNow > Double(configuration.retryWaitWindow.components.seconds)
+    }
+
+    private func record(_ outcome: Outcome, for job: Job) {
+        var event: ArchiveEvent
+        switch outcome {
+        case .archived(let path, let bytes, let sha256):
+            event = ArchiveEvent(kind: .recordingArchived, runId: configuration.runId, recordingId: job.recordingID)
+            event.path = path
+            event.bytes = bytes
+            event.sha256 = sha256
+            state.withLock { state in
+                state.report.counts.archived += 1
+                state.report.bytesArchived += bytes
+            }
+        case .deferred(let reason):
+            event = ArchiveEvent(kind: .recordingDeferred, runId: configuration.runId, recordingId: job.recordingID)
+            event.reason = reason
+            state.withLock { $0.report.counts.deferred += 1 }
+        case .gone(let reason):
+            event = ArchiveEvent(kind: .recordingGone, runId: configuration.runId, recordingId: job.recordingID)
+            event.reason = reason
+            state.withLock { $0.report.counts.gone += 1 }
+        case .failed(let reason, let attempts, let willRetry):
+            event = ArchiveEvent(kind: .recordingFailed, runId: configuration.runId, recordingId: job.recordingID)
+            event.reason = reason
+            event.attempts = attempts
+            state.withLock { state in
+                // A job retried later in this run replaces its earlier failure entry.
+                state.report.failures.removeAll { $0.recordingId == job.recordingID }
+                state.report.failures.append(
+                    .init(recordingId: job.recordingID, reason: reason, attempts: attempts, willRetry: willRetry)
+                )
+                state.report.counts.failed = state.report.failures.count
+            }
+        case .released:
+            return
+        }
+        if event.kind != .recordingFailed {
+            // A recording that failed earlier in this run and then succeeded is no longer a failure.
+            state.withLock { state in
+                state.report.failures.removeAll { $0.recordingId == job.recordingID }
+                state.report.counts.failed = state.report.failures.count
+            }
+        }
+        onEvent(event)
+    }
+
+    // MARK: - One job
+
+    /// Processes `job` while a sibling task renews its lease.
+    private func processWithLease(_ job: Job, owner: String) async throws -> Outcome {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "recording.id"] = "\(job.recordingID)"
+        let jobLogger = logger
+        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: self.configuration.heartbeatInterval)
+                    try await self.store.jobs.heartbeat(
+                        jobID: job.id,
+                        owner: owner,
+                        until: Date().adding(self.configuration.leaseDuration)
+                    )
+                }
+            }
+            group.addTask {
+                try await cancelWhenGracefulShutdown {
+                    try await self.process(job, owner: owner, logger: jobLogger)
+                }
+            }
+            defer { group.cancelAll() }
+            do {
+                while let outcome = try await group.next() {
+                    if let outcome { return outcome }
+                }
+                return .released
+            } catch {
+                group.cancelAll()
+                return try await settle(job, owner: owner, error: error, logger: jobLogger)
+            }
+        }
+    }
+
+    /// Turns an error from processing into a job transition, or rethrows it when it stops the run.
+    private func settle(_ job: Job, owner: String, error: any Error, logger: Logger) async throws -> Outcome {
+        if stopRequested.load(ordering: .relaxed) || error is CancellationError || Task.isCancelled
+            || (error as? TransferError)?.code == .aborted
+        {
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            return .released
+        }
+        if let apiError = error as? APIError {
+            if apiError.stopsRun || apiError.code == .dailyBudgetExhausted {
+                _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+                throw apiError
+            }
+            if apiError.meansGone {
+                let reason = "\(apiError.code): \(apiError.message)"
+                try await store.jobs.apply(.gone(reason: reason), to: job.id, owner: owner, now: Date())
+                removeStaging(job)
+                return .gone(reason: reason)
+            }
+        }
+        if let queueError = error as? QueueError {
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            throw queueError
+        }
+        if let storeError = error as? StoreError, storeError.code == .leaseLost {
+            logger.info("lease lost; another worker took the job over")
+            return .released
+        }
+        let reason = Self.describe(error)
+        let retryable = Self.isRetryable(error)
+        let action = try await store.jobs.apply(
+            .failed(reason: reason, isRetryable: retryable),
+            to: job.id,
+            owner: owner,
+            now: Date()
+        )
+        let attempts = try await store.jobs.job(id: job.id)?.attempts ?? job.attempts + 1
+        logger.info("recording failed", metadata: ["error": "\(reason)", "retry.attempt": "\(attempts)"])
+        if case .retry = action { return .failed(reason: reason, attempts: attempts, willRetry: true) }
+        return .failed(reason: reason, attempts: attempts, willRetry: false)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as APIError: return "\(error.code): \(error.message)"
+        case let error as TransferError: return error.description
+        case let error as PackingError: return error.description
+        case let error as StoreError: return error.description
+        default: return String(describing: error)
+        }
+    }
+
+    static func isRetryable(_ error: any Error) -> Bool {
+        switch error {
+        case let error as APIError: return error.isRetryable || error.status == nil
+        case let error as TransferError:
+            return error.isTransient || error.code == .httpStatus || error.code == .sizeMismatch
+        case let error as PackingError:
+            return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
+        default: return true
+        }
+    }
+
+    func removeStaging(_ job: Job) {
+        try? FileManager.default.removeItem(at: configuration.stagingDirectory(jobID: job.id))
+    }
+}

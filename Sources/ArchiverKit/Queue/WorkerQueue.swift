@@ -1,0 +1,321 @@
+import Foundation
+package import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Works the durable queue of one run: lists the workspace, enqueues what is not archived yet, and
+/// runs N workers that confirm, download, pack and catalog each recording.
+///
+/// Listing and the workers run concurrently in one task group (house-style §3.6): workers claim jobs
+/// atomically from `state.sqlite` as soon as the first page is enqueued. All API calls share one
+/// ``APIPacer``. On graceful shutdown (SIGINT/SIGTERM through a `ServiceGroup`) workers stop
+/// claiming, the transfers in flight are cancelled (their `.partial` files stay and resume next
+/// time), their jobs are handed back, and the run report is written with exit code 130.
+///
+/// - Important: Run it while holding the archive root's ``ArchiveRootLock``: the queue then treats
+///   every lease left in the database as abandoned by a dead process.
+package final class WorkerQueue: Service, Sendable {
+    package let configuration: Configuration
+    let api: APIClient
+    let store: ArchiveStore
+    let logger: Logger
+    let onEvent: @Sendable (ArchiveEvent) -> Void
+    let downloader: Downloader
+    let packager: ArchivePackager
+    let state: Mutex<RunState>
+    let stopRequested = Atomic<Bool>(false)
+    let ownerPrefix: String
+    let budgetPersisted: Mutex<DailyBudget?>
+
+    /// Creates a queue for one run.
+    ///
+    /// - Parameters:
+    ///   - configuration: What to work on and how.
+    ///   - api: The API client; its pacer is shared by every worker.
+    ///   - store: The open state database of the archive root (or download directory).
+    ///   - logger: Receives job events at `debug`, recoverable trouble at `info`.
+    ///   - onEvent: Receives progress events, from any worker; must not block.
+    package init(
+        configuration: Configuration,
+        api: APIClient,
+        store: ArchiveStore,
+        logger: Logger,
+        onEvent: @escaping @Sendable (ArchiveEvent) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.api = api
+        self.store = store
+        self.onEvent = onEvent
+        self.downloader = Downloader(configuration: configuration.downloader)
+        self.packager = ArchivePackager()
+        var logger = logger
+        logger[metadataKey: "run.id"] = "\(configuration.runId)"
+        self.logger = logger
+        self.state = Mutex(
+            RunState(
+                report: RunReport(
+                    runId: configuration.runId,
+                    command: configuration.kind.rawValue,
+                    workspaceId: configuration.workspaceId,
+                    arguments: configuration.arguments,
+                    startedAt: Date()
+                )
+            )
+        )
+        state.withLock { $0.report.dryRun = configuration.isDryRun }
+        self.ownerPrefix = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(configuration.runId)"
+        self.budgetPersisted = Mutex(configuration.initialBudget)
+    }
+
+    /// The report of the run so far; complete once ``run()`` has returned.
+    package var report: RunReport { state.withLock { $0.report } }
+
+    /// Asks the workers to stop claiming new jobs; jobs in flight finish or are handed back.
+    package func requestStop(reason: String) {
+        stopRequested.store(true, ordering: .relaxed)
+        state.withLock { state in
+            if state.report.stoppedEarly == nil { state.report.stoppedEarly = reason }
+        }
+    }
+
+    // MARK: - Preflight
+
+    /// Who the key belongs to and which workspace it reaches, confirmed before any listing.
+    package struct Preflight: Sendable {
+        /// The key owner's display name and email.
+        package var user: String
+        /// The workspace's name.
+        package var workspaceName: String
+    }
+
+    /// Confirms the key (`GET /public/me`) and the membership (`GET /public/workspace/{ws}`).
+    ///
+    /// - Throws: ``APIError`` (for example `API_KEY_INVALID` or `NOT_A_MEMBER`), ``TransferError``.
+    package func preflight() async throws -> Preflight {
+        let profile = try await api.me()
+        let workspace = try await api.workspace(configuration.workspaceId)
+        let user = [profile.name, profile.email.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ")
+        return Preflight(
+            user: user.isEmpty ? profile.id : user,
+            workspaceName: workspace.workspaceName ?? workspace.workspaceId
+        )
+    }
+
+    // MARK: - Run
+
+    /// Runs the whole job: listing, workers, report.
+    ///
+    /// - Throws: Errors that stop the whole run: ``APIError`` whose ``APIError/stopsRun`` is true,
+    ///   ``StoreError``, ``QueueError`` (disk full). The report is written on every path.
+    package func run() async throws {
+        let startedAt = state.withLock { $0.report.startedAt }
+        do {
+            try await store.catalog.startRun(
+                id: configuration.runId,
+                command: configuration.kind.rawValue,
+                startedAt: startedAt
+            )
+            try await store.jobs.expireAbandonedLeases(now: Date())
+            onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
+            try await withGracefulShutdownHandler {
+                try await runListingAndWorkers(startedAt: startedAt)
+            } onGracefulShutdown: {
+                self.requestStop(reason: "interrupted")
+            }
+            if Task.isCancelled { requestStop(reason: "interrupted") }
+            try await finish(fatal: nil)
+        } catch {
+            try? await finish(fatal: error)
+            throw error
+        }
+    }
+
+    private func runListingAndWorkers(startedAt: Date) async throws {
+        let deadline = configuration.maxDuration.map { startedAt.adding($0) }
+        let listingDone = CancellationFlag()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { listingDone.cancel() }
+                try await self.list()
+            }
+            if !configuration.isDryRun {
+                for index in 0..<max(configuration.concurrency, 1) {
+                    group.addTask {
+                        try await self.work(
+                            owner: "\(self.ownerPrefix):worker-\(index)",
+                            startedAt: startedAt,
+                            deadline: deadline,
+                            listingDone: listingDone
+                        )
+                    }
+                }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    // MARK: - Listing
+
+    private func list() async throws {
+        let pages = api.listRecordings(workspace: configuration.workspaceId, filter: configuration.filter)
+        for try await page in pages {
+            if stopRequested.load(ordering: .relaxed) { break }
+            let items = page.recordings.map {
+                JobStore.EnqueueItem(
+                    workspaceID: configuration.workspaceId,
+                    recordingID: $0.recordingId,
+                    recordingCreatedAt: $0.createdAt
+                )
+            }
+            if configuration.isDryRun {
+                try await plan(page.recordings)
+                continue
+            }
+            let result = try await store.jobs.enqueue(items, kind: configuration.kind.jobKind, now: Date())
+            state.withLock { state in
+                state.report.counts.listed += items.count
+                state.report.counts.enqueued += result.new + result.requeued
+                state.report.counts.skippedAlreadyArchived += result.alreadyArchived
+            }
+            try await persistBudget()
+        }
+        let reconciliation = pages.reconciliation
+        let total = try await pendingJobCount()
+        state.withLock { state in
+            if let reconciliation {
+                state.report.reconciliation.seen = reconciliation.uniqueIds
+                state.report.reconciliation.totalAtStart = reconciliation.firstPageTotal
+                state.report.reconciliation.totalAtEnd = reconciliation.lastPageTotal
+                state.report.reconciliation.duplicatesSkipped = reconciliation.duplicatesSkipped
+                state.report.reconciliation.difference = reconciliation.difference
+            }
+        }
+        if let reconciliation, let difference = reconciliation.difference, difference != 0 {
+            logger.info(
+                "listing total changed while listing",
+                metadata: [
+                    "listing.seen": "\(reconciliation.uniqueIds)",
+                    "listing.total": "\(reconciliation.lastPageTotal ?? -1)",
+                ]
+            )
+        }
+        var event = ArchiveEvent(kind: .listed, runId: configuration.runId)
+        // Jobs already finished by workers while listing went on count towards the total too.
+        event.total = state.withLock { state in
+            let counts = state.report.counts
+            return configuration.isDryRun
+                ? state.report.planned.count
+                : total + counts.archived + counts.deferred + counts.gone + state.report.failures.count
+        }
+        onEvent(event)
+    }
+
+    private func plan(_ recordings: [Recording]) async throws {
+        var planned: [RunReport.PlannedRecording] = []
+        var skipped = 0
+        for recording in recordings {
+            if try await store.catalog.isArchived(
+                workspaceID: configuration.workspaceId,
+                recordingID: recording.recordingId
+            ) {
+                skipped += 1
+            } else {
+                planned.append(.init(recordingId: recording.recordingId, createdAt: recording.createdAt))
+            }
+        }
+        state.withLock { state in
+            state.report.counts.listed += recordings.count
+            state.report.counts.skippedAlreadyArchived += skipped
+            state.report.planned.append(contentsOf: planned)
+        }
+    }
+
+    private func pendingJobCount() async throws -> Int {
+        guard !configuration.isDryRun else { return 0 }
+        let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind)
+        let ids = Set(configuration.filter.recordingIds)
+        let startedAt = state.withLock { $0.report.startedAt }
+        return jobs.filter { job in
+            guard job.workspaceID == configuration.workspaceId, ids.isEmpty || ids.contains(job.recordingID) else {
+                return false
+            }
+            if job.state == .deferred { return (job.deferredAt ?? startedAt) < startedAt }
+            return [.queued, .listingConfirmed, .downloading, .packing].contains(job.state)
+        }.count
+    }
+
+    // MARK: - Finishing
+
+    private func finish(fatal: (any Error)?) async throws {
+        try await persistBudget()
+        let statistics = await api.pacer.statistics
+        let interrupted = state.withLock { $0.report.stoppedEarly == "interrupted" }
+        let report = state.withLock { state in
+            state.report.finishedAt = Date()
+            state.report.api.calls = statistics.requestsGranted
+            state.report.api.rateLimited = statistics.rateLimitedResponses
+            state.report.api.dailyBudgetUsed = statistics.budget.used
+            state.report.api.dailyBudgetLimit = api.pacer.dailyLimit
+            let code: Int32
+            if fatal != nil {
+                code = 1
+            } else if interrupted {
+                code = 130
+            } else if state.report.counts.failed > 0 {
+                code = 3
+            } else {
+                code = 0
+            }
+            state.report.exitCode = code
+            if let fatal { state.report.fatalError = String(describing: fatal) }
+            return state.report
+        }
+        let reportURL = try RunReportWriter.write(report, archiveRoot: configuration.root)
+        var event = ArchiveEvent(kind: .runFinished, runId: configuration.runId)
+        event.counts = report.counts
+        event.exitCode = report.exitCode
+        event.path = reportURL.path
+        onEvent(event)
+        let countsJSON = (try? JSONEncoder().encode(report.counts)).map { String(decoding: $0, as: UTF8.self) }
+        try await store.catalog.finishRun(
+            id: configuration.runId,
+            finishedAt: report.finishedAt ?? Date(),
+            exitCode: Int(report.exitCode ?? 1),
+            reportPath: reportURL.path,
+            countsJSON: countsJSON
+        )
+    }
+
+    /// Adds this run's API usage since the last call to the persisted daily budget.
+    func persistBudget() async throws {
+        let budget = await api.pacer.statistics.budget
+        let previous = budgetPersisted.withLock { persisted -> DailyBudget? in
+            defer { persisted = budget }
+            return persisted
+        }
+        let alreadyCounted = previous?.day == budget.day ? previous?.used ?? 0 : 0
+        let delta = budget.used - alreadyCounted
+        guard delta > 0, let day = Self.date(ofUTCDay: budget.day) else { return }
+        _ = try await store.catalog.addAPIUsage(delta, on: day)
+    }
+
+    /// Noon UTC of a `yyyy-MM-dd` day, safely inside that day.
+    static func date(ofUTCDay day: String) -> Date? {
+        let parts = day.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 3 else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12))
+    }
+}
+
+/// The mutable part of a run, shared by the workers under a lock.
+struct RunState: Sendable {
+    var report: RunReport
+    var claimed = 0
+}

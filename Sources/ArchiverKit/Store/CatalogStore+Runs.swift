@@ -1,0 +1,67 @@
+package import Foundation
+import GRDB
+
+extension CatalogStore {
+    /// Records the start of a run.
+    ///
+    /// - Throws: ``StoreError``.
+    package func startRun(id: String, command: String, startedAt: Date) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO runs (id, command, startedAt) VALUES (?, ?, ?)",
+                arguments: [id, command, startedAt]
+            )
+        }
+    }
+
+    /// Records the end of a run.
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/notFound`` for an unknown run id.
+    package func finishRun(
+        id: String,
+        finishedAt: Date,
+        exitCode: Int,
+        reportPath: String?,
+        countsJSON: String?
+    ) async throws {
+        let changed = try await database.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET finishedAt = ?, exitCode = ?, reportPath = ?, counts = ? WHERE id = ?",
+                arguments: [finishedAt, exitCode, reportPath, countsJSON, id]
+            )
+            return db.changesCount
+        }
+        if changed == 0 { throw StoreError(code: .notFound, message: "run \(id) was never started") }
+    }
+
+    /// The most recently started run, if any.
+    ///
+    /// - Throws: ``StoreError``.
+    package func lastRun() async throws -> RunRecord? {
+        try await runs(limit: 1).first
+    }
+
+    /// Runs, most recent first.
+    ///
+    /// - Throws: ``StoreError``.
+    package func runs(limit: Int = 100) async throws -> [RunRecord] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM runs ORDER BY startedAt DESC, rowid DESC LIMIT ?",
+                arguments: [limit]
+            )
+            .map { row in
+                RunRecord(
+                    id: row["id"],
+                    command: row["command"],
+                    startedAt: row["startedAt"],
+                    finishedAt: row["finishedAt"],
+                    exitCode: row["exitCode"],
+                    reportPath: row["reportPath"],
+                    countsJSON: row["counts"]
+                )
+            }
+        }
+    }
+}

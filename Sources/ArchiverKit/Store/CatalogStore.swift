@@ -1,0 +1,152 @@
+package import Foundation
+import GRDB
+
+/// The catalog of archives in `state.sqlite`, with the API budget, runs, legal holds and deletion log.
+package struct CatalogStore: Sendable {
+    /// Totals over archives still present locally.
+    package struct Totals: Sendable, Hashable {
+        /// Number of archives.
+        package var archives: Int
+        /// Sum of their sizes.
+        package var bytes: Int
+    }
+
+    let database: StoreDatabase
+
+    // MARK: - Archives
+
+    /// Records an archive and moves its job from `packing` to `archived` in one transaction.
+    ///
+    /// Either both happen or neither: a crash or an illegal transition leaves no catalog entry.
+    ///
+    /// - Parameters:
+    ///   - record: The archive, already renamed into place and fsynced.
+    ///   - jobID: The job that produced it.
+    ///   - owner: The job's lease owner.
+    ///   - now: The current time.
+    /// - Throws: ``StoreError`` (``StoreError/Code/leaseLost``, ``StoreError/Code/illegalTransition``, ...).
+    package func recordArchived(
+        _ record: ArchiveRecord,
+        completingJob jobID: Int64,
+        owner: String,
+        now: Date
+    )
+        async throws
+    {
+        try await database.write { db in
+            var job = try JobStore.leasedJob(db, jobID: jobID, owner: owner)
+            _ = try job.apply(.packed, now: now, configuration: .init())
+            try job.update(db)
+            try Self.upsert(record, db)
+        }
+    }
+
+    /// Records an archive without a job (for example when rebuilding the catalog from disk).
+    ///
+    /// An existing entry for the same recording is replaced.
+    ///
+    /// - Throws: ``StoreError``.
+    package func recordArchived(_ record: ArchiveRecord) async throws {
+        try await database.write { db in try Self.upsert(record, db) }
+    }
+
+    private static func upsert(_ record: ArchiveRecord, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO archives (workspaceId, recordingId, relativePath, sizeBytes, sha256, archivedAt, verifiedAt,
+                    recordingCreatedAt, manifestSummary, deletedLocallyAt, deletedRemotelyAt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (workspaceId, recordingId) DO UPDATE SET
+                    relativePath = excluded.relativePath, sizeBytes = excluded.sizeBytes, sha256 = excluded.sha256,
+                    archivedAt = excluded.archivedAt, verifiedAt = excluded.verifiedAt,
+                    recordingCreatedAt = excluded.recordingCreatedAt, manifestSummary = excluded.manifestSummary,
+                    deletedLocallyAt = excluded.deletedLocallyAt, deletedRemotelyAt = excluded.deletedRemotelyAt
+                """,
+            arguments: [
+                record.workspaceID, record.recordingID, record.relativePath, record.sizeBytes, record.sha256,
+                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, record.manifestSummaryJSON,
+                record.deletedLocallyAt, record.deletedRemotelyAt,
+            ]
+        )
+    }
+
+    /// The catalog entry of a recording, if archived.
+    ///
+    /// - Throws: ``StoreError``.
+    package func archive(workspaceID: String, recordingID: String) async throws -> ArchiveRecord? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT * FROM archives WHERE workspaceId = ? AND recordingId = ?",
+                arguments: [workspaceID, recordingID]
+            ).map(ArchiveRecord.init(row:))
+        }
+    }
+
+    /// Whether the recording has a catalog entry (even if its tar was since pruned).
+    ///
+    /// - Throws: ``StoreError``.
+    package func isArchived(workspaceID: String, recordingID: String) async throws -> Bool {
+        try await archive(workspaceID: workspaceID, recordingID: recordingID) != nil
+    }
+
+    /// Every catalog entry, oldest recording first.
+    ///
+    /// - Throws: ``StoreError``.
+    package func allArchives() async throws -> [ArchiveRecord] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM archives ORDER BY recordingCreatedAt, id")
+                .map(ArchiveRecord.init(row:))
+        }
+    }
+
+    /// Stamps an archive as verified at `date`.
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/notFound`` when the recording is not in the catalog.
+    package func markVerified(workspaceID: String, recordingID: String, at date: Date) async throws {
+        let changed = try await database.write { db in
+            try db.execute(
+                sql: "UPDATE archives SET verifiedAt = ? WHERE workspaceId = ? AND recordingId = ?",
+                arguments: [date, workspaceID, recordingID]
+            )
+            return db.changesCount
+        }
+        if changed == 0 {
+            throw StoreError(code: .notFound, message: "recording \(recordingID) is not in the catalog")
+        }
+    }
+
+    /// Count and bytes of archives still present locally.
+    ///
+    /// - Throws: ``StoreError``.
+    package func totals() async throws -> Totals {
+        try await database.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) AS n, IFNULL(SUM(sizeBytes), 0) AS bytes FROM archives
+                    WHERE deletedLocallyAt IS NULL
+                    """
+            )
+            return Totals(archives: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
+        }
+    }
+}
+
+extension ArchiveRecord {
+    init(row: Row) {
+        self.init(
+            workspaceID: row["workspaceId"],
+            recordingID: row["recordingId"],
+            relativePath: row["relativePath"],
+            sizeBytes: row["sizeBytes"],
+            sha256: row["sha256"],
+            archivedAt: row["archivedAt"],
+            verifiedAt: row["verifiedAt"],
+            recordingCreatedAt: row["recordingCreatedAt"],
+            manifestSummaryJSON: row["manifestSummary"],
+            deletedLocallyAt: row["deletedLocallyAt"],
+            deletedRemotelyAt: row["deletedRemotelyAt"]
+        )
+    }
+}

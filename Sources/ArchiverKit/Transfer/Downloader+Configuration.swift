@@ -1,0 +1,51 @@
+extension Downloader {
+    /// Tuning for ``Downloader``.
+    ///
+    /// Every default is documented on its property.
+    public struct Configuration: Sendable {
+        /// Time allowed to establish a connection (TCP and TLS).
+        ///
+        /// Default 10 s.
+        public var connectTimeout: Duration = .seconds(10)
+        /// A request that receives no byte for this long is aborted as ``TransferError/Code/stalled`` and retried.
+        ///
+        /// Default 60 s.
+        public var stallTimeout: Duration = .seconds(60)
+        /// HTTP requests allowed for one download before its last transient error is thrown.
+        ///
+        /// Restarts from zero (server ignored the range, ETag changed) and re-resolving after a 403 are not counted
+        /// against it. Default 5.
+        public var maximumAttempts: Int = 5
+        /// Delay before the first retry; doubles per retry up to ``retryMaximumDelay``, with jitter.
+        ///
+        /// Default 500 ms.
+        public var retryBaseDelay: Duration = .milliseconds(500)
+        /// Upper bound of the retry delay.
+        ///
+        /// Default 30 s.
+        public var retryMaximumDelay: Duration = .seconds(30)
+        /// A PEM file of trusted CAs (`--ca-bundle`); `nil` uses the system store.
+        ///
+        /// Peer and host verification are always on. Default `nil`.
+        public var caBundlePath: String?
+        /// libcurl's receive buffer (`CURLOPT_BUFFERSIZE`): the largest chunk handed to the hasher at once.
+        ///
+        /// Default 256 KiB.
+        public var receiveBufferBytes: Int = 256 << 10
+        /// Read buffer used to re-hash an existing partial or a complete destination.
+        ///
+        /// Default 1 MiB.
+        public var rehashBufferBytes: Int = 1 << 20
+        /// Redirects followed per request.
+        ///
+        /// Requests carry no credential header, and an `https` URL is only redirected to `https`. Default 5.
+        public var maximumRedirects: Int = 5
+        /// A source whose ``ResolvedSource/expiresAt`` is closer than this is re-resolved before the next request.
+        ///
+        /// Default 30 s.
+        public var expiryMargin: Duration = .seconds(30)
+
+        /// Creates the default configuration.
+        public init() {}
+    }
+}

@@ -1,0 +1,205 @@
+import Crypto
+import Foundation
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `<destination>.partial` file of one download, with running SHA-256/SHA-512 digests of its content.
+///
+/// The digests always describe exactly the bytes on disk: opening an existing partial re-hashes its prefix,
+/// ``append(_:)`` hashes what it writes, and ``truncate()`` resets both. The resume validator (the ETag, or
+/// `Last-Modified` when there is no ETag) lives in a sidecar `<destination>.partial.etag`; never the URL.
+///
+/// - Important: Blocking file I/O. Used from one thread at a time (the transfer's blocking thread); see
+///   ``DownloadSink``.
+final class PartialFile {
+    let destination: URL
+    let partialURL: URL
+    let validatorURL: URL
+    private var descriptor: FileDescriptor?
+    private(set) var length: Int = 0
+    private var sha256 = SHA256()
+    private var sha512 = SHA512()
+    /// The validator from the sidecar, or the one last stored.
+    private(set) var validator: String?
+
+    /// Opens (creating if needed) the partial of `destination` and re-hashes what it already holds.
+    ///
+    /// A partial without a validator sidecar cannot be resumed safely, so it is truncated.
+    init(destination: URL, readBufferBytes: Int) throws(TransferError) {
+        self.destination = destination
+        self.partialURL = URL(fileURLWithPath: destination.path + ".partial")
+        self.validatorURL = URL(fileURLWithPath: destination.path + ".partial.etag")
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(
+                FilePath(partialURL.path),
+                .readWrite,
+                options: [.create],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead]
+            )
+        } catch {
+            throw Self.ioError("cannot open \(partialURL.lastPathComponent)", error)
+        }
+        self.descriptor = descriptor
+        let stored = (try? String(contentsOf: validatorURL, encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        validator = (stored?.isEmpty ?? true) ? nil : stored
+        if validator == nil {
+            try truncate()
+        } else {
+            try rehashPrefix(descriptor, bufferBytes: readBufferBytes)
+        }
+    }
+
+    deinit { close() }
+
+    private func rehashPrefix(_ descriptor: FileDescriptor, bufferBytes: Int) throws(TransferError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, 4096), alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        do {
+            while true {
+                let count = try descriptor.read(fromAbsoluteOffset: Int64(total), into: buffer)
+                if count == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                sha256.update(bufferPointer: chunk)
+                sha512.update(bufferPointer: chunk)
+                total += count
+            }
+        } catch {
+            throw Self.ioError("cannot read \(partialURL.lastPathComponent)", error)
+        }
+        length = total
+    }
+
+    /// Writes `bytes` at the end of the partial and adds them to the digests.
+    func append(_ bytes: UnsafeRawBufferPointer) throws(TransferError) {
+        guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        var written = 0
+        do {
+            while written < bytes.count {
+                written += try descriptor.write(
+                    toAbsoluteOffset: Int64(length + written),
+                    UnsafeRawBufferPointer(rebasing: bytes[written...])
+                )
+            }
+        } catch {
+            throw Self.ioError("cannot write \(partialURL.lastPathComponent)", error)
+        }
+        sha256.update(bufferPointer: bytes)
+        sha512.update(bufferPointer: bytes)
+        length += bytes.count
+    }
+
+    /// Empties the partial, resets the digests and forgets the validator.
+    func truncate() throws(TransferError) {
+        guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        do {
+            try descriptor.resize(to: 0)
+        } catch {
+            throw Self.ioError("cannot truncate \(partialURL.lastPathComponent)", error)
+        }
+        length = 0
+        sha256 = SHA256()
+        sha512 = SHA512()
+        storeValidator(nil)
+    }
+
+    /// Remembers the resume validator in the sidecar (best effort: without it the next run restarts from zero).
+    func storeValidator(_ newValue: String?) {
+        guard newValue != validator else { return }
+        validator = newValue
+        if let newValue {
+            try? Data(newValue.utf8).write(to: validatorURL)
+        } else {
+            try? FileManager.default.removeItem(at: validatorURL)
+        }
+    }
+
+    /// The hex digests of the bytes written so far.
+    var digests: (sha256: String, sha512: String) {
+        (Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+    }
+
+    /// Makes the partial durable and atomically renames it over the destination, then syncs the directory.
+    func commit() throws(TransferError) {
+        guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        guard fsync(descriptor.rawValue) == 0 else {
+            throw Self.ioError("cannot fsync \(partialURL.lastPathComponent)", Errno(rawValue: errno))
+        }
+        close()
+        guard rename(partialURL.path, destination.path) == 0 else {
+            throw Self.ioError("cannot rename to \(destination.lastPathComponent)", Errno(rawValue: errno))
+        }
+        try? FileManager.default.removeItem(at: validatorURL)
+        try Self.syncDirectory(of: destination)
+    }
+
+    /// Closes the descriptor; the partial and its sidecar stay on disk for a later resume.
+    func close() {
+        if let descriptor { try? descriptor.close() }
+        descriptor = nil
+    }
+
+    static func syncDirectory(of file: URL) throws(TransferError) {
+        let directory = file.deletingLastPathComponent().path
+        let fd = open(directory, O_RDONLY | O_DIRECTORY)
+        guard fd >= 0 else { throw ioError("cannot open directory for fsync", Errno(rawValue: errno)) }
+        defer { _ = Glibc.close(fd) }
+        guard fsync(fd) == 0 else { throw ioError("cannot fsync directory", Errno(rawValue: errno)) }
+    }
+
+    /// Hashes an existing complete file.
+    static func digests(
+        of file: URL,
+        bufferBytes: Int
+    ) throws(TransferError) -> (bytes: Int, sha256: String, sha512: String) {
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try FileDescriptor.open(FilePath(file.path), .readOnly)
+        } catch {
+            throw ioError("cannot open \(file.lastPathComponent)", error)
+        }
+        defer { try? descriptor.close() }
+        var sha256 = SHA256()
+        var sha512 = SHA512()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, 4096), alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        do {
+            while true {
+                let count = try descriptor.read(into: buffer)
+                if count == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                sha256.update(bufferPointer: chunk)
+                sha512.update(bufferPointer: chunk)
+                total += count
+            }
+        } catch {
+            throw ioError("cannot read \(file.lastPathComponent)", error)
+        }
+        return (total, Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+    }
+
+    static func ioError(_ message: String, _ error: any Error) -> TransferError {
+        TransferError(code: .io, message: "\(message): \(error)", cause: error as? Errno)
+    }
+}
+
+/// Lowercase hexadecimal encoding of digests.
+enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(128)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

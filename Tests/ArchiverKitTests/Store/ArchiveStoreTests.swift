@@ -1,0 +1,113 @@
+import ArchiverTestSupport
+import Foundation
+import Testing
+
+@testable import ArchiverKit
+
+@Suite struct ArchiveStoreTests {
+    @Test func createsStateFileUnderArchiveRootAndMigratesFromEmpty() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let expected = root.appendingPathComponent(".userplane-archiver/state.sqlite").path
+            #expect(store.path == expected)
+            #expect(FileManager.default.fileExists(atPath: expected))
+            // Every table of the migration is usable on a fresh file.
+            #expect(try await store.jobs.counts().isEmpty)
+            #expect(try await store.catalog.totals() == .init(archives: 0, bytes: 0))
+            #expect(try await store.catalog.apiUsage(on: StoreFixtures.referenceDate) == 0)
+            #expect(try await store.catalog.holds().isEmpty)
+            #expect(try await store.catalog.deletionLog().isEmpty)
+            #expect(try await store.catalog.lastRun() == nil)
+        }
+    }
+
+    @Test func reopeningKeepsQueueCatalogBudgetHoldsAndRuns() async throws {
+        try await withTemporaryDirectory { root in
+            do {
+                let store = try ArchiveStore(archiveRoot: root)
+                _ = try await store.jobs.enqueue(
+                    [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
+                    now: StoreFixtures.referenceDate
+                )
+                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_0"))
+                try await store.catalog.addAPIUsage(42, on: StoreFixtures.referenceDate)
+                try await store.catalog.addHold(
+                    recordingID: "rec_9",
+                    reason: "litigation",
+                    operatorName: "ana",
+                    now: StoreFixtures.referenceDate
+                )
+                try await store.catalog.startRun(
+                    id: "run-1",
+                    command: "archive",
+                    startedAt: StoreFixtures.referenceDate
+                )
+                try store.close()
+            }
+            let reopened = try ArchiveStore(archiveRoot: root)
+            #expect(try await reopened.jobs.counts() == [.queued: 2])
+            #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
+            #expect(try await reopened.catalog.apiUsage(on: StoreFixtures.referenceDate) == 42)
+            #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
+            #expect(try await reopened.catalog.lastRun()?.id == "run-1")
+        }
+    }
+
+    @Test func garbageStateFileIsReportedAsCorruptWithAdvice() async throws {
+        try await withTemporaryDirectory { root in
+            let url = ArchiveStore.databaseURL(archiveRoot: root)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
+            try Data(repeating: 0x5A, count: 8192).write(to: url)
+            let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: root) }
+            #expect(error.code == .corrupt)
+            #expect(error.message.contains("state.sqlite is corrupt"))
+            #expect(error.message.contains("move it away"))
+        }
+    }
+
+    @Test func damagedPagesAreReportedAsCorruptOnOpen() async throws {
+        try await withTemporaryDirectory { root in
+            let url = ArchiveStore.databaseURL(archiveRoot: root)
+            do {
+                let store = try ArchiveStore(archiveRoot: root)
+                let items = (0..<500).map { StoreFixtures.item("rec_\($0)_" + String(repeating: "x", count: 100)) }
+                _ = try await store.jobs.enqueue(items, now: StoreFixtures.referenceDate)
+                try store.close()
+            }
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
+            #expect(size > 64 * 1024, "close() checkpoints the WAL into the main file")
+            // Keep the 100-byte header (so SQLite recognises the file) and overwrite the pages after the first.
+            let handle = try FileHandle(forWritingTo: url)
+            try handle.seek(toOffset: 4096)
+            try handle.write(contentsOf: Data(repeating: 0xFF, count: 64 * 1024))
+            try handle.close()
+            let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: root) }
+            #expect(error.code == .corrupt)
+        }
+    }
+
+    @Test func fileMigratedByNewerToolIsRefused() async throws {
+        try await withTemporaryDirectory { root in
+            do {
+                let store = try ArchiveStore(archiveRoot: root)
+                try await store.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+                try store.close()
+            }
+            let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: root) }
+            #expect(error.code == .newerSchema)
+            #expect(error.message.contains("newer userplane-archiver"))
+        }
+    }
+
+    @Test func unwritableArchiveRootIsCannotOpen() async throws {
+        try await withTemporaryDirectory { root in
+            let file = root.appendingPathComponent("not-a-directory")
+            try Data("x".utf8).write(to: file)
+            let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: file) }
+            #expect(error.code == .cannotOpen)
+        }
+    }
+}
