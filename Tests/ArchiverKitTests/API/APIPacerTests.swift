@@ -6,7 +6,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct APIPacerTests {
+@Suite(.timeLimit(.minutes(1))) struct APIPacerTests {
     /// Runs `callers` concurrent `acquire()` calls on a manual clock and returns when each returned.
     ///
     /// The clock is advanced from one sleeper's deadline to the next; `immediate` callers are expected
