@@ -33,7 +33,7 @@ import Testing
             let apiKey = try #require(fields["apiKey"])
             let workspaceId = try #require(fields["workspaceId"])
 
-            let listing = try curl(
+            let listing = try await curl(
                 [
                     "-sS", "-H", "Authorization: Bearer \(apiKey)",
                     "\(apiBaseURL)/public/workspace/\(workspaceId)/recordings?per_page=20&page=1",
@@ -45,11 +45,11 @@ import Testing
             #expect((pagination["total"] as? Int ?? 0) >= 5)
             #expect(body["message"] is String)
 
-            let unauthorized = try curl(["-sS", "\(apiBaseURL)/public/me"])
+            let unauthorized = try await curl(["-sS", "\(apiBaseURL)/public/me"])
             #expect(unauthorized.contains("\"API_KEY_REQUIRED\""))
 
             simulator.terminate()  // SIGTERM
-            simulator.waitUntilExit()
+            try await ChildProcess.offPool { simulator.waitUntilExit() }
             #expect(simulator.terminationReason == .exit)
             #expect(simulator.terminationStatus == 0)
             let written = try JSONSerialization.jsonObject(with: Data(contentsOf: counters)) as? [String: Any]
@@ -57,15 +57,7 @@ import Testing
         }
     }
 
-    private func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self)
+    private func curl(_ arguments: [String]) async throws -> String {
+        try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/curl"), arguments).stdout
     }
 }
