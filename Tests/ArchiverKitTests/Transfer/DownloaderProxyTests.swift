@@ -16,7 +16,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             try await withRangeBlobServer(bytes: bytes) { proxy in
                 let url = "http://blob.example.invalid/blobs/video.webm?\(Fixture.secret)"
-                let viaProxy = try Self.run(
+                let viaProxy = try await Self.run(
                     bench,
                     ["transfer", "--output-directory", directory.appendingPathComponent("a").path, url],
                     environment: ["http_proxy": proxy.baseURL]
@@ -24,10 +24,10 @@ import Testing
                 #expect(viaProxy.status == 0)
                 #expect(proxy.requests.first?.target == url)
                 #expect(proxy.requests.first?.header("authorization") == nil)
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(viaProxy.output.contains(expected.sha256))
 
-                let bypassing = try Self.run(
+                let bypassing = try await Self.run(
                     bench,
                     ["transfer", "--output-directory", directory.appendingPathComponent("b").path, url],
                     environment: ["http_proxy": proxy.baseURL, "no_proxy": "blob.example.invalid"]
@@ -43,17 +43,8 @@ import Testing
         _ executable: URL,
         _ arguments: [String],
         environment: [String: String]
-    ) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    ) async throws -> (status: Int32, output: String) {
+        let result = try await ChildProcess.run(executable, arguments, environment: environment)
+        return (result.status, result.stdout + result.stderr)
     }
 }
