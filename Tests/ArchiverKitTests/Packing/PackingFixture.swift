@@ -148,7 +148,10 @@ enum PackingFixture {
         _ executable: URL,
         _ arguments: [String]
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/env"), ["-i", executable.path] + arguments)
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["-i", executable.path] + arguments
+        )
         return (result.status, result.stdout, result.stderr)
     }
 }
