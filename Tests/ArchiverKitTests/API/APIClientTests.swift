@@ -324,4 +324,14 @@ struct ErrorCase: Sendable, CustomStringConvertible {
             )
         }
     }
+
+    @Test func refusesToSendTheKeyOverPlainHTTPToAnotherHost() async throws {
+        // No server is needed: the client must refuse before any connection is made.
+        let client = makeClient("http://api.example.invalid")
+        let error = await #expect(throws: APIError.self) { try await client.me() }
+        #expect(error?.code == .invalidRequest)
+        #expect(error?.message.contains("plain http") == true)
+        #expect(APIClient.isLoopback(host: "127.0.0.1") && APIClient.isLoopback(host: "[::1]"))
+        #expect(APIClient.isLoopback(host: "localhost") && !APIClient.isLoopback(host: "api.userplane.io"))
+    }
 }
