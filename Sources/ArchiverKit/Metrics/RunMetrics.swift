@@ -157,11 +157,18 @@ package struct RunMetrics: Sendable, Equatable {
             "Archive bytes written by the last run.",
             perWorkspace { Double($0.bytesArchived) }
         )
-        out.gauge("last_run_api_calls", "API requests sent by the last run.", perWorkspace { Double($0.api.calls) })
+        // The workspaces of one run share an API pacer whose counters are cumulative: report deltas.
+        let apiCalls = Self.perWorkspaceDeltas(reports.map(\.api.calls))
+        let rateLimited = Self.perWorkspaceDeltas(reports.map(\.api.rateLimited))
+        out.gauge(
+            "last_run_api_calls",
+            "API requests sent by the last run.",
+            zip(reports, apiCalls).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+        )
         out.gauge(
             "last_run_api_rate_limited",
             "HTTP 429 answers received by the last run.",
-            perWorkspace { Double($0.api.rateLimited) }
+            zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
         )
         out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
         out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])
@@ -172,6 +179,11 @@ package struct RunMetrics: Sendable, Equatable {
             [([:], age.rounded())]
         )
         return out.text
+    }
+
+    /// Turns running totals (one per workspace, in run order) into per-workspace amounts.
+    static func perWorkspaceDeltas(_ cumulative: [Int]) -> [Int] {
+        zip(cumulative, [0] + cumulative).map { max(0, $0 - $1) }
     }
 
     private func seconds(_ date: Date) -> Double { date.timeIntervalSince1970.rounded() }
