@@ -108,7 +108,8 @@ struct QueueRun {
                     reports: reports,
                     exitCode: exitCode,
                     duration: elapsed,
-                    store: store
+                    store: store,
+                    previousText: try? String(contentsOfFile: metricsFile, encoding: .utf8)
                 ).write(to: metricsFile)
             } catch {
                 logger.error(

@@ -59,9 +59,17 @@ import UserplaneSimulator
                 )
                 #expect(result.status == 0, "\(result.stderr)")
 
-                let reports = try Self.reports(in: root)
+                // Second-resolution timestamps cannot order the two runs: take them in config order.
+                let byWorkspace = Dictionary(
+                    try Self.reports(in: root).map { ($0["workspaceId"] as? String ?? "", $0) },
+                    uniquingKeysWith: { first, _ in first }
+                )
+                #expect(byWorkspace.keys.sorted() == [simulator.workspaceId, simulator.emptyWorkspaceId].sorted())
+                let reports = [simulator.workspaceId, simulator.emptyWorkspaceId].compactMap { byWorkspace[$0] }
+                try #require(reports.count == 2)
                 #expect(
-                    reports.map { $0["workspaceId"] as? String } == [simulator.workspaceId, simulator.emptyWorkspaceId]
+                    (reports[0]["finishedAt"] as? String ?? "~") <= (reports[1]["startedAt"] as? String ?? ""),
+                    "workspaces run one after the other, in file order"
                 )
                 for report in reports {
                     let workspace = try #require(report["workspaceId"] as? String)

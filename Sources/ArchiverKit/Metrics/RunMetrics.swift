@@ -60,7 +60,12 @@ package struct RunMetrics: Sendable, Equatable {
         self.oldestUnarchivedCreatedAt = oldestUnarchivedCreatedAt
     }
 
-    /// Reads the catalog gauges and the last success from `store`, then combines them with the run's outcome.
+    /// Reads the catalog gauges from `store`, then combines them with the run's outcome.
+    ///
+    /// The last success is this run's end when `exitCode` is 0. Otherwise it is carried over from the
+    /// previous metrics file (`previousText`), which describes whole processes; only when there is none
+    /// does it fall back to the catalog's most recent run of `command` that exited 0, excluding this
+    /// run's own per-workspace runs (a workspace can succeed inside a run that fails overall).
     ///
     /// - Parameters:
     ///   - command: The subcommand.
@@ -68,6 +73,7 @@ package struct RunMetrics: Sendable, Equatable {
     ///   - exitCode: This run's exit code.
     ///   - duration: This run's duration.
     ///   - store: The archive root's store (still open).
+    ///   - previousText: The metrics file as the previous run left it, if any.
     ///   - now: The finish time.
     /// - Returns: The metrics to write.
     /// - Throws: ``StoreError``.
@@ -77,13 +83,19 @@ package struct RunMetrics: Sendable, Equatable {
         exitCode: Int32,
         duration: Duration,
         store: ArchiveStore,
+        previousText: String? = nil,
         now: Date = Date()
     ) async throws -> RunMetrics {
         let totals = try await store.catalog.totals()
-        var lastSuccess: Date? = exitCode == 0 ? now : nil
-        if lastSuccess == nil {
+        var lastSuccess: Date?
+        if exitCode == 0 {
+            lastSuccess = now
+        } else if let previousText {
+            lastSuccess = Self.lastSuccess(in: previousText, command: command)
+        } else {
+            let ownRuns = Set(reports.map(\.runId))
             lastSuccess = try await store.catalog.runs(limit: 1_000)
-                .filter { $0.command == command && $0.exitCode == 0 }
+                .filter { $0.command == command && $0.exitCode == 0 && !ownRuns.contains($0.id) }
                 .compactMap(\.finishedAt)
                 .max()
         }
@@ -179,6 +191,22 @@ package struct RunMetrics: Sendable, Equatable {
             [([:], age.rounded())]
         )
         return out.text
+    }
+
+    /// The `last_success_timestamp_seconds` of `command` in a metrics file this type wrote.
+    ///
+    /// - Parameters:
+    ///   - text: Prometheus text.
+    ///   - command: The subcommand label.
+    /// - Returns: The timestamp, or `nil` when the file has none.
+    package static func lastSuccess(in text: String, command: String) -> Date? {
+        let prefix =
+            "userplane_archiver_last_success_timestamp_seconds"
+            + PrometheusTextBuilder.render(["command": command]) + " "
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
+            let seconds = Double(line.dropFirst(prefix.count))
+        else { return nil }
+        return Date(timeIntervalSince1970: seconds)
     }
 
     /// Turns running totals (one per workspace, in run order) into per-workspace amounts.

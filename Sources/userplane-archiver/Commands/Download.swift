@@ -40,8 +40,11 @@ struct DownloadCommand: AsyncParsableCommand {
     )
     var resources: String?
 
-    @Option(name: .long, help: ArgumentHelp("Recordings processed at once.", valueName: "n"))
-    var concurrency = 4
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Recordings processed at once. (config: concurrency; default: 4)", valueName: "n")
+    )
+    var concurrency: Int?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many recordings.", valueName: "n"))
     var maxRecordings: Int?
@@ -50,7 +53,9 @@ struct DownloadCommand: AsyncParsableCommand {
     var waitLock = false
 
     func validate() throws {
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64.") }
+        if let concurrency, !(1...64).contains(concurrency) {
+            throw ValidationError("--concurrency must be between 1 and 64.")
+        }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         _ = try resourceKinds()
     }

@@ -67,6 +67,13 @@ import Testing
         #expect(!text.contains("last_success_timestamp_seconds"))
     }
 
+    @Test func lastSuccessIsReadBackFromThePreviousFile() {
+        let previous = Self.sample(lastSuccess: Date(timeIntervalSince1970: 900_000)).prometheusText
+        #expect(RunMetrics.lastSuccess(in: previous, command: "archive") == Date(timeIntervalSince1970: 900_000))
+        #expect(RunMetrics.lastSuccess(in: previous, command: "download") == nil)
+        #expect(RunMetrics.lastSuccess(in: Self.sample(lastSuccess: nil).prometheusText, command: "archive") == nil)
+    }
+
     @Test func writesAtomicallyWithoutLeavingAPartialFile() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("userplane_archiver.prom").path
