@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 bash Scripts/install-system-deps.sh
 swift build --build-tests
 swift test --skip-build
+# Operator files: man page and completions mention every subcommand, systemd units verify.
+bash Scripts/check-operator-files.sh

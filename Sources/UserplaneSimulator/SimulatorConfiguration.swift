@@ -12,6 +12,10 @@ public struct SimulatorConfiguration: Sendable, Codable {
     ///
     /// Default 25.
     public var recordingCount: Int = 25
+    /// Number of recordings generated in ``RunningSimulator/emptyWorkspaceId``, the second member workspace.
+    ///
+    /// Default 0 (it stays empty); a positive count lets one key archive two populated workspaces.
+    public var emptyWorkspaceRecordingCount: Int = 0
     /// Address to listen on.
     ///
     /// Default `127.0.0.1`.

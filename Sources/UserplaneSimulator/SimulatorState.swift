@@ -66,6 +66,9 @@ final class SimulatorState: Sendable {
         for index in 0..<3 {
             recordings.append(factory.recording(index: index, workspaceId: foreignWorkspaceId))
         }
+        for index in 0..<max(0, configuration.emptyWorkspaceRecordingCount) {
+            recordings.append(factory.recording(index: index, workspaceId: emptyWorkspaceId))
+        }
         storage = Mutex(Storage(recordings: recordings, faults: configuration.faults))
     }
 

@@ -12,18 +12,44 @@ struct APIWiring {
     /// API requests already used today (UTC) by earlier runs.
     let usedToday: Int
 
-    static func make(api: APIOptions, store: ArchiveStore, logger: Logger) async throws -> APIWiring {
+    /// Wires a client from resolved settings (flags > environment > file > defaults).
+    static func make(
+        settings: ArchiverConfiguration,
+        keySource: APIClient.APIKeySource,
+        store: ArchiveStore,
+        logger: Logger
+    ) async throws -> APIWiring {
+        let defaults = ArchiverConfiguration.defaults
         let today = Date()
         let usedToday = try await store.catalog.apiUsage(on: today)
         let pacer = APIPacer(
-            configuration: APIPacer.Configuration(requestsPerWindow: api.apiRate, dailyLimit: api.apiDailyBudget),
+            configuration: APIPacer.Configuration(
+                requestsPerWindow: settings.apiRate ?? defaults.apiRate ?? 1,
+                dailyLimit: settings.apiDailyBudget ?? defaults.apiDailyBudget ?? 1
+            ),
             budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
         )
-        var clientConfiguration = APIClient.Configuration(apiKey: try api.keySource())
-        clientConfiguration.baseURL = api.effectiveBaseURL
-        clientConfiguration.caBundlePath = api.caBundle
+        var clientConfiguration = APIClient.Configuration(apiKey: keySource)
+        clientConfiguration.baseURL = settings.baseURL ?? defaults.baseURL ?? clientConfiguration.baseURL
+        clientConfiguration.caBundlePath = settings.caBundle
         let client = APIClient(configuration: clientConfiguration, pacer: pacer, logger: logger)
         return APIWiring(client: client, today: today, usedToday: usedToday)
+    }
+
+    /// Wires a client for a command whose only settings are the API flags and `--workspace`.
+    static func make(
+        api: APIOptions,
+        global: GlobalOptions,
+        store: ArchiveStore,
+        logger: Logger
+    ) async throws -> APIWiring {
+        let settings = try OperatorSettings.resolve(flags: api.flagLayer, global: global)
+        return try await make(
+            settings: settings,
+            keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
+            store: store,
+            logger: logger
+        )
     }
 
     /// Adds the requests this run made to the persisted daily usage.

@@ -52,6 +52,8 @@ enum ExitCodes {
             return (fatal, error.description)
         case let error as RetentionError:
             return (fatal, error.message)
+        case let error as ConfigurationError:
+            return (fatal, "configuration file \(error.description)")
         case let error as CLIError:
             return (fatal, error.description)
         default:

@@ -7,78 +7,120 @@ import UnixSignals
 
 /// Wires the API client, state store, lock and worker queue for `archive` and `download`, runs them
 /// under a `ServiceGroup` that turns SIGINT/SIGTERM into a graceful stop, and prints the outcome.
+///
+/// Several workspaces (from the config file) run one after another under one lock, with one API
+/// client and so one ``APIPacer`` for the key: the per-minute rate and the daily budget hold across
+/// all of them. Each workspace gets its own run id and run report.
 struct QueueRun {
     var kind: WorkerQueue.Configuration.Kind
     var root: URL
-    var workspace: String
+    var workspaces: [ArchiverConfiguration.Workspace]
+    /// The resolved settings (flags > environment > file > defaults).
+    var settings: ArchiverConfiguration
+    var keySource: APIClient.APIKeySource
     var global: GlobalOptions
-    var api: APIOptions
-    var filters: FilterOptions
-    var concurrency: Int
     var maxRecordings: Int?
     var maxDuration: Duration?
     var isDryRun: Bool
     var waitsForLock: Bool
     var resourceKinds: [ResourceKind] = ResourceKind.allCases
+    var metricsFile: String?
 
     func execute() async throws {
+        let clock = ContinuousClock()
+        let started = clock.now
         let logger = LoggingBootstrap.bootstrap(global)
-        let runId = Self.makeRunId()
+        let defaults = ArchiverConfiguration.defaults
         let lock = try ArchiveRootLock(root: root, waits: waitsForLock)
         let store = try ArchiveStore(archiveRoot: root)
-        let wiring = try await APIWiring.make(api: api, store: store, logger: logger)
-        let (client, today, usedToday) = (wiring.client, wiring.today, wiring.usedToday)
-
-        var configuration = WorkerQueue.Configuration(kind: kind, root: root, workspaceId: workspace, runId: runId)
-        configuration.arguments = Self.redactedArguments()
-        configuration.filter = RecordingFilter(
-            recordingIds: filters.recording,
-            projectIds: filters.project,
-            linkIds: filters.link,
-            createdBy: filters.createdBy,
-            since: filters.since?.date,
-            until: filters.until?.date
-        )
-        configuration.resourceKinds = resourceKinds
-        configuration.concurrency = concurrency
-        configuration.maxRecordings = maxRecordings
-        configuration.maxDuration = maxDuration
-        configuration.isDryRun = isDryRun
-        configuration.initialBudget = DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
-        configuration.downloader.caBundlePath = api.caBundle
-
+        let wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+        let (client, pacer, today, usedToday) = (wiring.client, wiring.client.pacer, wiring.today, wiring.usedToday)
         let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
-        let queue = WorkerQueue(
-            configuration: configuration,
-            api: client,
-            store: store,
-            logger: logger,
-            onEvent: { renderer.handle($0) }
-        )
-        let preflight = try await queue.preflight()
-        if !global.json && !global.quiet {
-            Self.printError("key belongs to \(preflight.user); workspace '\(preflight.workspaceName)' (\(workspace))")
-        }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: queue, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
+
+        var reports: [RunReport] = []
         var thrown: (any Error)?
-        do {
-            try await group.run()
-        } catch {
-            thrown = error
+        var budget = DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
+        for workspace in workspaces {
+            let runId = Self.makeRunId()
+            var configuration = WorkerQueue.Configuration(
+                kind: kind,
+                root: root,
+                workspaceId: workspace.id,
+                runId: runId
+            )
+            configuration.arguments = Self.redactedArguments()
+            configuration.filter = workspace.filter
+            configuration.resourceKinds = resourceKinds
+            configuration.concurrency = settings.concurrency ?? defaults.concurrency ?? 1
+            configuration.maxRecordings = maxRecordings
+            configuration.maxDuration = maxDuration
+            configuration.isDryRun = isDryRun
+            configuration.initialBudget = budget
+            configuration.downloader.caBundlePath = settings.caBundle
+            let queue = WorkerQueue(
+                configuration: configuration,
+                api: client,
+                store: store,
+                logger: logger,
+                onEvent: { renderer.handle($0) }
+            )
+            do {
+                let preflight = try await queue.preflight()
+                if !global.json && !global.quiet {
+                    Self.printError(
+                        "key belongs to \(preflight.user); workspace '\(preflight.workspaceName)' (\(workspace.id))"
+                    )
+                }
+                let group = ServiceGroup(
+                    configuration: .init(
+                        services: [.init(service: queue, successTerminationBehavior: .gracefullyShutdownGroup)],
+                        gracefulShutdownSignals: [.sigterm, .sigint],
+                        logger: logger
+                    )
+                )
+                try await group.run()
+            } catch {
+                thrown = error
+            }
+            let report = queue.report
+            if report.exitCode != nil { reports.append(report) }
+            budget = await pacer.statistics.budget
+            if thrown != nil || report.exitCode == ExitCodes.interrupted { break }
         }
         renderer.finish()
-        let report = queue.report
+        let exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
+        if let metricsFile {
+            do {
+                let elapsed = clock.now - started
+                try await RunMetrics.collect(
+                    command: kind == .download ? "download" : "archive",
+                    reports: reports,
+                    exitCode: exitCode,
+                    duration: elapsed,
+                    store: store,
+                    previousText: try? String(contentsOfFile: metricsFile, encoding: .utf8)
+                ).write(to: metricsFile)
+            } catch {
+                logger.error(
+                    "cannot write the metrics file",
+                    metadata: ["path": "\(metricsFile)", "error": "\(error)"]
+                )
+            }
+        }
         try? store.close()
         withExtendedLifetime(lock) {}
-        if !global.json { Self.printSummary(report, root: root) }
+        if !global.json { for report in reports { Self.printSummary(report, root: root) } }
         if let thrown { throw thrown }
-        if let code = report.exitCode, code != 0 { throw ExitCode(code) }
+        if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// The exit code of a multi-workspace run: interrupted, then fatal, then partial, then any other, then 0.
+    static func combinedExitCode(_ reports: [RunReport]) -> Int32 {
+        let codes = reports.compactMap(\.exitCode)
+        for code in [ExitCodes.interrupted, ExitCodes.fatal, ExitCodes.partial] where codes.contains(code) {
+            return code
+        }
+        return codes.first { $0 != 0 } ?? 0
     }
 
     static func makeRunId() -> String {
@@ -133,29 +175,6 @@ struct QueueRun {
         }
         lines.append("report: \(root.path)/.userplane-archiver/runs/\(report.runId).json")
         print(lines.joined(separator: "\n"))
-    }
-}
-
-extension APIOptions {
-    /// Where the key comes from: `--api-key-file`, else `USERPLANE_API_KEY`.
-    func keySource() throws -> APIClient.APIKeySource {
-        if let apiKeyFile {
-            guard FileManager.default.isReadableFile(atPath: apiKeyFile) else {
-                throw CLIError("cannot read the API key file '\(apiKeyFile)'; check the path and its permissions")
-            }
-            return .file(apiKeyFile)
-        }
-        if let key = ProcessInfo.processInfo.environment["USERPLANE_API_KEY"]?.trimmingCharacters(
-            in: .whitespacesAndNewlines
-        ),
-            !key.isEmpty
-        {
-            return .value(key)
-        }
-        throw CLIError(
-            "no API key: set USERPLANE_API_KEY or pass --api-key-file PATH (create a key at "
-                + "dash.userplane.io, Account → Developers)"
-        )
     }
 }
 

@@ -18,6 +18,13 @@ struct ArchiveCommand: AsyncParsableCommand {
               userplane-archiver archive --workspace ws_abc123 --archive /srv/userplane-archive
               userplane-archiver archive --workspace ws_abc123 --archive /srv/ua --since 2026-01-01 --dry-run
               userplane-archiver archive --workspace ws_abc123 --archive /srv/ua --max-duration 50m --json
+              userplane-archiver archive --config /etc/userplane-archiver/config.toml \\
+                --metrics-file /var/lib/node_exporter/textfile/userplane_archiver.prom
+
+            Without --workspace (and USERPLANE_WORKSPACE_ID), every [[workspace]] of the config file is \
+            archived in one run, each with its own filters, sharing the key's request pacing and daily \
+            budget; each workspace gets its own run report. Filter flags, when given, replace the \
+            file's filters. Exit 75 when another run holds the archive root (see --wait-lock).
             """
     )
 
@@ -26,11 +33,31 @@ struct ArchiveCommand: AsyncParsableCommand {
     @OptionGroup var api: APIOptions
     @OptionGroup var filters: FilterOptions
 
-    @Option(name: .long, help: ArgumentHelp("The workspace to archive. (env: USERPLANE_WORKSPACE_ID)", valueName: "id"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The workspace to archive. (env: USERPLANE_WORKSPACE_ID; config: every [[workspace]] table)",
+            valueName: "id"
+        )
+    )
     var workspace: String?
 
-    @Option(name: .long, help: ArgumentHelp("Recordings processed at once.", valueName: "n"))
-    var concurrency = 4
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Recordings processed at once. (config: concurrency; default: 4)", valueName: "n")
+    )
+    var concurrency: Int?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Write Prometheus metrics (node_exporter textfile format) to this file at the end of the run, atomically. "
+                + "(config: metrics_file)",
+            valueName: "path"
+        ),
+        completion: .file(extensions: ["prom"])
+    )
+    var metricsFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many recordings (the rest stay queued).", valueName: "n"))
     var maxRecordings: Int?
@@ -48,32 +75,35 @@ struct ArchiveCommand: AsyncParsableCommand {
     var waitLock = false
 
     func validate() throws {
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64.") }
+        if let concurrency, !(1...64).contains(concurrency) {
+            throw ValidationError("--concurrency must be between 1 and 64.")
+        }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         if let maxDuration { _ = try Self.parseDuration(maxDuration, flag: "--max-duration") }
-        _ = try resolvedWorkspace()
     }
 
     func run() async throws {
         try await ExitCodes.mapping {
+            var flags = api.flagLayer
+            flags.archiveRoot = root.archive
+            flags.concurrency = concurrency
+            flags.metricsFile = metricsFile
+            if let workspace { flags.workspaces = [.init(id: workspace)] }
+            let settings = try OperatorSettings.resolve(flags: flags, global: global)
             try await QueueRun(
                 kind: .archive,
-                root: try root.resolvedURL(),
-                workspace: try resolvedWorkspace(),
+                root: try root.resolvedURL(settings: settings),
+                workspaces: try WorkspaceArgument.resolve(settings: settings, filters: filters),
+                settings: settings,
+                keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
                 global: global,
-                api: api,
-                filters: filters,
-                concurrency: concurrency,
                 maxRecordings: maxRecordings,
                 maxDuration: try maxDuration.map { try Self.parseDuration($0, flag: "--max-duration") },
                 isDryRun: dryRun,
-                waitsForLock: waitLock
+                waitsForLock: waitLock,
+                metricsFile: settings.metricsFile
             ).execute()
         }
-    }
-
-    func resolvedWorkspace() throws -> String {
-        try WorkspaceArgument.resolve(workspace)
     }
 
     static func parseDuration(_ text: String, flag: String) throws -> Duration {
@@ -85,15 +115,32 @@ struct ArchiveCommand: AsyncParsableCommand {
     }
 }
 
-/// `--workspace`, falling back to `USERPLANE_WORKSPACE_ID`.
+/// The workspaces to work on: `--workspace`, else `USERPLANE_WORKSPACE_ID`, else the config file's.
 enum WorkspaceArgument {
-    static func resolve(_ flag: String?) throws -> String {
-        let fromEnvironment = ProcessInfo.processInfo.environment["USERPLANE_WORKSPACE_ID"].flatMap {
-            $0.isEmpty ? nil : $0
+    /// Resolves the workspaces; filter flags, when given, replace every workspace's file filters.
+    static func resolve(
+        settings: ArchiverConfiguration,
+        filters: FilterOptions
+    ) throws -> [ArchiverConfiguration.Workspace] {
+        guard !settings.workspaces.isEmpty else {
+            throw ValidationError(
+                "Missing the workspace: pass --workspace ID, set USERPLANE_WORKSPACE_ID, or add a [[workspace]] "
+                    + "table to the config file."
+            )
         }
-        guard let workspace = flag ?? fromEnvironment, !workspace.isEmpty else {
-            throw ValidationError("Missing the workspace: pass --workspace ID or set USERPLANE_WORKSPACE_ID.")
+        guard !filters.isEmpty else { return settings.workspaces }
+        return settings.workspaces.map { .init(id: $0.id, filter: filters.recordingFilter) }
+    }
+
+    /// Exactly one workspace, for commands that work on one (`delete-remote`).
+    static func single(settings: ArchiverConfiguration) throws -> String {
+        guard settings.workspaces.count == 1, let workspace = settings.workspaces.first else {
+            throw ValidationError(
+                settings.workspaces.isEmpty
+                    ? "Missing the workspace: pass --workspace ID or set USERPLANE_WORKSPACE_ID."
+                    : "The config file names several workspaces: pass --workspace ID to choose one."
+            )
         }
-        return workspace
+        return workspace.id
     }
 }

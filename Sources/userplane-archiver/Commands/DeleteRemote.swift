@@ -55,21 +55,31 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
     func validate() throws {
         if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more.") }
         _ = try RetentionCLI.duration(olderThan, flag: "--older-than")
-        _ = try WorkspaceArgument.resolve(workspace)
     }
 
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            var flags = api.flagLayer
+            flags.archiveRoot = root.archive
+            if let workspace { flags.workspaces = [.init(id: workspace)] }
+            let settings = try OperatorSettings.resolve(flags: flags, global: global)
+            let rootURL = try root.resolvedURL(settings: settings)
             try RetentionCLI.requireDirectory(rootURL)
             let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
             let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
-            let wiring = yes ? try await APIWiring.make(api: api, store: store, logger: logger) : nil
+            let wiring =
+                yes
+                ? try await APIWiring.make(
+                    settings: settings,
+                    keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
+                    store: store,
+                    logger: logger
+                ) : nil
             var configuration = RemoteDeleter.Configuration(
-                workspaceId: try WorkspaceArgument.resolve(workspace),
+                workspaceId: try WorkspaceArgument.single(settings: settings),
                 olderThan: try RetentionCLI.duration(olderThan, flag: "--older-than"),
                 runId: QueueRun.makeRunId()
             )

@@ -40,8 +40,11 @@ struct DownloadCommand: AsyncParsableCommand {
     )
     var resources: String?
 
-    @Option(name: .long, help: ArgumentHelp("Recordings processed at once.", valueName: "n"))
-    var concurrency = 4
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Recordings processed at once. (config: concurrency; default: 4)", valueName: "n")
+    )
+    var concurrency: Int?
 
     @Option(name: .long, help: ArgumentHelp("Stop after this many recordings.", valueName: "n"))
     var maxRecordings: Int?
@@ -50,10 +53,11 @@ struct DownloadCommand: AsyncParsableCommand {
     var waitLock = false
 
     func validate() throws {
-        guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 64.") }
+        if let concurrency, !(1...64).contains(concurrency) {
+            throw ValidationError("--concurrency must be between 1 and 64.")
+        }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         _ = try resourceKinds()
-        _ = try WorkspaceArgument.resolve(workspace)
     }
 
     func resourceKinds() throws -> [ResourceKind] {
@@ -74,14 +78,17 @@ struct DownloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ExitCodes.mapping {
+            var flags = api.flagLayer
+            flags.concurrency = concurrency
+            if let workspace { flags.workspaces = [.init(id: workspace)] }
+            let settings = try OperatorSettings.resolve(flags: flags, global: global)
             try await QueueRun(
                 kind: .download,
                 root: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL,
-                workspace: try WorkspaceArgument.resolve(workspace),
+                workspaces: try WorkspaceArgument.resolve(settings: settings, filters: filters),
+                settings: settings,
+                keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
                 global: global,
-                api: api,
-                filters: filters,
-                concurrency: concurrency,
                 maxRecordings: maxRecordings,
                 maxDuration: nil,
                 isDryRun: false,

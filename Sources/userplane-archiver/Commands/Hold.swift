@@ -59,7 +59,7 @@ struct HoldAddCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            let rootURL = try root.resolvedURL(global: global)
             try RetentionCLI.requireDirectory(rootURL)
             let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
@@ -115,7 +115,7 @@ struct HoldRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            let rootURL = try root.resolvedURL(global: global)
             try RetentionCLI.requireDirectory(rootURL)
             let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
@@ -162,7 +162,7 @@ struct HoldListCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            let rootURL = try root.resolvedURL(global: global)
             try RetentionCLI.requireDirectory(rootURL)
             let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }

@@ -55,7 +55,7 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            let rootURL = try root.resolvedURL(global: global)
             try RetentionCLI.requireDirectory(rootURL)
             let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }

@@ -22,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL()
+            let rootURL = try root.resolvedURL(global: global)
             let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
             guard FileManager.default.fileExists(atPath: database.path) else {
                 throw CLIError(

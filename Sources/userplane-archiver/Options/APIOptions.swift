@@ -1,3 +1,4 @@
+import ArchiverKit
 import ArgumentParser
 import Foundation
 
@@ -8,7 +9,8 @@ struct APIOptions: ParsableArguments {
         help: ArgumentHelp(
             "File holding the API key (re-read once if the key is rotated mid-run).",
             discussion:
-                "Without it the key comes from USERPLANE_API_KEY. The key is never accepted on the command line.",
+                "Without it the key comes from USERPLANE_API_KEY, then the config file's api_key_file. "
+                + "The key is never accepted on the command line or in the config file.",
             valueName: "path"
         )
     )
@@ -17,7 +19,7 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "API base URL. (env: USERPLANE_BASE_URL; default: https://api.userplane.io/api/v1)",
+            "API base URL. (env: USERPLANE_BASE_URL; config: base_url; default: https://api.userplane.io/api/v1)",
             valueName: "url"
         )
     )
@@ -25,12 +27,21 @@ struct APIOptions: ParsableArguments {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("API requests per minute, never exceeded in any 60 s window.", valueName: "n")
+        help: ArgumentHelp(
+            "API requests per minute, never exceeded in any 60 s window. (config: api_rate; default: 120)",
+            valueName: "n"
+        )
     )
-    var apiRate: Int = 120
+    var apiRate: Int?
 
-    @Option(name: .long, help: ArgumentHelp("API requests per UTC day, persisted across runs.", valueName: "n"))
-    var apiDailyBudget: Int = 10_000
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "API requests per UTC day, persisted across runs. (config: api_daily_budget; default: 10000)",
+            valueName: "n"
+        )
+    )
+    var apiDailyBudget: Int?
 
     @Option(
         name: .long,
@@ -39,8 +50,10 @@ struct APIOptions: ParsableArguments {
     var caBundle: String?
 
     func validate() throws {
-        guard apiRate >= 1 else { throw ValidationError("--api-rate must be at least 1 request per minute.") }
-        guard apiDailyBudget >= 1 else { throw ValidationError("--api-daily-budget must be at least 1.") }
+        if let apiRate, apiRate < 1 {
+            throw ValidationError("--api-rate must be at least 1 request per minute.")
+        }
+        if let apiDailyBudget, apiDailyBudget < 1 { throw ValidationError("--api-daily-budget must be at least 1.") }
         if let baseURL {
             guard let url = URL(string: baseURL), let scheme = url.scheme?.lowercased(),
                 scheme == "https" || scheme == "http", url.host != nil
@@ -55,12 +68,14 @@ struct APIOptions: ParsableArguments {
         }
     }
 
-    /// The base URL: flag, then `USERPLANE_BASE_URL`, then the production default.
-    var effectiveBaseURL: String {
-        if let baseURL { return baseURL }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["USERPLANE_BASE_URL"], !fromEnvironment.isEmpty {
-            return fromEnvironment
-        }
-        return "https://api.userplane.io/api/v1"
+    /// The settings given as flags, the highest-precedence layer.
+    var flagLayer: ArchiverConfiguration {
+        var layer = ArchiverConfiguration()
+        layer.baseURL = baseURL
+        layer.apiKeyFile = apiKeyFile
+        layer.caBundle = caBundle
+        layer.apiRate = apiRate
+        layer.apiDailyBudget = apiDailyBudget
+        return layer
     }
 }

@@ -1,3 +1,4 @@
+import ArchiverKit
 import ArgumentParser
 import Foundation
 
@@ -35,6 +36,23 @@ struct FilterOptions: ParsableArguments {
         )
     )
     var until: ISODateArgument?
+
+    /// Whether no filter flag was given.
+    var isEmpty: Bool {
+        recording.isEmpty && project.isEmpty && link.isEmpty && createdBy.isEmpty && since == nil && until == nil
+    }
+
+    /// The filters as a ``RecordingFilter``.
+    var recordingFilter: RecordingFilter {
+        RecordingFilter(
+            recordingIds: recording,
+            projectIds: project,
+            linkIds: link,
+            createdBy: createdBy,
+            since: since?.date,
+            until: until?.date
+        )
+    }
 
     func validate() throws {
         if let since, let until, since.date >= until.date {

@@ -18,6 +18,18 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Only errors on stderr, and no progress display.")
     var quiet = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "TOML configuration file. (default: $XDG_CONFIG_HOME/userplane-archiver/config.toml, else "
+                + "~/.config/userplane-archiver/config.toml, else /etc/userplane-archiver/config.toml, if present)",
+            discussion: "Flags beat environment variables, which beat the file, which beats the built-in defaults.",
+            valueName: "path"
+        ),
+        completion: .file(extensions: ["toml"])
+    )
+    var config: String?
+
     func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
             throw ValidationError(

@@ -1,0 +1,299 @@
+import Foundation
+internal import TOMLKit
+
+extension ArchiverConfiguration {
+    /// Where the configuration file is looked for when `--config` is not given, in order.
+    ///
+    /// `$XDG_CONFIG_HOME/userplane-archiver/config.toml` (when `XDG_CONFIG_HOME` is set), then
+    /// `$HOME/.config/userplane-archiver/config.toml`, then `/etc/userplane-archiver/config.toml`.
+    ///
+    /// - Parameter environment: The process environment.
+    /// - Returns: The candidate paths, most specific first.
+    package static func defaultSearchPaths(environment: [String: String]) -> [String] {
+        var paths: [String] = []
+        if let xdg = environment["XDG_CONFIG_HOME"], !xdg.isEmpty {
+            paths.append(xdg + "/userplane-archiver/config.toml")
+        }
+        if let home = environment["HOME"], !home.isEmpty {
+            paths.append(home + "/.config/userplane-archiver/config.toml")
+        }
+        paths.append("/etc/userplane-archiver/config.toml")
+        return paths
+    }
+
+    /// The first of ``defaultSearchPaths(environment:)`` that exists, if any.
+    ///
+    /// - Parameters:
+    ///   - environment: The process environment.
+    ///   - fileExists: Whether a path exists (injected for tests).
+    /// - Returns: The path to read, or `nil` when there is no configuration file.
+    package static func defaultPath(
+        environment: [String: String],
+        fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) -> String? {
+        defaultSearchPaths(environment: environment).first(where: fileExists)
+    }
+
+    /// Reads and parses a TOML configuration file.
+    ///
+    /// ## Configuration keys
+    ///
+    /// Top level: `base_url` (string), `api_key_file` (string path; the key itself never goes in
+    /// this file), `archive_root` (string), `ca_bundle` (string), `api_rate` (integer ≥ 1, per
+    /// minute), `api_daily_budget` (integer ≥ 1), `concurrency` (integer 1…64), `metrics_file`
+    /// (string path of the Prometheus text file `archive` writes).
+    ///
+    /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
+    /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
+    /// TOML local date, UTC).
+    ///
+    /// `[retention]`: `keep_within`, `delete_remote_older_than` (durations such as `400d`, `7y`),
+    /// `max_delete` (integer ≥ 1).
+    ///
+    /// - Parameter path: The file to read.
+    /// - Returns: The settings the file holds.
+    /// - Throws: ``ConfigurationError``.
+    package static func load(contentsOf path: String) throws -> ArchiverConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(
+                code: .unreadable,
+                path: path,
+                message: "cannot read the configuration file (\(error.localizedDescription)); check the path "
+                    + "given to --config and its permissions"
+            )
+        }
+        return try ArchiverConfiguration(parsing: text, path: path)
+    }
+
+    /// Parses TOML text.
+    ///
+    /// - Parameters:
+    ///   - text: The file's contents.
+    ///   - path: The file name used in error messages.
+    /// - Throws: ``ConfigurationError`` naming the file, line and key.
+    package init(parsing text: String, path: String) throws {
+        let root: TOMLTable
+        do {
+            root = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                code: .syntax,
+                path: path,
+                line: error.source.begin.line,
+                message: "not valid TOML: \(error.description)"
+            )
+        } catch {
+            throw ConfigurationError(code: .syntax, path: path, message: "not valid TOML: \(error)")
+        }
+        self.init()
+        sourcePath = path
+        let lines = TOMLLineIndex(text: text)
+        let top = TableReader(table: root, section: nil, index: nil, path: path, lines: lines)
+        try top.rejectUnknownKeys([
+            "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
+            "metrics_file", "workspace", "retention",
+        ])
+        baseURL = try top.string("base_url")
+        if let baseURL {
+            guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host != nil
+            else {
+                throw top.invalid("base_url", "expected an http(s) URL such as https://api.userplane.io/api/v1")
+            }
+        }
+        apiKeyFile = try top.string("api_key_file")
+        archiveRoot = try top.string("archive_root")
+        caBundle = try top.string("ca_bundle")
+        apiRate = try top.int("api_rate", in: 1...Int.max)
+        apiDailyBudget = try top.int("api_daily_budget", in: 1...Int.max)
+        concurrency = try top.int("concurrency", in: 1...64)
+        metricsFile = try top.string("metrics_file")
+        workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
+        if let retentionTable = try top.table("retention") {
+            retention = try Self.retention(from: retentionTable)
+        }
+    }
+
+    private static func workspace(from reader: TableReader) throws -> Workspace {
+        try reader.rejectUnknownKeys(["id", "recordings", "projects", "links", "created_by", "since", "until"])
+        guard let id = try reader.string("id") else {
+            throw reader.missing("id", "every [[workspace]] needs an id such as id = \"ws_abc123\"")
+        }
+        guard !id.isEmpty else { throw reader.invalid("id", "must not be empty") }
+        let filter = RecordingFilter(
+            recordingIds: try reader.stringArray("recordings"),
+            projectIds: try reader.stringArray("projects"),
+            linkIds: try reader.stringArray("links"),
+            createdBy: try reader.stringArray("created_by"),
+            since: try reader.date("since"),
+            until: try reader.date("until")
+        )
+        if let since = filter.since, let until = filter.until, since >= until {
+            throw reader.invalid("until", "must be later than since")
+        }
+        return Workspace(id: id, filter: filter)
+    }
+
+    private static func retention(from reader: TableReader) throws -> Retention {
+        try reader.rejectUnknownKeys(["keep_within", "delete_remote_older_than", "max_delete"])
+        var retention = Retention()
+        retention.keepWithin = try reader.duration("keep_within")
+        retention.deleteRemoteOlderThan = try reader.duration("delete_remote_older_than")
+        retention.maxDelete = try reader.int("max_delete", in: 1...Int.max)
+        return retention
+    }
+}
+
+/// Typed, key-checked access to one TOML table, producing ``ConfigurationError``s with file, line and key.
+private struct TableReader {
+    let table: TOMLTable
+    /// `workspace`, `retention`, or `nil` for the top level.
+    let section: String?
+    /// The position within an array of tables.
+    let index: Int?
+    let path: String
+    let lines: TOMLLineIndex
+
+    func dottedKey(_ key: String) -> String {
+        guard let section else { return key }
+        if let index { return "\(section)[\(index + 1)].\(key)" }
+        return "\(section).\(key)"
+    }
+
+    func line(of key: String) -> Int? {
+        lines.line(ofKey: key, section: section, index: index)
+    }
+
+    func error(_ code: ConfigurationError.Code, _ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(code: code, path: path, line: line(of: key), key: dottedKey(key), message: message)
+    }
+
+    func invalid(_ key: String, _ message: String) -> ConfigurationError { error(.invalidValue, key, message) }
+
+    func missing(_ key: String, _ message: String) -> ConfigurationError {
+        ConfigurationError(
+            code: .missingKey,
+            path: path,
+            line: lines.line(ofSection: section, index: index),
+            key: dottedKey(key),
+            message: message
+        )
+    }
+
+    func wrongType(_ key: String, _ value: any TOMLValueConvertible, expected: String) -> ConfigurationError {
+        error(.wrongType, key, "expected \(expected), found a TOML \(Self.typeName(value.type))")
+    }
+
+    static func typeName(_ type: TOMLType) -> String {
+        switch type {
+        case .table: "table"
+        case .array: "array"
+        case .string: "string"
+        case .int: "integer"
+        case .double: "float"
+        case .bool: "boolean"
+        case .date: "date"
+        case .time: "time"
+        case .dateTime: "date-time"
+        }
+    }
+
+    func rejectUnknownKeys(_ known: Set<String>) throws {
+        for key in table.keys.sorted() where !known.contains(key) {
+            throw error(.unknownKey, key, "unknown key; known keys here: \(known.sorted().joined(separator: ", "))")
+        }
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let value = table[key] else { return nil }
+        guard let string = value.string else { throw wrongType(key, value, expected: "a string") }
+        return string
+    }
+
+    func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let int = value.int else { throw wrongType(key, value, expected: "an integer") }
+        guard range.contains(int) else {
+            let bound =
+                range.upperBound == Int.max
+                ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
+            throw invalid(key, "must be \(bound) (got \(int))")
+        }
+        return int
+    }
+
+    func stringArray(_ key: String) throws -> [String] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else { throw wrongType(key, value, expected: "an array of strings") }
+        return try array.map { element in
+            guard let string = element.string else {
+                throw wrongType(key, element, expected: "an array of strings")
+            }
+            guard !string.isEmpty else { throw invalid(key, "ids must not be empty") }
+            return string
+        }
+    }
+
+    func date(_ key: String) throws -> Date? {
+        guard let value = table[key] else { return nil }
+        if let date = value.date {
+            var components = DateComponents(year: date.year, month: date.month, day: date.day)
+            components.timeZone = TimeZone(identifier: "UTC")
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+            if let resolved = calendar.date(from: components) { return resolved }
+        }
+        guard let string = value.string else {
+            throw wrongType(key, value, expected: "an ISO 8601 date such as \"2026-01-31\" or a TOML date")
+        }
+        guard let date = ISODate.parse(string) else {
+            throw invalid(key, "expected an ISO 8601 date or date-time such as 2026-01-31 (got \"\(string)\")")
+        }
+        return date
+    }
+
+    func duration(_ key: String) throws -> RetentionDuration? {
+        guard let text = try string(key) else { return nil }
+        do {
+            return try RetentionDuration(parsing: text)
+        } catch {
+            throw invalid(key, "\(error)")
+        }
+    }
+
+    func table(_ key: String) throws -> TableReader? {
+        guard let value = table[key] else { return nil }
+        guard let nested = value.table else { throw wrongType(key, value, expected: "a table ([\(key)])") }
+        return TableReader(table: nested, section: key, index: nil, path: path, lines: lines)
+    }
+
+    func tables(_ key: String) throws -> [TableReader] {
+        guard let value = table[key] else { return [] }
+        guard let array = value.array else {
+            throw wrongType(key, value, expected: "an array of tables ([[\(key)]])")
+        }
+        return try array.enumerated().map { offset, element in
+            guard let nested = element.table else {
+                throw wrongType(key, element, expected: "an array of tables ([[\(key)]])")
+            }
+            return TableReader(table: nested, section: key, index: offset, path: path, lines: lines)
+        }
+    }
+}
+
+/// ISO 8601 dates (`2026-01-31`, UTC) and date-times (fractional seconds and offsets allowed).
+enum ISODate {
+    static func parse(_ text: String) -> Date? {
+        let withFraction = ISO8601DateFormatter()
+        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        plain.formatOptions = [.withInternetDateTime]
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        dateOnly.timeZone = TimeZone(identifier: "UTC")
+        return withFraction.date(from: text) ?? plain.date(from: text) ?? dateOnly.date(from: text)
+    }
+}

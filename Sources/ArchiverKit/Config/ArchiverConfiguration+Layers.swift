@@ -1,0 +1,56 @@
+extension ArchiverConfiguration {
+    /// The built-in defaults, the lowest layer.
+    ///
+    /// `base_url` https://api.userplane.io/api/v1, `api_rate` 120 per minute, `api_daily_budget`
+    /// 10,000, `concurrency` 4; everything else unset.
+    package static var defaults: ArchiverConfiguration {
+        var defaults = ArchiverConfiguration()
+        defaults.baseURL = "https://api.userplane.io/api/v1"
+        defaults.apiRate = 120
+        defaults.apiDailyBudget = 10_000
+        defaults.concurrency = 4
+        return defaults
+    }
+
+    /// The settings the environment gives.
+    ///
+    /// `USERPLANE_BASE_URL`, `USERPLANE_ARCHIVE_DIR`, `USERPLANE_WORKSPACE_ID` (one workspace, no
+    /// filters). Empty variables count as unset. The key (`USERPLANE_API_KEY`) is not a setting
+    /// here: it is a secret, read only by the key source.
+    ///
+    /// - Parameter environment: The process environment.
+    package init(environment: [String: String]) {
+        self.init()
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        baseURL = value("USERPLANE_BASE_URL")
+        archiveRoot = value("USERPLANE_ARCHIVE_DIR")
+        if let workspace = value("USERPLANE_WORKSPACE_ID") { workspaces = [Workspace(id: workspace)] }
+    }
+
+    /// Each setting from `self` when set, otherwise from `lower`.
+    ///
+    /// Workspaces are taken as a whole: a layer that names any workspace replaces the lower
+    /// layer's list (with its filters). Build the effective settings as
+    /// `flags.layered(over: environment.layered(over: file.layered(over: .defaults)))`.
+    ///
+    /// - Parameter lower: The layer of lower precedence.
+    /// - Returns: The merged settings.
+    package func layered(over lower: ArchiverConfiguration) -> ArchiverConfiguration {
+        var merged = lower
+        merged.sourcePath = sourcePath ?? lower.sourcePath
+        merged.baseURL = baseURL ?? lower.baseURL
+        merged.apiKeyFile = apiKeyFile ?? lower.apiKeyFile
+        merged.archiveRoot = archiveRoot ?? lower.archiveRoot
+        merged.caBundle = caBundle ?? lower.caBundle
+        merged.apiRate = apiRate ?? lower.apiRate
+        merged.apiDailyBudget = apiDailyBudget ?? lower.apiDailyBudget
+        merged.concurrency = concurrency ?? lower.concurrency
+        merged.metricsFile = metricsFile ?? lower.metricsFile
+        merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
+        merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
+        merged.retention.deleteRemoteOlderThan =
+            retention.deleteRemoteOlderThan ?? lower.retention.deleteRemoteOlderThan
+        merged.retention.maxDelete = retention.maxDelete ?? lower.retention.maxDelete
+        return merged
+    }
+}

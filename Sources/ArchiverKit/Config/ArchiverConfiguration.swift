@@ -1,0 +1,66 @@
+import Foundation
+
+/// Everything a scheduled run needs, as read from a configuration file.
+///
+/// Every setting is optional: `nil` means "not set in the file", so the command line can apply its
+/// precedence (flags > environment > file > defaults). The defaults themselves live with the
+/// command-line options and each component's `Configuration`, never here. The file names the API
+/// key *file*; the key itself is never part of a configuration.
+package struct ArchiverConfiguration: Sendable, Equatable {
+    /// One workspace to archive, with its own filters (`[[workspace]]` tables).
+    package struct Workspace: Sendable, Equatable {
+        /// The workspace id.
+        package var id: String
+        /// Which of its recordings to archive (default: all of them).
+        package var filter: RecordingFilter
+
+        /// Creates a workspace entry.
+        ///
+        /// - Parameters:
+        ///   - id: The workspace id.
+        ///   - filter: Its filters; the default matches every recording.
+        package init(id: String, filter: RecordingFilter = RecordingFilter()) {
+            self.id = id
+            self.filter = filter
+        }
+    }
+
+    /// The retention policy (`[retention]` table), used by `prune` and `delete-remote`.
+    package struct Retention: Sendable, Equatable {
+        /// Keep local archives whose recording is younger than this (`keep_within`) (default: unset).
+        package var keepWithin: RetentionDuration?
+        /// Delete remote recordings older than this once archived (`delete_remote_older_than`) (default: unset).
+        package var deleteRemoteOlderThan: RetentionDuration?
+        /// At most this many deletions per run (`max_delete`) (default: unset).
+        package var maxDelete: Int?
+
+        /// Creates an empty policy.
+        package init() {}
+    }
+
+    /// The file the settings came from, for messages (default: `nil` (not from a file)).
+    package var sourcePath: String?
+    /// The API base URL (`base_url`).
+    package var baseURL: String?
+    /// The file holding the API key (`api_key_file`).
+    package var apiKeyFile: String?
+    /// The archive root (`archive_root`).
+    package var archiveRoot: String?
+    /// A PEM bundle of extra trusted CAs (`ca_bundle`).
+    package var caBundle: String?
+    /// API requests per minute (`api_rate`).
+    package var apiRate: Int?
+    /// API requests per UTC day (`api_daily_budget`).
+    package var apiDailyBudget: Int?
+    /// Recordings processed at once (`concurrency`).
+    package var concurrency: Int?
+    /// Where `archive` writes its Prometheus metrics (`metrics_file`).
+    package var metricsFile: String?
+    /// Workspaces to archive, in file order (default: none).
+    package var workspaces: [Workspace] = []
+    /// The retention policy (default: empty).
+    package var retention = Retention()
+
+    /// Creates an empty configuration (nothing set).
+    package init() {}
+}

@@ -1,0 +1,226 @@
+package import Foundation
+
+/// The Prometheus text-format metrics of one run, for node_exporter's textfile collector.
+///
+/// Written at the end of every `archive` run with `--metrics-file PATH`, atomically
+/// (`PATH.partial`, fsync, rename), so the collector never reads half a file. Counters of the run
+/// are gauges of "the last run" (the file is replaced each run); catalog gauges describe the
+/// archive root as a whole. Every sample carries `workspace` where it concerns one workspace.
+package struct RunMetrics: Sendable, Equatable {
+    /// The subcommand (`archive`, `download`).
+    package var command: String
+    /// The run's per-workspace reports, in run order.
+    package var reports: [RunReport]
+    /// The process exit code of the run.
+    package var exitCode: Int32
+    /// Wall-clock duration of the whole run.
+    package var duration: Duration
+    /// When the run finished.
+    package var finishedAt: Date
+    /// The end of the most recent run of `command` that exited 0 (this one included), if any.
+    package var lastSuccessAt: Date?
+    /// Archives in the catalog.
+    package var archivesTotal: Int
+    /// Their total size in bytes.
+    package var archivedBytesTotal: Int
+    /// `createdAt` of the oldest recording queued but not yet archived (not failed permanently or gone).
+    package var oldestUnarchivedCreatedAt: Date?
+
+    /// Creates metrics from known values.
+    ///
+    /// - Parameters:
+    ///   - command: The subcommand.
+    ///   - reports: Per-workspace reports.
+    ///   - exitCode: The exit code.
+    ///   - duration: The run's duration.
+    ///   - finishedAt: When it finished.
+    ///   - lastSuccessAt: The last successful finish.
+    ///   - archivesTotal: Archives in the catalog.
+    ///   - archivedBytesTotal: Their bytes.
+    ///   - oldestUnarchivedCreatedAt: The oldest pending recording's creation time.
+    package init(
+        command: String,
+        reports: [RunReport],
+        exitCode: Int32,
+        duration: Duration,
+        finishedAt: Date,
+        lastSuccessAt: Date?,
+        archivesTotal: Int,
+        archivedBytesTotal: Int,
+        oldestUnarchivedCreatedAt: Date?
+    ) {
+        self.command = command
+        self.reports = reports
+        self.exitCode = exitCode
+        self.duration = duration
+        self.finishedAt = finishedAt
+        self.lastSuccessAt = lastSuccessAt
+        self.archivesTotal = archivesTotal
+        self.archivedBytesTotal = archivedBytesTotal
+        self.oldestUnarchivedCreatedAt = oldestUnarchivedCreatedAt
+    }
+
+    /// Reads the catalog gauges from `store`, then combines them with the run's outcome.
+    ///
+    /// The last success is this run's end when `exitCode` is 0. Otherwise it is carried over from the
+    /// previous metrics file (`previousText`), which describes whole processes; only when there is none
+    /// does it fall back to the catalog's most recent run of `command` that exited 0, excluding this
+    /// run's own per-workspace runs (a workspace can succeed inside a run that fails overall).
+    ///
+    /// - Parameters:
+    ///   - command: The subcommand.
+    ///   - reports: Per-workspace reports of this run.
+    ///   - exitCode: This run's exit code.
+    ///   - duration: This run's duration.
+    ///   - store: The archive root's store (still open).
+    ///   - previousText: The metrics file as the previous run left it, if any.
+    ///   - now: The finish time.
+    /// - Returns: The metrics to write.
+    /// - Throws: ``StoreError``.
+    package static func collect(
+        command: String,
+        reports: [RunReport],
+        exitCode: Int32,
+        duration: Duration,
+        store: ArchiveStore,
+        previousText: String? = nil,
+        now: Date = Date()
+    ) async throws -> RunMetrics {
+        let totals = try await store.catalog.totals()
+        var lastSuccess: Date?
+        if exitCode == 0 {
+            lastSuccess = now
+        } else if let previousText {
+            lastSuccess = Self.lastSuccess(in: previousText, command: command)
+        } else {
+            let ownRuns = Set(reports.map(\.runId))
+            lastSuccess = try await store.catalog.runs(limit: 1_000)
+                .filter { $0.command == command && $0.exitCode == 0 && !ownRuns.contains($0.id) }
+                .compactMap(\.finishedAt)
+                .max()
+        }
+        let pendingStates: Set<JobState> = [.queued, .listingConfirmed, .downloading, .packing, .deferred, .failed]
+        let oldest = try await store.jobs.allJobs(kind: command == "download" ? .download : .archive)
+            .filter { pendingStates.contains($0.state) }
+            .map(\.recordingCreatedAt)
+            .min()
+        return RunMetrics(
+            command: command,
+            reports: reports,
+            exitCode: exitCode,
+            duration: duration,
+            finishedAt: now,
+            lastSuccessAt: lastSuccess,
+            archivesTotal: totals.archives,
+            archivedBytesTotal: totals.bytes,
+            oldestUnarchivedCreatedAt: oldest
+        )
+    }
+
+    /// The metrics in Prometheus text exposition format 0.0.4.
+    package var prometheusText: String {
+        var out = PrometheusTextBuilder(prefix: "userplane_archiver_")
+        let command = ["command": self.command]
+        out.gauge("last_run_timestamp_seconds", "End of the last run (Unix time).", [(command, seconds(finishedAt))])
+        if let lastSuccessAt {
+            out.gauge(
+                "last_success_timestamp_seconds",
+                "End of the last run that exited 0 (Unix time).",
+                [(command, seconds(lastSuccessAt))]
+            )
+        }
+        out.gauge("last_run_exit_code", "Exit code of the last run.", [(command, Double(exitCode))])
+        let components = duration.components
+        out.gauge(
+            "last_run_duration_seconds",
+            "Wall-clock duration of the last run.",
+            [(command, Double(components.seconds) + Double(components.attoseconds) / 1e18)]
+        )
+        func perWorkspace(_ value: (RunReport) -> Double) -> [([String: String], Double)] {
+            reports.map { (["command": self.command, "workspace": $0.workspaceId], value($0)) }
+        }
+        out.gauge(
+            "last_run_recordings_archived",
+            "Recordings archived by the last run.",
+            perWorkspace { Double($0.counts.archived) }
+        )
+        out.gauge(
+            "last_run_recordings_failed",
+            "Recordings that failed in the last run.",
+            perWorkspace { Double($0.counts.failed) }
+        )
+        out.gauge(
+            "last_run_recordings_deferred",
+            "Recordings deferred (not final yet) by the last run.",
+            perWorkspace { Double($0.counts.deferred) }
+        )
+        out.gauge(
+            "last_run_recordings_skipped",
+            "Recordings skipped as already archived by the last run.",
+            perWorkspace { Double($0.counts.skippedAlreadyArchived) }
+        )
+        out.gauge(
+            "last_run_bytes_downloaded",
+            "Blob bytes downloaded by the last run.",
+            perWorkspace { Double($0.bytesDownloaded) }
+        )
+        out.gauge(
+            "last_run_bytes_archived",
+            "Archive bytes written by the last run.",
+            perWorkspace { Double($0.bytesArchived) }
+        )
+        // The workspaces of one run share an API pacer whose counters are cumulative: report deltas.
+        let apiCalls = Self.perWorkspaceDeltas(reports.map(\.api.calls))
+        let rateLimited = Self.perWorkspaceDeltas(reports.map(\.api.rateLimited))
+        out.gauge(
+            "last_run_api_calls",
+            "API requests sent by the last run.",
+            zip(reports, apiCalls).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+        )
+        out.gauge(
+            "last_run_api_rate_limited",
+            "HTTP 429 answers received by the last run.",
+            zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+        )
+        out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
+        out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])
+        let age = oldestUnarchivedCreatedAt.map { max(0, finishedAt.timeIntervalSince($0)) } ?? 0
+        out.gauge(
+            "oldest_unarchived_recording_age_seconds",
+            "Age of the oldest recording queued but not archived yet (0 when none).",
+            [([:], age.rounded())]
+        )
+        return out.text
+    }
+
+    /// The `last_success_timestamp_seconds` of `command` in a metrics file this type wrote.
+    ///
+    /// - Parameters:
+    ///   - text: Prometheus text.
+    ///   - command: The subcommand label.
+    /// - Returns: The timestamp, or `nil` when the file has none.
+    package static func lastSuccess(in text: String, command: String) -> Date? {
+        let prefix =
+            "userplane_archiver_last_success_timestamp_seconds"
+            + PrometheusTextBuilder.render(["command": command]) + " "
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
+            let seconds = Double(line.dropFirst(prefix.count))
+        else { return nil }
+        return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// Turns running totals (one per workspace, in run order) into per-workspace amounts.
+    static func perWorkspaceDeltas(_ cumulative: [Int]) -> [Int] {
+        zip(cumulative, [0] + cumulative).map { max(0, $0 - $1) }
+    }
+
+    private func seconds(_ date: Date) -> Double { date.timeIntervalSince1970.rounded() }
+
+    /// Writes ``prometheusText`` to `path` atomically and durably (`path.partial`, fsync, rename).
+    ///
+    /// - Parameter path: The `.prom` file in node_exporter's textfile directory.
+    /// - Throws: ``PackingError`` with code `io` when the file cannot be written.
+    package func write(to path: String) throws {
+        try DurableFile.writeAtomically(Array(prometheusText.utf8), to: path)
+    }
+}
