@@ -36,9 +36,13 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Delete recordings created more than this long ago, e.g. 90d.", valueName: "duration")
+        help: ArgumentHelp(
+            "Delete recordings created more than this long ago, such as 90d. "
+                + "(config: [retention] delete_remote_older_than)",
+            valueName: "duration"
+        )
     )
-    var olderThan: String
+    var olderThan: String?
 
     @Flag(name: .long, help: "Really delete (without it: dry run).")
     var yes = false
@@ -54,7 +58,7 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more.") }
-        _ = try RetentionCLI.duration(olderThan, flag: "--older-than")
+        if let olderThan { _ = try RetentionCLI.duration(olderThan, flag: "--older-than") }
     }
 
     func run() async throws {
@@ -65,6 +69,14 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
             if let workspace { flags.workspaces = [.init(id: workspace)] }
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
             let rootURL = try root.resolvedURL(settings: settings)
+            guard
+                let cutoff = try olderThan.map({ try RetentionCLI.duration($0, flag: "--older-than") })
+                    ?? settings.retention.deleteRemoteOlderThan
+            else {
+                throw ValidationError(
+                    "Missing --older-than DURATION (or delete_remote_older_than in the config file's [retention] table)."
+                )
+            }
             try RetentionCLI.requireDirectory(rootURL)
             let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
@@ -80,11 +92,11 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                 ) : nil
             var configuration = RemoteDeleter.Configuration(
                 workspaceId: try WorkspaceArgument.single(settings: settings),
-                olderThan: try RetentionCLI.duration(olderThan, flag: "--older-than"),
+                olderThan: cutoff,
                 runId: QueueRun.makeRunId()
             )
             configuration.isDryRun = !yes
-            configuration.maxDelete = maxDelete
+            configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
             configuration.arguments = QueueRun.redactedArguments()
             let now = Date()
             try await store.catalog.startRun(id: configuration.runId, command: "delete-remote", startedAt: now)

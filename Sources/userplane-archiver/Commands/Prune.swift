@@ -27,9 +27,12 @@ struct PruneCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Keep recordings created within this long, e.g. 30d, 18mo, 7y.", valueName: "duration")
+        help: ArgumentHelp(
+            "Keep recordings created within this long, such as 30d, 18mo, 7y. (config: [retention] keep_within)",
+            valueName: "duration"
+        )
     )
-    var keepWithin: String
+    var keepWithin: String?
 
     @Flag(name: .long, help: "Only print what would be deleted (the default without --yes).")
     var dryRun = false
@@ -49,24 +52,35 @@ struct PruneCommand: AsyncParsableCommand {
     func validate() throws {
         if dryRun && yes { throw ValidationError("--dry-run and --yes cannot be used together.") }
         if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more.") }
-        _ = try RetentionCLI.duration(keepWithin, flag: "--keep-within")
+        if let keepWithin { _ = try RetentionCLI.duration(keepWithin, flag: "--keep-within") }
     }
 
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
+            var flags = ArchiverConfiguration()
+            flags.archiveRoot = root.archive
+            let settings = try OperatorSettings.resolve(flags: flags, global: global)
+            let rootURL = try root.resolvedURL(settings: settings)
+            guard
+                let keep = try keepWithin.map({ try RetentionCLI.duration($0, flag: "--keep-within") })
+                    ?? settings.retention.keepWithin
+            else {
+                throw ValidationError(
+                    "Missing --keep-within DURATION (or keep_within in the config file's [retention] table)."
+                )
+            }
             try RetentionCLI.requireDirectory(rootURL)
             let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
             let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
             var configuration = RetentionSweeper.Configuration(
-                keepWithin: try RetentionCLI.duration(keepWithin, flag: "--keep-within"),
+                keepWithin: keep,
                 runId: QueueRun.makeRunId()
             )
             configuration.isDryRun = !yes
-            configuration.maxDelete = maxDelete
+            configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
             configuration.arguments = QueueRun.redactedArguments()
             let now = Date()
             try await store.catalog.startRun(id: configuration.runId, command: "prune", startedAt: now)
