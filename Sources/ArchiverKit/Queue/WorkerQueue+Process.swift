@@ -14,7 +14,8 @@ extension WorkerQueue {
         // 1. Confirm the recording and that it is final.
         let detail = try await api.recording(workspace: workspace, id: job.recordingID)
         guard detail.isFinal else {
-            let reason = "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
+            let reason =
+                "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
             try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: Date())
             return .deferred(reason: reason)
         }
@@ -64,7 +65,10 @@ extension WorkerQueue {
             resources: staged
         )
         let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
-        try FileManager.default.createDirectory(at: tarURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: tarURL.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
         let packager = self.packager
         let packed = try await BlockingExecutor.run {
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
@@ -155,8 +159,11 @@ extension WorkerQueue {
         let fileName = ArchiveLayout.fileName(kind: kind.archiveBaseName, mediaType: resource.type)
         try checkFreeSpace(for: resource.size, at: directory)
         let destination = directory.appendingPathComponent(fileName)
-        let first = Mutex<ResolvedSource?>(ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type))
+        let first = Mutex<ResolvedSource?>(
+            ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
+        )
         let api = self.api
+        let alreadyOnDisk = Self.bytesAlreadyOnDisk(for: destination)
         let result = try await downloader.download(
             to: destination,
             expectedSize: resource.size,
@@ -179,10 +186,13 @@ extension WorkerQueue {
             },
             logger: logger
         )
+        // Bytes fetched by this run: what is on disk now minus what an earlier run left. The provenance's
+        // `resumedBytes` is not that: it also holds bytes fetched by this run before a dropped connection.
+        let fetched = Int64(max(result.byteCount - alreadyOnDisk, 0))
         var bytesEvent = ArchiveEvent(kind: .bytes, runId: configuration.runId, recordingId: job.recordingID)
-        bytesEvent.bytes = Int64(result.byteCount - result.provenance.resumedBytes)
+        bytesEvent.bytes = fetched
         onEvent(bytesEvent)
-        state.withLock { $0.report.bytesDownloaded += Int64(result.byteCount - result.provenance.resumedBytes) }
+        state.withLock { $0.report.bytesDownloaded += fetched }
         let provenance = ArchiveProvenance(
             source: result.provenance.source,
             etag: result.provenance.etag,
@@ -221,6 +231,17 @@ extension WorkerQueue {
             fileName: fileName,
             provenance: provenance
         )
+    }
+
+    /// Bytes of `destination` an earlier run left that the downloader will reuse: the complete file, or a
+    /// `.partial` with its validator sidecar (a partial without one is truncated before resuming).
+    static func bytesAlreadyOnDisk(for destination: URL) -> Int {
+        func size(_ path: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: path))?[.size].flatMap { ($0 as? NSNumber)?.intValue }
+        }
+        if let complete = size(destination.path) { return complete }
+        guard FileManager.default.fileExists(atPath: destination.path + ".partial.etag") else { return 0 }
+        return size(destination.path + ".partial") ?? 0
     }
 
     /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).
