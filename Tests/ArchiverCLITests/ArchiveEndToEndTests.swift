@@ -117,7 +117,7 @@ import UserplaneSimulator
     /// calls than fit in one window never gets a 429.
     @Test func pacingAtTheConfiguredLimitNeverGetsRateLimited() async throws {
         let limit = 600
-        let configuration = EndToEnd.configuration(recordings: 105) { configuration in
+        let configuration = EndToEnd.configuration(recordings: 120) { configuration in
             configuration.rateLimit.requestsPerMinute = limit
             configuration.content.maximumVideoBytes = 8 << 10
             configuration.includesHostileRecording = false

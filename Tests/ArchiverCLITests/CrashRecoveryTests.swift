@@ -15,7 +15,7 @@ import UserplaneSimulator
             configuration.content.minimumVideoBytes = 256 << 10
             configuration.content.maximumVideoBytes = 768 << 10
             configuration.blob.chunkBytes = chunkBytes
-            configuration.faults.blobBytesPerSecond = 768 << 10
+            configuration.faults.blobBytesPerSecond = 512 << 10
         }
     }
 
@@ -26,7 +26,7 @@ import UserplaneSimulator
     /// per transfer in flight (`--concurrency`). Completed files, finished partial prefixes and packed
     /// staging are all reused, so anything re-downloaded beyond `kills × concurrency × 2 chunks` is a bug.
     @Test func killNineAtRandomPointsThenRerunArchivesEverythingExactlyOnce() async throws {
-        try await withUserplaneSimulator(Self.slowConfiguration(recordings: 20)) { simulator in
+        try await withUserplaneSimulator(Self.slowConfiguration(recordings: 24)) { simulator in
             try await withTemporaryDirectory { directory in
                 let root = directory.appendingPathComponent("archive", isDirectory: true)
                 let logs = EndToEnd.logDirectory(directory)
@@ -37,7 +37,6 @@ import UserplaneSimulator
                 )
                 var kills = 0
                 var delays: [Int] = []
-                var finishedEarly = false
                 let deadline = ContinuousClock.now + .seconds(100)
                 while kills < 12 && ContinuousClock.now < deadline {
                     let run = try ArchiverProcess(
@@ -45,7 +44,7 @@ import UserplaneSimulator
                         environment: EndToEnd.environment(simulator),
                         logDirectory: logs
                     )
-                    let delay = Int.random(in: 150...1500)
+                    let delay = Int.random(in: 120...1000)
                     delays.append(delay)
                     // The random kill point (not synchronisation): the process runs freely until then.
                     try await Task.sleep(for: .milliseconds(delay))
@@ -57,11 +56,9 @@ import UserplaneSimulator
                     } else {
                         let outcome = try await run.waitForExit(timeout: .seconds(10))
                         #expect(outcome.status == 0, "a run between kills failed: \(outcome.stderr.suffix(2000))")
-                        finishedEarly = true
                         break
                     }
                 }
-                #expect(kills >= 10 || finishedEarly, "kills: \(kills), delays: \(delays)")
                 #expect(kills >= 10, "the workload finished before 10 kills; delays \(delays)")
 
                 var finalStatus: Int32 = -1
