@@ -83,6 +83,8 @@ import UserplaneSimulator
                     expected: expected
                 )
                 #expect(inspection.partialFiles().isEmpty, "leftover partial files: \(inspection.partialFiles())")
+                let staging = inspection.allFiles().filter { $0.hasPrefix(".userplane-archiver/staging/") }
+                #expect(staging.isEmpty, "staging left behind: \(staging)")
                 let verify = try await ArchiverProcess.run(["verify", root.path], environment: [:], logDirectory: logs)
                 #expect(verify.status == 0, "verify: \(verify.output.suffix(2000))")
 
@@ -139,6 +141,27 @@ import UserplaneSimulator
                     expected: simulator.expectedResources()
                 )
                 #expect(inspection.partialFiles().isEmpty, "leftover partial files: \(inspection.partialFiles())")
+            }
+        }
+    }
+
+    /// Staging that no job will resume (here: of a job id the queue never had) is removed when a run
+    /// starts, so a crash between cataloguing and cleaning up leaves nothing behind for good.
+    @Test func staleStagingIsRemovedWhenARunStarts() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 3)) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let stale = root.appendingPathComponent(".userplane-archiver/staging/job-424242", isDirectory: true)
+                try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+                try Data(repeating: 7, count: 100).write(to: stale.appendingPathComponent("video.webm.partial"))
+                let outcome = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: EndToEnd.logDirectory(directory)
+                )
+                #expect(outcome.status == 0, "stderr: \(outcome.stderr.suffix(2000))")
+                #expect(!FileManager.default.fileExists(atPath: stale.path))
+                #expect(ArchiveRootInspection(root: root).partialFiles().isEmpty)
             }
         }
     }

@@ -116,6 +116,7 @@ package final class WorkerQueue: Service, Sendable {
                 startedAt: startedAt
             )
             try await store.jobs.expireAbandonedLeases(now: Date())
+            if configuration.kind == .archive && !configuration.isDryRun { try await sweepStaging() }
             onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
             try await withGracefulShutdownHandler {
                 try await runListingAndWorkers(startedAt: startedAt)
