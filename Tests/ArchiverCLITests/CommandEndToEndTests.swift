@@ -136,6 +136,42 @@ import UserplaneSimulator
         }
     }
 
+    /// When the blob host refuses every URL (already expired), the run ends with exit 3, and the report
+    /// and `status --json` list each failure with its reason; nothing half-done is left as an archive.
+    @Test func blobsThatNeverDownloadEndWithExit3AndListedFailures() async throws {
+        let configuration = EndToEnd.configuration(recordings: 3) { configuration in
+            configuration.includesHostileRecording = false
+            configuration.content.unfinishedFraction = 0
+            configuration.content.unavailableFraction = 0
+            configuration.faults.urlLifetimeSeconds = 0
+        }
+        try await withUserplaneSimulator(configuration) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let logs = EndToEnd.logDirectory(directory)
+                // Failed jobs due for retry soon are waited for within the run; --max-duration bounds that.
+                let outcome = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root, ["--max-duration", "8s"]),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: logs,
+                    timeout: .seconds(60)
+                )
+                #expect(outcome.status == 3, "stderr: \(outcome.stderr.suffix(2000))")
+                let inspection = ArchiveRootInspection(root: root)
+                let report = try #require(try inspection.runReports().last)
+                #expect(report.exitCode == 3)
+                #expect(report.counts.failed == 3)
+                #expect(report.failures.count == 3)
+                #expect(report.failures.allSatisfy { !$0.reason.isEmpty })
+                #expect(inspection.tarFiles().isEmpty)
+                let status = try await status(root: root, logs: logs)
+                #expect(status.failures.count == 3)
+                EndToEnd.expectNoSecrets(in: outcome.output, key: simulator.apiKey, "output")
+                EndToEnd.expectNoSecrets(under: directory, key: simulator.apiKey)
+            }
+        }
+    }
+
     /// A second run on a root that another run holds exits 75 at once and touches nothing.
     @Test func concurrentRunOnTheSameRootExits75() async throws {
         try await withUserplaneSimulator(CrashRecoveryTests.slowConfiguration(recordings: 6)) { simulator in
