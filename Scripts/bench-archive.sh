@@ -6,7 +6,9 @@
 #      resource (5) = 6 for a final recording (pending ones: 1, they are deferred), plus 1/20 of a listing
 #      page (per_page=20 is the maximum) and 2 preflight calls per run (GET /me, GET /workspace).
 #   2. Bandwidth: a few large videos (--video-bytes), archived at --concurrency 4; then the same blobs
-#      fetched by `curl -o` at the same concurrency from the same simulator. Prints bytes/s of both.
+#      fetched by `curl -o` at the same concurrency from the same simulator, alone and followed by
+#      sha256sum + sha512sum (the hashing the archiver does while streaming). Prints bytes/s of each.
+#      (One of the 4 generated recordings may be pending; its video is then not served.)
 #   3. Peak RSS (`/usr/bin/time -v`) of a 200-recording run with default-sized content (target ≤ 96 MiB).
 #
 # Usage: Scripts/bench-archive.sh [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build]
@@ -159,6 +161,11 @@ curl -sf --no-progress-meter --parallel --parallel-max 4 --config "$work/curl/co
 curl_seconds=$(echo "$(now) - $started" | bc -l)
 curl_bytes=$(curl -sf "$admin/counters" | jq .blobBytesSent)
 curl_rate=$(echo "$curl_bytes / $curl_seconds" | bc -l)
+# The archiver also computes SHA-256 and SHA-512 of every byte: the same work after curl, 2 files at a time.
+started=$(now)
+find "$work/curl" -name 'blob-*' -print0 | xargs -0 -n 1 -P 2 sh -c 'sha256sum "$0" >/dev/null; sha512sum "$0" >/dev/null'
+hash_seconds=$(echo "$(now) - $started" | bc -l)
+curl_hash_rate=$(echo "$curl_bytes / ($curl_seconds + $hash_seconds)" | bc -l)
 stop_sim
 rm -rf "$work/bandwidth" "$work/curl"
 
@@ -180,5 +187,8 @@ printf '    429s: %d (target 0); max calls in any 60 s window: %d; calls/recordi
 printf '(2) bandwidth: archive %.1f MiB/s (%s MiB in %.1f s, incl. packing) vs curl -o %.1f MiB/s (%s MiB in %.1f s), ratio %.2f\n' \
     "$(mib "$archive_rate")" "$(mib "$blob_bytes")" "$bandwidth_seconds" "$(mib "$curl_rate")" "$(mib "$curl_bytes")" \
     "$curl_seconds" "$(echo "$archive_rate / $curl_rate" | bc -l)"
+printf '    curl -o then sha256sum + sha512sum (the hashing the archiver does while downloading): %.1f MiB/s, ratio %.2f\n' \
+    "$(mib "$curl_hash_rate")" "$(echo "$archive_rate / $curl_hash_rate" | bc -l)"
+printf '    (the archive figure also includes packing: every staged byte re-read, hashed twice again, written to the tar, fsync)\n'
 printf '(3) peak RSS: %.1f MiB over %d recordings archived in %.1f s (target <= 96 MiB)\n' \
     "$(echo "$rss_kib / 1024" | bc -l)" "$rss_archived" "$rss_seconds"
