@@ -122,7 +122,8 @@ counters=$(curl -sf "$admin/counters")
 calls=$(echo "$counters" | jq .apiCalls)
 limited=$(echo "$counters" | jq .rateLimited)
 window_max=$(echo "$counters" | jq .maxAPICallsInWindow)
-report=$(ls "$work/quota/.userplane-archiver/runs/"*.json | head -1)
+reports=("$work/quota/.userplane-archiver/runs/"*.json)
+report=${reports[0]}
 archived=$(jq .counts.archived "$report")
 deferred=$(jq .counts.deferred "$report")
 per_minute=$(echo "$calls * 60 / $quota_seconds" | bc -l)
@@ -163,6 +164,7 @@ curl_bytes=$(curl -sf "$admin/counters" | jq .blobBytesSent)
 curl_rate=$(echo "$curl_bytes / $curl_seconds" | bc -l)
 # The archiver also computes SHA-256 and SHA-512 of every byte: the same work after curl, 2 files at a time.
 started=$(now)
+# shellcheck disable=SC2016 # $0 is expanded by the inner sh, once per file.
 find "$work/curl" -name 'blob-*' -print0 | xargs -0 -n 1 -P 2 sh -c 'sha256sum "$0" >/dev/null; sha512sum "$0" >/dev/null'
 hash_seconds=$(echo "$(now) - $started" | bc -l)
 curl_hash_rate=$(echo "$curl_bytes / ($curl_seconds + $hash_seconds)" | bc -l)
@@ -174,7 +176,8 @@ echo "bench-archive: (3) peak RSS over 200 recordings" >&2
 start_sim rss --recordings 200 --rate-per-minute 6000 --daily-limit 1000000
 archive rss 6000 --concurrency 4
 rss_seconds=$seconds
-rss_archived=$(jq .counts.archived "$(ls "$work/rss/.userplane-archiver/runs/"*.json | head -1)")
+reports=("$work/rss/.userplane-archiver/runs/"*.json)
+rss_archived=$(jq .counts.archived "${reports[0]}")
 stop_sim
 
 mib() { echo "scale=1; $1 / 1048576" | bc -l; }
