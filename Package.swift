@@ -1,11 +1,15 @@
 // swift-tools-version:6.2
 import PackageDescription
 
-let swiftSettings: [SwiftSetting] = [
+var swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
+// Scripts/soundness.sh sets this: warnings in our targets (not in dependencies) fail the build.
+if Context.environment["USERPLANE_WARNINGS_AS_ERRORS"] == "1" {
+    swiftSettings.append(.treatAllWarnings(as: .error))
+}
 
 let package = Package(
     name: "userplane-archiver",

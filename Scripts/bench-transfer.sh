@@ -2,25 +2,31 @@
 # Benchmarks the transfer engine against curl on loopback, in one run:
 #   the same set of files (8 x 256 MiB + 1 x 2 GiB; --quick: 8 x 32 MiB + 1 x 256 MiB) is downloaded
 #   1. by `archiver-bench transfer` (our Downloader: streaming to .partial, SHA-256 + SHA-512 as bytes arrive),
-#   2. by `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` of each file (same work),
+#   2. by `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` + `sync` (fsync) of each file (same
+#      work: we hash both digests and fsync before the rename),
 #   3. by `curl -o` alone (no hashing), for reference,
 # and prints throughput ratio ours/curl, our peak RSS (/usr/bin/time -v) and CPU seconds per GiB for each.
 # The blob server is a small Range/If-Range-capable Python server using sendfile(2) (the simulator will replace
 # it once it lands on main). Source files are sparse, so they cost no disk and serve from the page cache.
 #
-# Usage: Scripts/bench-transfer.sh [--quick] [--concurrency N] [--debug]
+# --output-root DIR puts the downloads elsewhere (e.g. /dev/shm, where fsync is free, to measure the engine
+# rather than the disk); by default they land in a temporary directory on the normal disk.
+#
+# Usage: Scripts/bench-transfer.sh [--quick] [--concurrency N] [--debug] [--output-root DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0
 concurrency=8
 configuration=release
+output_root=
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
     --concurrency) concurrency=$2; shift ;;
     --debug) configuration=debug ;;
-    *) echo "usage: $0 [--quick] [--concurrency N] [--debug]" >&2; exit 64 ;;
+    --output-root) output_root=$2; shift ;;
+    *) echo "usage: $0 [--quick] [--concurrency N] [--debug] [--output-root DIR]" >&2; exit 64 ;;
     esac
     shift
 done
@@ -35,10 +41,11 @@ swift build -c "$configuration" --product archiver-bench >&2
 bench="$(swift build -c "$configuration" --show-bin-path)/archiver-bench"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-transfer.XXXXXX")
+out=$(mktemp -d "${output_root:-$work}/out.XXXXXX")
 server_pid=
 cleanup() {
     if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
-    rm -rf "$work"
+    rm -rf "$out" "$work"
 }
 trap cleanup EXIT
 
@@ -125,29 +132,29 @@ echo "bench-transfer: ${#urls[@]} files, $total_bytes bytes, concurrency $concur
 
 # Ours.
 /usr/bin/time -v -o "$work/ours.time" "$bench" transfer --concurrency "$concurrency" \
-    --output-directory "$work/ours" "${urls[@]}" >"$work/ours.json"
-rm -rf "$work/ours"
+    --output-directory "$out/ours" "${urls[@]}" >"$work/ours.json"
+rm -rf "$out/ours"
 
 # curl + sha256sum + sha512sum per file, same concurrency.
-mkdir -p "$work/curl"
+mkdir -p "$out/curl"
 cat >"$work/curl-one.sh" <<'SH'
 #!/usr/bin/env bash
 set -euo pipefail
 file="$2/$(basename "${1%%\?*}")"
 curl -sSf -o "$file" "$1"
-if [ "$3" = hash ]; then sha256sum "$file" >"$file.sha256"; sha512sum "$file" >"$file.sha512"; fi
+if [ "$3" = hash ]; then sha256sum "$file" >"$file.sha256"; sha512sum "$file" >"$file.sha512"; sync "$file"; fi
 SH
 run_curl() {  # run_curl <label> <hash|nohash>
     # shellcheck disable=SC2016 # expanded by the inner bash
     /usr/bin/time -v -o "$work/$1.time" bash -c \
-        'printf "%s\n" "${@:4}" | xargs -P "$1" -I{} bash "$2/curl-one.sh" {} "$2/curl" "$3"' \
-        _ "$concurrency" "$work" "$2" "${urls[@]}"
+        'printf "%s\n" "${@:5}" | xargs -P "$1" -I{} bash "$2/curl-one.sh" {} "$4" "$3"' \
+        _ "$concurrency" "$work" "$2" "$out/curl" "${urls[@]}"
 }
 run_curl curl-hash hash
-cat "$work"/curl/*.sha256 >"$work/curl-sha256.txt"
-rm -rf "$work/curl" && mkdir -p "$work/curl"
+cat "$out"/curl/*.sha256 >"$work/curl-sha256.txt"
+rm -rf "$out/curl" && mkdir -p "$out/curl"
 run_curl curl-plain nohash
-rm -rf "$work/curl"
+rm -rf "$out/curl"
 
 python3 - "$work" "$total_bytes" <<'PY'
 import json, re, sys
@@ -177,7 +184,7 @@ print(f"files: {len(ours['files'])}, bytes: {total} ({gib:.2f} GiB), concurrency
 for name, (wall, cpu, rss) in rows.items():
     print(f"{name:11s} wall {wall:7.2f} s  {total / wall / (1 << 20):8.1f} MiB/s  cpu {cpu / gib:6.2f} s/GiB  peak RSS {rss:7.1f} MiB")
 ours_wall = rows["ours"][0]
-print(f"throughput ratio ours/(curl+sha256sum+sha512sum): {rows['curl-hash'][0] / ours_wall:.2f}")
+print(f"throughput ratio ours/(curl+sha256sum+sha512sum+fsync): {rows['curl-hash'][0] / ours_wall:.2f}")
 print(f"throughput ratio ours/(curl alone, no hashing):   {rows['curl-plain'][0] / ours_wall:.2f}")
 print(f"our peak RSS: {rows['ours'][2]:.1f} MiB (target <= 64)")
 print("sha256 agree with curl+sha256sum: " + ("yes" if not mismatches else f"NO: {mismatches}"))

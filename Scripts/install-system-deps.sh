@@ -3,7 +3,9 @@
 # update) only when something is missing. Needs root (or sudo) when it has to install.
 set -euo pipefail
 
-packages=(pkg-config libcurl4-openssl-dev libarchive-dev libsqlite3-dev libarchive-tools curl python3-pip)
+packages=(pkg-config libcurl4-openssl-dev libarchive-dev libsqlite3-dev libarchive-tools curl tar)
+# pip only when this Python has none (the usual images ship one).
+if ! python3 -m pip --version >/dev/null 2>&1; then packages+=(python3-pip); fi
 missing=()
 for package in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then

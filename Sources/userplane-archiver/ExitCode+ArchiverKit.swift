@@ -50,6 +50,8 @@ enum ExitCodes {
             return (fatal, error.description)
         case let error as PackingError:
             return (fatal, error.description)
+        case let error as RetentionError:
+            return (fatal, error.message)
         case let error as CLIError:
             return (fatal, error.description)
         default:

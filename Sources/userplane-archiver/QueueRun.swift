@@ -26,16 +26,8 @@ struct QueueRun {
         let runId = Self.makeRunId()
         let lock = try ArchiveRootLock(root: root, waits: waitsForLock)
         let store = try ArchiveStore(archiveRoot: root)
-        let today = Date()
-        let usedToday = try await store.catalog.apiUsage(on: today)
-        let pacer = APIPacer(
-            configuration: APIPacer.Configuration(requestsPerWindow: api.apiRate, dailyLimit: api.apiDailyBudget),
-            budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
-        )
-        var clientConfiguration = APIClient.Configuration(apiKey: try api.keySource())
-        clientConfiguration.baseURL = api.effectiveBaseURL
-        clientConfiguration.caBundlePath = api.caBundle
-        let client = APIClient(configuration: clientConfiguration, pacer: pacer, logger: logger)
+        let wiring = try await APIWiring.make(api: api, store: store, logger: logger)
+        let (client, today, usedToday) = (wiring.client, wiring.today, wiring.usedToday)
 
         var configuration = WorkerQueue.Configuration(kind: kind, root: root, workspaceId: workspace, runId: runId)
         configuration.arguments = Self.redactedArguments()

@@ -142,7 +142,8 @@ public final class APIClient: Sendable {
     private func url(for endpoint: Endpoint) throws(APIError) -> String {
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        guard let scheme = URLComponents(string: base)?.scheme?.lowercased(), scheme == "https" || scheme == "http"
+        let components = URLComponents(string: base)
+        guard let scheme = components?.scheme?.lowercased(), scheme == "https" || scheme == "http"
         else {
             throw APIError(
                 code: .invalidRequest,
@@ -150,11 +151,26 @@ public final class APIClient: Sendable {
                 message: "the API base URL \(RedactedURL(base)) is not an http(s) URL"
             )
         }
+        // The key travels in a header: plain http only to this machine (a local simulator or proxy).
+        if scheme == "http", !Self.isLoopback(host: components?.host ?? "") {
+            throw APIError(
+                code: .invalidRequest,
+                status: nil,
+                message:
+                    "refusing to send the API key over plain http to \(RedactedURL(base)); use an https base URL"
+            )
+        }
         var url = base + endpoint.loggedPath
         if !endpoint.query.isEmpty {
             url += "?" + endpoint.query.map { "\($0.name)=\(PathSegment.encode($0.value))" }.joined(separator: "&")
         }
         return url
+    }
+
+    /// Whether `host` names this machine: `localhost`, `127.0.0.0/8` or `::1`.
+    package static func isLoopback(host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The first request-id header the response carries.

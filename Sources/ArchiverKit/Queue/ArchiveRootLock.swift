@@ -26,7 +26,8 @@ package final class ArchiveRootLock: Sendable {
         } catch {
             throw QueueError(
                 code: .archiveRootUnusable,
-                message: "cannot create \(directory.path): \(error.localizedDescription); check the path and its permissions"
+                message:
+                    "cannot create \(directory.path): \(error.localizedDescription); check the path and its permissions"
             )
         }
         let path = directory.appendingPathComponent("lock").path
@@ -34,7 +35,8 @@ package final class ArchiveRootLock: Sendable {
         guard descriptor >= 0 else {
             throw QueueError(
                 code: .archiveRootUnusable,
-                message: "cannot open \(path): \(String(cString: strerror(errno))); check the archive root's permissions"
+                message:
+                    "cannot open \(path): \(String(cString: strerror(errno))); check the archive root's permissions"
             )
         }
         var result: Int32

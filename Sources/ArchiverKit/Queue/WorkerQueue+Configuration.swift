@@ -27,25 +27,45 @@ extension WorkerQueue {
         package var arguments: [String] = []
         /// Which recordings to list.
         package var filter = RecordingFilter()
-        /// Resource kinds to fetch. Default: all five. `download --resources` narrows it.
+        /// Resource kinds to fetch.
+        ///
+        /// Default: all five; `download --resources` narrows it.
         package var resourceKinds: [ResourceKind] = ResourceKind.allCases
-        /// Concurrent workers (recordings in flight). Default 4.
+        /// Concurrent workers (recordings in flight).
+        ///
+        /// Default 4.
         package var concurrency = 4
-        /// Stop claiming after this many recordings in this run. Default: no limit.
+        /// Stop claiming after this many recordings in this run.
+        ///
+        /// Default: no limit.
         package var maxRecordings: Int?
-        /// Stop claiming once this much time has passed since the start. Default: no limit.
+        /// Stop claiming once this much time has passed since the start.
+        ///
+        /// Default: no limit.
         package var maxDuration: Duration?
-        /// List and report only; download nothing and change no job. Default `false`.
+        /// List and report only; download nothing and change no job.
+        ///
+        /// Default `false`.
         package var isDryRun = false
-        /// How long a claim lasts without a heartbeat. Default 5 minutes.
+        /// How long a claim lasts without a heartbeat.
+        ///
+        /// Default 5 minutes.
         package var leaseDuration: Duration = .seconds(300)
-        /// How often a worker renews its lease. Default 60 s.
+        /// How often a worker renews its lease.
+        ///
+        /// Default 60 s.
         package var heartbeatInterval: Duration = .seconds(60)
-        /// A failed job due for retry within this window is waited for in the same run. Default 90 s.
+        /// A failed job due for retry within this window is waited for in the same run.
+        ///
+        /// Default 90 s.
         package var retryWaitWindow: Duration = .seconds(90)
-        /// Free space kept in reserve on the archive file system. Default 256 MiB.
+        /// Free space kept in reserve on the archive file system.
+        ///
+        /// Default 256 MiB.
         package var reservedFreeBytes: Int64 = 256 << 20
-        /// How long an idle worker waits before looking for newly listed jobs. Default 200 ms.
+        /// How long an idle worker waits before looking for newly listed jobs.
+        ///
+        /// Default 200 ms.
         package var idlePollInterval: Duration = .milliseconds(200)
         /// The API usage already recorded for today when the run started (from the catalog).
         package var initialBudget: DailyBudget?

@@ -206,7 +206,13 @@ package final class WorkerQueue: Service, Sendable {
             )
         }
         var event = ArchiveEvent(kind: .listed, runId: configuration.runId)
-        event.total = configuration.isDryRun ? state.withLock { $0.report.planned.count } : total
+        // Jobs already finished by workers while listing went on count towards the total too.
+        event.total = state.withLock { state in
+            let counts = state.report.counts
+            return configuration.isDryRun
+                ? state.report.planned.count
+                : total + counts.archived + counts.deferred + counts.gone + state.report.failures.count
+        }
         onEvent(event)
     }
 
@@ -234,10 +240,13 @@ package final class WorkerQueue: Service, Sendable {
         guard !configuration.isDryRun else { return 0 }
         let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind)
         let ids = Set(configuration.filter.recordingIds)
+        let startedAt = state.withLock { $0.report.startedAt }
         return jobs.filter { job in
-            job.workspaceID == configuration.workspaceId
-                && (ids.isEmpty || ids.contains(job.recordingID))
-                && [.queued, .listingConfirmed, .downloading, .packing, .deferred].contains(job.state)
+            guard job.workspaceID == configuration.workspaceId, ids.isEmpty || ids.contains(job.recordingID) else {
+                return false
+            }
+            if job.state == .deferred { return (job.deferredAt ?? startedAt) < startedAt }
+            return [.queued, .listingConfirmed, .downloading, .packing].contains(job.state)
         }.count
     }
 

@@ -135,6 +135,8 @@ package struct JobStore: Sendable {
     ///   - leaseDuration: How long the lease lasts without a ``heartbeat(jobID:owner:until:)``.
     ///   - now: The current time.
     ///   - runStartedAt: When the current run started.
+    ///   - workspaceID: Only jobs of this workspace; `nil` for any.
+    ///   - recordingIDs: Only these recordings; empty for any.
     /// - Returns: The claimed job in state ``JobState/queued``, or `nil` when nothing is claimable.
     /// - Throws: ``StoreError``.
     package func claimNext(

@@ -1,12 +1,98 @@
+import ArchiverKit
 import ArgumentParser
+import Foundation
 
 struct DeleteRemoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete-remote",
-        abstract: "Delete recordings from Userplane once their archive re-verifies."
+        abstract: "Delete recordings from Userplane once their archive re-verifies.",
+        discussion: """
+            Deletes a recording upstream only when it is catalogued as archived and verified, its \
+            archive re-verifies fully right now, it is not under legal hold, and it was created more \
+            than DUR ago. Requests are paced like every API call. 410 RECORDING_GONE counts as \
+            already deleted; 403 refusals and 500 RECORDING_DELETE_FAILED are reported per recording \
+            and the run goes on (exit 3). An archive that fails re-verification blocks its \
+            recording's deletion and makes the command exit 4. Every attempt is written to the \
+            catalog's append-only deletion log and the run report. Without --yes this is a dry run \
+            that re-verifies and prints what would be deleted, without calling the API.
+
+            Examples:
+              export USERPLANE_API_KEY=uspl_...
+              userplane-archiver delete-remote --workspace ws_abc123 --archive /srv/ua --older-than 90d
+              userplane-archiver delete-remote --workspace ws_abc123 --archive /srv/ua --older-than 90d --yes \\
+                --max-delete 200 --json
+            """
     )
 
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var api: APIOptions
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The workspace to delete from. (env: USERPLANE_WORKSPACE_ID)", valueName: "id")
+    )
+    var workspace: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Delete recordings created more than this long ago, e.g. 90d.", valueName: "duration")
+    )
+    var olderThan: String
+
+    @Flag(name: .long, help: "Really delete (without it: dry run).")
+    var yes = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Refuse (delete nothing, exit 1) if more than this many would be deleted.", valueName: "n")
+    )
+    var maxDelete: Int?
+
+    @Flag(name: .long, help: "Wait for another run on the same archive root to finish instead of exiting 75.")
+    var waitLock = false
+
+    func validate() throws {
+        if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more.") }
+        _ = try RetentionCLI.duration(olderThan, flag: "--older-than")
+        _ = try WorkspaceArgument.resolve(workspace)
+    }
+
     func run() async throws {
-        throw CleanExit.message("'delete-remote' is not implemented yet in this build.")
+        try await ExitCodes.mapping {
+            let logger = LoggingBootstrap.bootstrap(global)
+            let rootURL = try root.resolvedURL()
+            try RetentionCLI.requireDirectory(rootURL)
+            let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
+            defer { withExtendedLifetime(lock) {} }
+            let store = try ArchiveStore(archiveRoot: rootURL)
+            defer { try? store.close() }
+            let wiring = yes ? try await APIWiring.make(api: api, store: store, logger: logger) : nil
+            var configuration = RemoteDeleter.Configuration(
+                workspaceId: try WorkspaceArgument.resolve(workspace),
+                olderThan: try RetentionCLI.duration(olderThan, flag: "--older-than"),
+                runId: QueueRun.makeRunId()
+            )
+            configuration.isDryRun = !yes
+            configuration.maxDelete = maxDelete
+            configuration.arguments = QueueRun.redactedArguments()
+            let now = Date()
+            try await store.catalog.startRun(id: configuration.runId, command: "delete-remote", startedAt: now)
+            let deleter = RemoteDeleter(
+                root: rootURL,
+                store: store,
+                client: wiring?.client,
+                configuration: configuration
+            )
+            let report: RetentionReport
+            do {
+                report = try await deleter.run(now: now)
+            } catch {
+                try? await wiring?.persistUsage(store: store)
+                throw error
+            }
+            try await wiring?.persistUsage(store: store)
+            try await RetentionCLI.finish(report, root: rootURL, store: store, global: global)
+        }
     }
 }

@@ -20,7 +20,7 @@ import Testing
             let staged = try Self.stageBenchFiles(in: directory, videoBytes: 200_000)
             let out = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            let pack = try PackingFixture.runWithEmptyEnvironment(
+            let pack = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "archiver-bench"),
                 ["pack", "--staged", staged.path, "--out", out.path, "--id", "réc-ü/日本"]
             )
@@ -28,7 +28,7 @@ import Testing
             let tar = out.appendingPathComponent(RecordingPathComponent.encode("réc-ü/日本") + ".tar")
             #expect(try ArchiveReader.readManifest(tar).recordingId == "réc-ü/日本")
 
-            let verify = try PackingFixture.runWithEmptyEnvironment(
+            let verify = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "userplane-archiver"),
                 ["verify", out.path]
             )
@@ -39,7 +39,7 @@ import Testing
             try PackingFixture.rewrite(tar) { members in
                 members + [.init(name: members[0].name + "data/ünïcödé-日本.txt", isDirectory: false, bytes: [1])]
             }
-            let tampered = try PackingFixture.runWithEmptyEnvironment(
+            let tampered = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "userplane-archiver"),
                 ["verify", tar.path, "--json"]
             )
@@ -48,14 +48,14 @@ import Testing
             #expect(report?["isValid"] as? Bool == false && report?["failed"] as? Int == 1)
             #expect(tampered.stdout.contains("data/ünïcödé-日本.txt"))
 
-            let missing = try PackingFixture.runWithEmptyEnvironment(
+            let missing = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "userplane-archiver"),
                 ["verify", directory.appendingPathComponent("nope").path]
             )
             #expect(missing.status == 1 && missing.stderr.contains("does not exist"))
             let empty = directory.appendingPathComponent("empty")
             try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-            let nothing = try PackingFixture.runWithEmptyEnvironment(
+            let nothing = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "userplane-archiver"),
                 ["verify", empty.path]
             )
@@ -72,23 +72,29 @@ import Testing
             try video.close()
             let out = directory.appendingPathComponent("out")
             try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-            let process = Process()
-            process.executableURL = ExecutableLocator.url(of: "archiver-bench")
-            process.arguments = ["pack", "--staged", staged.path, "--out", out.path, "--id", "rec_kill"]
-            let err = Pipe()
-            process.standardError = err
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            // Wait for the readiness line the bench prints right before packing, then kill -9.
-            var seen = Data()
-            while !String(decoding: seen, as: UTF8.self).contains("packing\n") {
-                let chunk = err.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen.append(chunk)
+            let bench = ExecutableLocator.url(of: "archiver-bench")
+            let arguments = ["pack", "--staged", staged.path, "--out", out.path, "--id", "rec_kill"]
+            // Blocking pipe reads and the wait run on their own thread, not the cooperative pool.
+            let reason = try await ChildProcess.offPool { () throws -> Process.TerminationReason in
+                let process = Process()
+                process.executableURL = bench
+                process.arguments = arguments
+                let err = Pipe()
+                process.standardError = err
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                // Wait for the readiness line the bench prints right before packing, then kill -9.
+                var seen = Data()
+                while !String(decoding: seen, as: UTF8.self).contains("packing\n") {
+                    let chunk = err.fileHandleForReading.availableData
+                    if chunk.isEmpty { break }
+                    seen.append(chunk)
+                }
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return process.terminationReason
             }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal, "the packer finished before it could be killed")
+            #expect(reason == .uncaughtSignal, "the packer finished before it could be killed")
             let files = try FileManager.default.contentsOfDirectory(atPath: out.path)
             #expect(!files.contains("rec_kill.tar") && !files.contains("rec_kill.tar.sha256"), "\(files)")
         }
@@ -97,7 +103,7 @@ import Testing
     @Test func standardToolsListExtractAndValidateTheArchive() async throws {
         let tools = ["/usr/bin/bsdtar", "/usr/bin/tar", "/usr/bin/sha256sum"]
         let python = ProcessInfo.processInfo.environment["PYTHON"] ?? "python3"
-        let hasBagit = (try? Self.run("/usr/bin/env", [python, "-m", "bagit", "--version"]).status) == 0
+        let hasBagit = (try? await Self.run("/usr/bin/env", [python, "-m", "bagit", "--version"]).status) == 0
         let hasTools = tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) } && hasBagit
         guard hasTools || ProcessInfo.processInfo.environment["CI"] != nil else {
             print("skipping: bsdtar, GNU tar, sha256sum or python3 -m bagit is missing (CI would fail here)")
@@ -111,23 +117,23 @@ import Testing
             let packed = try PackingFixture.pack(recording, in: directory)
             let tar = packed.tarURL.path
             let bag = RecordingPathComponent.encode("rec_ext ü")
-            let bsdList = try Self.run("/usr/bin/bsdtar", ["-tf", tar])
+            let bsdList = try await Self.run("/usr/bin/bsdtar", ["-tf", tar])
             #expect(bsdList.status == 0 && bsdList.stdout.contains("\(bag)/data/video.webm"), "\(bsdList)")
-            let gnuList = try Self.run("/usr/bin/tar", ["-tf", tar])
+            let gnuList = try await Self.run("/usr/bin/tar", ["-tf", tar])
             #expect(
                 gnuList.status == 0 && gnuList.stderr.isEmpty && gnuList.stdout.contains("\(bag)/bagit.txt"),
                 "\(gnuList)"
             )
             let extracted = directory.appendingPathComponent("extracted")
             try FileManager.default.createDirectory(at: extracted, withIntermediateDirectories: true)
-            let extract = try Self.run("/usr/bin/tar", ["-xf", tar, "-C", extracted.path])
+            let extract = try await Self.run("/usr/bin/tar", ["-xf", tar, "-C", extracted.path])
             #expect(extract.status == 0, "\(extract)")
-            let bagit = try Self.run(
+            let bagit = try await Self.run(
                 "/usr/bin/env",
                 [python, "-m", "bagit", "--validate", extracted.appendingPathComponent(bag).path]
             )
             #expect(bagit.status == 0 && bagit.stderr.contains("is valid"), "\(bagit)")
-            let sums = try Self.run(
+            let sums = try await Self.run(
                 "/bin/sh",
                 [
                     "-c", "cd \"$1\" && sha256sum -c \"$2\"", "sh", packed.tarURL.deletingLastPathComponent().path,
@@ -141,20 +147,8 @@ import Testing
     private static func run(
         _ executable: String,
         _ arguments: [String]
-    ) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
-        )
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let result = try await ChildProcess.run(URL(fileURLWithPath: executable), arguments)
+        return (result.status, result.stdout, result.stderr)
     }
 }

@@ -147,22 +147,11 @@ enum PackingFixture {
     static func runWithEmptyEnvironment(
         _ executable: URL,
         _ arguments: [String]
-    ) throws -> (
-        status: Int32, stdout: String, stderr: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["-i", executable.path] + arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let result = try await ChildProcess.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["-i", executable.path] + arguments
         )
+        return (result.status, result.stdout, result.stderr)
     }
 }

@@ -20,7 +20,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: Fixture.logger().0
                 )
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 // The digests cover the whole file although only the suffix travelled: the prefix was re-hashed.
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.sha512 == expected.sha512)
@@ -68,7 +68,7 @@ import Testing
                 )
                 let reason = Fixture.logged("transfer.reason", of: "restarting download from zero", in: handler)
                 #expect(reason?.contains("curl error 33") == true)
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.provenance.resumedBytes == 0)
                 #expect(result.provenance.httpStatus == 200)
@@ -92,7 +92,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: Fixture.logger().0
                 )
-                let expected = try Fixture.systemDigests(of: new, in: directory)
+                let expected = try await Fixture.systemDigests(of: new, in: directory)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.byteCount == new.count)
                 #expect(result.provenance.etag == "\"v2\"")
@@ -116,7 +116,7 @@ import Testing
                     logger: Fixture.logger().0
                 )
                 #expect(try Data(contentsOf: destination) == Data(new))
-                #expect(result.sha256 == (try Fixture.systemDigests(of: new, in: directory)).sha256)
+                #expect(result.sha256 == (try await Fixture.systemDigests(of: new, in: directory)).sha256)
                 #expect(server.requests.map { $0.header("range") } == ["bytes=\(1 << 20)-", nil])
             }
         }
@@ -134,7 +134,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: Fixture.logger().0
                 )
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.sha512 == expected.sha512)
                 #expect(result.provenance.httpStatus == 416)
@@ -158,7 +158,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: Fixture.logger().0
                 )
-                #expect(result.sha512 == (try Fixture.systemDigests(of: bytes, in: directory)).sha512)
+                #expect(result.sha512 == (try await Fixture.systemDigests(of: bytes, in: directory)).sha512)
                 #expect(result.provenance.attempts == 0)
                 #expect(server.requests.isEmpty)
             }

@@ -38,23 +38,16 @@ enum DownloaderFixture {
     }
 
     /// Digests computed by the system's `sha256sum` / `sha512sum`, independent of our code.
-    static func systemDigests(of bytes: [UInt8], in directory: URL) throws -> (sha256: String, sha512: String) {
+    static func systemDigests(of bytes: [UInt8], in directory: URL) async throws -> (sha256: String, sha512: String) {
         let file = directory.appendingPathComponent("expected-\(UUID().uuidString).bin")
         try Data(bytes).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        return (try run("sha256sum", file), try run("sha512sum", file))
+        return (try await run("sha256sum", file), try await run("sha512sum", file))
     }
 
-    private static func run(_ tool: String, _ file: URL) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/\(tool)")
-        process.arguments = [file.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
+    private static func run(_ tool: String, _ file: URL) async throws -> String {
+        let result = try await ChildProcess.run(URL(fileURLWithPath: "/usr/bin/\(tool)"), [file.path])
+        return result.stdout.split(separator: " ").first.map(String.init) ?? ""
     }
 
     /// Writes a `.partial` and its ETag sidecar as an interrupted earlier run would have left them.

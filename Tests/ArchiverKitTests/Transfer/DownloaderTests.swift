@@ -18,7 +18,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: logger
                 )
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(result.byteCount == bytes.count)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.sha512 == expected.sha512)
@@ -59,7 +59,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server)) },
                     logger: logger
                 )
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.sha512 == expected.sha512)
                 #expect(result.provenance.resumedBytes > 0)
@@ -144,7 +144,7 @@ import Testing
                     resolveURL: { ResolvedSource(url: Fixture.presigned(server, token: resolves.next())) },
                     logger: logger
                 )
-                let expected = try Fixture.systemDigests(of: bytes, in: directory)
+                let expected = try await Fixture.systemDigests(of: bytes, in: directory)
                 #expect(resolves.value == 2)
                 #expect(result.sha256 == expected.sha256)
                 #expect(result.provenance.attempts == 3)

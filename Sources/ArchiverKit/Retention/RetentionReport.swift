@@ -1,0 +1,177 @@
+package import Foundation
+
+/// The report of one `prune` or `delete-remote` run, written to `.userplane-archiver/runs/<runId>.json`.
+///
+/// Schema `userplane-archiver/retention-report/v1`. It lists every archive the run acted on or
+/// declined to act on for a reason worth auditing (held, blocked, refused); archives that are simply
+/// too new or already deleted are only counted.
+package struct RetentionReport: Codable, Sendable, Equatable {
+    /// What happened to one archive.
+    package enum Action: String, Codable, Sendable, Hashable, CaseIterable {
+        /// Dry run: would have been deleted.
+        case wouldDelete = "would-delete"
+        /// Deleted now (local tar and sidecar, or the recording upstream).
+        case deleted
+        /// `410 RECORDING_GONE`: already deleted upstream; recorded as deleted.
+        case alreadyGone = "already-gone"
+        /// Under an active legal hold; not touched.
+        case held
+        /// Not old enough; not touched (counted only).
+        case tooNew = "too-new"
+        /// Already deleted in this scope by an earlier run (counted only).
+        case alreadyDeleted = "already-deleted"
+        /// A deletion interrupted by a crash was rolled back because the archive is no longer selected.
+        case restored
+        /// The API refused the deletion (`403 RECORDING_DELETE_FORBIDDEN`, `RECORDING_WORKSPACE_MISMATCH`).
+        case refused
+        /// The deletion failed (`500 RECORDING_DELETE_FAILED`, I/O error); a later run may retry.
+        case failed
+        /// The local archive did not re-verify, so the recording was not deleted upstream.
+        case blocked
+        /// Not eligible for remote deletion (pruned locally, or never verified).
+        case skipped
+    }
+
+    /// One archive and what the run did with it.
+    package struct Entry: Codable, Sendable, Equatable {
+        /// The recording id as the API gave it.
+        package var recordingId: String
+        /// Its workspace.
+        package var workspaceId: String
+        /// The tar's path relative to the archive root.
+        package var archivePath: String
+        /// The tar's SHA-256 as catalogued.
+        package var archiveSha256: String
+        /// The recording's `createdAt`.
+        package var recordingCreatedAt: Date
+        /// What happened.
+        package var action: Action
+        /// Why, in words.
+        package var reason: String
+        /// The API's HTTP status, for remote deletions.
+        package var httpStatus: Int?
+        /// The API's answer (error code and message), for remote deletions.
+        package var apiResponse: String?
+        /// When the action happened (absent for dry runs and skips).
+        package var at: Date?
+
+        /// Creates an entry for `archive`.
+        package init(
+            _ archive: ArchiveRecord,
+            action: Action,
+            reason: String,
+            httpStatus: Int? = nil,
+            apiResponse: String? = nil,
+            at: Date? = nil
+        ) {
+            self.recordingId = archive.recordingID
+            self.workspaceId = archive.workspaceID
+            self.archivePath = archive.relativePath
+            self.archiveSha256 = archive.sha256
+            self.recordingCreatedAt = archive.recordingCreatedAt
+            self.action = action
+            self.reason = reason
+            self.httpStatus = httpStatus
+            self.apiResponse = apiResponse
+            self.at = at
+        }
+    }
+
+    /// The schema identifier.
+    package var schema = "userplane-archiver/retention-report/v1"
+    /// The run id.
+    package var runId: String
+    /// `prune` or `delete-remote`.
+    package var command: String
+    /// The command line, secrets redacted.
+    package var arguments: [String]
+    /// Whether nothing was deleted on purpose (no `--yes`).
+    package var dryRun: Bool
+    /// The policy as typed, for example `30d`.
+    package var policy: String
+    /// Recordings created strictly before this instant are old enough.
+    package var cutoff: Date
+    /// The workspace, for `delete-remote`.
+    package var workspaceId: String?
+    /// When the run started.
+    package var startedAt: Date
+    /// When the run finished.
+    package var finishedAt: Date?
+    /// The audited entries, in catalog order.
+    package var entries: [Entry] = []
+    /// How many archives ended in each action (every catalog entry in scope is counted).
+    package var counts: [String: Int] = [:]
+    /// Why the run stopped before processing everything (a key or membership problem), if it did.
+    package var stoppedBy: String?
+
+    /// Creates an empty report.
+    package init(
+        runId: String,
+        command: String,
+        arguments: [String],
+        dryRun: Bool,
+        policy: String,
+        cutoff: Date,
+        workspaceId: String? = nil,
+        startedAt: Date
+    ) {
+        self.runId = runId
+        self.command = command
+        self.arguments = arguments
+        self.dryRun = dryRun
+        self.policy = policy
+        self.cutoff = cutoff
+        self.workspaceId = workspaceId
+        self.startedAt = startedAt
+    }
+
+    /// The count for `action`.
+    package func count(_ action: Action) -> Int { counts[action.rawValue] ?? 0 }
+
+    /// Adds `entry`, counting it; `tooNew` and `alreadyDeleted` entries are only counted.
+    package mutating func append(_ entry: Entry) {
+        counts[entry.action.rawValue, default: 0] += 1
+        if entry.action != .tooNew && entry.action != .alreadyDeleted { entries.append(entry) }
+    }
+
+    /// The exit code (product.md §4): 1 when the run was stopped, 4 when an archive failed
+    /// re-verification, 3 when a deletion was refused or failed, else 0.
+    package var exitCode: Int32 {
+        if stoppedBy != nil { return 1 }
+        if count(.blocked) > 0 { return 4 }
+        if count(.refused) + count(.failed) > 0 { return 3 }
+        return 0
+    }
+
+    /// The report's path under `archiveRoot`.
+    package func url(archiveRoot: URL) -> URL {
+        RunReportWriter.directory(archiveRoot: archiveRoot)
+            .appendingPathComponent(RecordingPathComponent.encode(runId) + ".json")
+    }
+
+    /// Writes the report atomically to ``url(archiveRoot:)``.
+    ///
+    /// - Returns: The report's URL.
+    /// - Throws: A file-system or ``PackingError`` I/O error.
+    @discardableResult
+    package func write(archiveRoot: URL) throws -> URL {
+        let url = url(archiveRoot: archiveRoot)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(),
+            withIntermediateDirectories: true
+        )
+        try DurableFile.writeAtomically(Array(encoded()), to: url.path)
+        return url
+    }
+
+    /// The report as pretty, key-sorted JSON with ISO 8601 dates.
+    ///
+    /// - Returns: The JSON bytes, newline-terminated.
+    /// - Throws: `EncodingError`.
+    package func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self) + Data("\n".utf8)
+    }
+}

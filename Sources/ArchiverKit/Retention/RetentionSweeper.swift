@@ -1,0 +1,219 @@
+package import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The I/O half of `prune`: deletes local archives (tar and sidecar) that the retention policy selects,
+/// never one under legal hold, and records each deletion in the catalog's append-only deletion log.
+///
+/// One archive is deleted in this order, each step idempotent:
+/// 1. rename `<name>.tar` to `<name>.tar.deleting` (the archive is no longer a valid archive, but
+///    nothing is lost yet), and sync the directory;
+/// 2. unlink `<name>.tar.deleting`;
+/// 3. unlink `<name>.tar.sha256`, and sync the directory;
+/// 4. in one transaction, append the deletion to the log and stamp `deletedLocallyAt`.
+///
+/// A crash anywhere leaves an entry that is not stamped; the next run with `--yes` repeats the
+/// missing steps for every archive that is still selected, and renames a `.tar.deleting` back when
+/// its archive is no longer selected (for example because a hold was placed in the meantime). So
+/// catalog and files agree after a re-run.
+package struct RetentionSweeper: Sendable {
+    /// A step of one archive's deletion, for crash-injection tests.
+    package enum Step: String, Sendable, Hashable, CaseIterable {
+        /// The tar was renamed to `.tar.deleting`.
+        case renamed
+        /// The `.tar.deleting` file was unlinked.
+        case tarRemoved
+        /// The sidecar was unlinked.
+        case sidecarRemoved
+    }
+
+    /// What to prune and how.
+    package struct Configuration: Sendable {
+        /// Keep recordings created within this duration before now.
+        package var keepWithin: RetentionDuration
+        /// The run id, for the deletion log and report.
+        package var runId: String
+        /// Whether to only report (default: `true`; `prune --yes` sets it to `false`).
+        package var isDryRun: Bool = true
+        /// The most archives one run may delete; more selected means nothing is deleted (default: no cap).
+        package var maxDelete: Int?
+        /// The command line for the report (default: empty).
+        package var arguments: [String] = []
+        /// Called after each step of each deletion; a throw aborts the run there, as a crash would
+        /// (default: `nil`; tests only).
+        package var afterStep: (@Sendable (Step, ArchiveRecord) throws -> Void)?
+
+        /// Creates a configuration.
+        package init(keepWithin: RetentionDuration, runId: String) {
+            self.keepWithin = keepWithin
+            self.runId = runId
+        }
+    }
+
+    /// The archive root.
+    package let root: URL
+    /// The catalog.
+    package let store: ArchiveStore
+    /// The configuration.
+    package let configuration: Configuration
+
+    /// Creates a sweeper; the caller holds the ``ArchiveRootLock``.
+    package init(root: URL, store: ArchiveStore, configuration: Configuration) {
+        self.root = root
+        self.store = store
+        self.configuration = configuration
+    }
+
+    /// Selects and (unless a dry run) deletes.
+    ///
+    /// - Parameter now: The current time (injected for tests).
+    /// - Returns: The report (not yet written).
+    /// - Throws: ``RetentionError`` with ``RetentionError/Code/tooManyDeletions`` before deleting
+    ///   anything when `maxDelete` would be exceeded; ``StoreError`` when the catalog fails; whatever
+    ///   ``Configuration/afterStep`` throws.
+    package func run(now: Date) async throws -> RetentionReport {
+        let archives = try await store.catalog.allArchives()
+        let holds = try await store.catalog.holds()
+        let selection = try RetentionSelection.select(
+            archives: archives,
+            holds: holds,
+            keepWithin: configuration.keepWithin,
+            scope: .local,
+            now: now,
+            maxDelete: configuration.maxDelete
+        )
+        var report = RetentionReport(
+            runId: configuration.runId,
+            command: "prune",
+            arguments: configuration.arguments,
+            dryRun: configuration.isDryRun,
+            policy: configuration.keepWithin.description,
+            cutoff: selection.cutoff,
+            startedAt: now
+        )
+        for decision in selection.decisions {
+            try Task.checkCancellation()
+            report.append(try await handle(decision, now: now))
+        }
+        report.finishedAt = Date()
+        return report
+    }
+
+    private func handle(_ decision: RetentionSelection.Decision, now: Date) async throws -> RetentionReport.Entry {
+        let archive = decision.archive
+        let files = Files(root: root, relativePath: archive.relativePath)
+        switch decision.reason {
+        case .alreadyDeleted:
+            return .init(archive, action: .alreadyDeleted, reason: "deleted by an earlier run")
+        case .held, .tooNew:
+            let action: RetentionReport.Action = decision.reason == .held ? .held : .tooNew
+            let reason = decision.reason == .held ? "under legal hold" : "created after the cutoff"
+            if !configuration.isDryRun, let files, files.exists(files.deleting), !files.exists(files.tar) {
+                // A crashed run had started deleting it; it is no longer selected, so put it back.
+                if rename(files.deleting, files.tar) == 0 {
+                    try? files.syncDirectory()
+                    return .init(
+                        archive,
+                        action: .restored,
+                        reason: "\(reason); interrupted deletion rolled back",
+                        at: now
+                    )
+                }
+            }
+            return .init(archive, action: action, reason: reason)
+        case .selected:
+            let reason = "created \(archive.recordingCreatedAt.formatted(.iso8601)), before the cutoff"
+            guard let files else {
+                return .init(
+                    archive,
+                    action: .failed,
+                    reason: "catalog path '\(archive.relativePath)' is not under the archive root"
+                )
+            }
+            if configuration.isDryRun {
+                return .init(archive, action: .wouldDelete, reason: reason)
+            }
+            do {
+                try delete(files, archive)
+            } catch let error as FileError {
+                try await store.catalog.recordDeletion(logEntry(archive, outcome: .failed, at: now))
+                return .init(archive, action: .failed, reason: error.message, at: now)
+            }
+            try await store.catalog.recordDeletion(logEntry(archive, outcome: .deleted, at: now))
+            return .init(archive, action: .deleted, reason: reason, at: now)
+        }
+    }
+
+    private func logEntry(_ archive: ArchiveRecord, outcome: DeletionLogEntry.Outcome, at: Date) -> DeletionLogEntry {
+        DeletionLogEntry(
+            recordingID: archive.recordingID,
+            workspaceID: archive.workspaceID,
+            archivePath: archive.relativePath,
+            archiveSha256: archive.sha256,
+            at: at,
+            scope: .local,
+            outcome: outcome,
+            runID: configuration.runId
+        )
+    }
+
+    private func delete(_ files: Files, _ archive: ArchiveRecord) throws {
+        if files.exists(files.tar) {
+            guard rename(files.tar, files.deleting) == 0 else { throw FileError.errno("rename", files.tar) }
+            try files.syncDirectory()
+        }
+        try configuration.afterStep?(.renamed, archive)
+        try files.unlinkIfPresent(files.deleting)
+        try configuration.afterStep?(.tarRemoved, archive)
+        try files.unlinkIfPresent(files.sidecar)
+        try files.syncDirectory()
+        try configuration.afterStep?(.sidecarRemoved, archive)
+    }
+
+    private struct FileError: Error {
+        var message: String
+
+        static func errno(_ operation: String, _ path: String) -> FileError {
+            FileError(message: "cannot \(operation) \(path): \(String(cString: strerror(Glibc.errno)))")
+        }
+    }
+
+    /// The paths of one catalogued archive.
+    private struct Files {
+        var tar: String
+        var deleting: String
+        var sidecar: String
+        var directory: String
+
+        /// `nil` when `relativePath` is absolute or has a `..` component (a damaged catalog).
+        init?(root: URL, relativePath: String) {
+            let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+            guard !relativePath.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0.isEmpty }) else {
+                return nil
+            }
+            let url = root.appendingPathComponent(relativePath, isDirectory: false)
+            tar = url.path
+            deleting = tar + ".deleting"
+            sidecar = tar + ".sha256"
+            directory = url.deletingLastPathComponent().path
+        }
+
+        func exists(_ path: String) -> Bool {
+            var info = stat()
+            return lstat(path, &info) == 0
+        }
+
+        func unlinkIfPresent(_ path: String) throws {
+            if unlink(path) != 0 && errno != ENOENT { throw FileError.errno("delete", path) }
+        }
+
+        func syncDirectory() throws {
+            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw FileError.errno("open", directory) }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw FileError.errno("sync", directory) }
+        }
+    }
+}

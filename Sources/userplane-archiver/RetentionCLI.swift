@@ -1,0 +1,86 @@
+import ArchiverKit
+import ArgumentParser
+import Foundation
+
+/// What `prune`, `delete-remote` and `hold` share: argument parsing, the report and the summary.
+enum RetentionCLI {
+    static func duration(_ text: String, flag: String) throws -> RetentionDuration {
+        do {
+            return try RetentionDuration(parsing: text)
+        } catch {
+            throw ValidationError("\(flag): \(error.message)")
+        }
+    }
+
+    static func requireDirectory(_ root: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CLIError("the archive root \(root.path) does not exist; check --archive or USERPLANE_ARCHIVE_DIR")
+        }
+    }
+
+    /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
+    static func finish(_ report: RetentionReport, root: URL, store: ArchiveStore, global: GlobalOptions) async throws {
+        let url = try report.write(archiveRoot: root)
+        let counts = try? String(decoding: JSONEncoder().encode(report.counts), as: UTF8.self)
+        try await store.catalog.finishRun(
+            id: report.runId,
+            finishedAt: report.finishedAt ?? Date(),
+            exitCode: Int(report.exitCode),
+            reportPath: url.path,
+            countsJSON: counts
+        )
+        if global.json {
+            FileHandle.standardOutput.write(try report.encoded())
+        } else {
+            print(summary(report, reportURL: url))
+        }
+        if let stoppedBy = report.stoppedBy {
+            FileHandle.standardError.write(Data("error: stopped: \(stoppedBy)\n".utf8))
+        }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    static func summary(_ report: RetentionReport, reportURL: URL) -> String {
+        let scope = report.command == "prune" ? "local archive(s)" : "recording(s) upstream"
+        var lines: [String] = []
+        let cutoff = report.cutoff.formatted(.iso8601)
+        if report.dryRun {
+            lines.append(
+                "dry run: \(report.count(.wouldDelete)) \(scope) created before \(cutoff) would be deleted; "
+                    + "nothing was deleted (pass --yes to delete)"
+            )
+        } else {
+            lines.append(
+                "\(report.command): \(report.count(.deleted)) \(scope) deleted"
+                    + (report.command == "delete-remote" ? ", \(report.count(.alreadyGone)) already gone" : "")
+                    + " (created before \(cutoff))"
+            )
+        }
+        var tally: [String] = []
+        for action in RetentionReport.Action.allCases where report.count(action) > 0 {
+            tally.append("\(report.count(action)) \(action.rawValue)")
+        }
+        if !tally.isEmpty { lines.append("  " + tally.joined(separator: ", ")) }
+        for entry in report.entries {
+            lines.append(
+                "  \(entry.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) "
+                    + "\(entry.recordingId)  \(entry.archivePath)  \(entry.reason)"
+            )
+        }
+        if let stoppedBy = report.stoppedBy { lines.append("stopped early: \(stoppedBy)") }
+        if report.count(.blocked) > 0 {
+            lines.append("\(report.count(.blocked)) archive(s) failed re-verification; run verify on them (exit 4)")
+        }
+        lines.append("report: \(reportURL.path)")
+        return lines.joined(separator: "\n")
+    }
+
+    /// The operator's name: `--operator`, else `$USER`, else the passwd entry of the real uid.
+    static func operatorName(_ flag: String?) -> String {
+        if let flag, !flag.isEmpty { return flag }
+        if let user = ProcessInfo.processInfo.environment["USER"], !user.isEmpty { return user }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
+    }
+}

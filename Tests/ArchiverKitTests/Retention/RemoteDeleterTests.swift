@@ -1,0 +1,174 @@
+import ArchiverTestSupport
+import Foundation
+import Logging
+import Testing
+import UserplaneSimulator
+
+@testable import ArchiverKit
+
+@Suite struct RemoteDeleterTests {
+    private static func client(_ sim: RunningSimulator, key: String? = nil) -> APIClient {
+        var configuration = APIClient.Configuration(apiKey: .value(key ?? sim.apiKey))
+        configuration.baseURL = sim.apiBaseURL
+        configuration.retry = RetryPolicy(
+            maximumAttempts: 2,
+            backoff: Backoff(base: .milliseconds(5), maximum: .milliseconds(10))
+        )
+        return APIClient(configuration: configuration, pacer: APIPacer(), logger: Logger(label: "test"))
+    }
+
+    private static func deleter(
+        _ root: URL,
+        _ store: ArchiveStore,
+        _ sim: RunningSimulator,
+        client: APIClient?,
+        dryRun: Bool = false
+    ) throws -> RemoteDeleter {
+        var configuration = RemoteDeleter.Configuration(
+            workspaceId: sim.workspaceId,
+            olderThan: try RetentionDuration(parsing: "30d"),
+            runId: "run-\(UUID().uuidString.prefix(8))"
+        )
+        configuration.isDryRun = dryRun
+        return RemoteDeleter(root: root, store: store, client: client, configuration: configuration)
+    }
+
+    /// Archives (locally packed, real tars) for the simulator's first `count` ready recordings, all old.
+    private static func archiveRecordings(
+        _ sim: RunningSimulator,
+        count: Int,
+        root: URL,
+        store: ArchiveStore
+    ) async throws -> [ArchiveRecord] {
+        var records: [ArchiveRecord] = []
+        for summary in sim.recordings.prefix(count) {
+            records.append(
+                try await RetentionFixture.archive(
+                    summary.recordingId,
+                    workspace: sim.workspaceId,
+                    ageDays: 100,
+                    root: root,
+                    store: store
+                )
+            )
+        }
+        return records
+    }
+
+    private static var config: SimulatorConfiguration {
+        var configuration = SimulatorConfiguration()
+        configuration.recordingCount = 8
+        configuration.includesHostileRecording = false
+        configuration.deleteForbiddenCount = 0
+        return configuration
+    }
+
+    @Test func deletesOnlyVerifiedUnheldArchivesAndLogsEveryAttempt() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                let records = try await Self.archiveRecordings(sim, count: 5, root: root, store: store)
+                try await store.catalog.addHold(
+                    recordingID: records[0].recordingID,
+                    reason: "case",
+                    operatorName: "alice",
+                    now: .now
+                )
+                // Tamper with one archive: flip a byte in the middle of the tar.
+                let tampered = root.appendingPathComponent(records[1].relativePath)
+                var bytes = try Data(contentsOf: tampered)
+                bytes[bytes.count / 2] ^= 0xFF
+                try bytes.write(to: tampered)
+                // A catalogued archive that was never verified.
+                let unverified = try await RetentionFixture.archive(
+                    sim.recordings[5].recordingId,
+                    workspace: sim.workspaceId,
+                    ageDays: 100,
+                    root: root,
+                    store: store,
+                    verified: false
+                )
+
+                let dry = try await Self.deleter(root, store, sim, client: nil, dryRun: true).run(now: .now)
+                #expect(dry.count(.wouldDelete) == 3 && dry.count(.blocked) == 1 && dry.exitCode == 4)
+                #expect(sim.counters().deletes == 0)
+
+                let report = try await Self.deleter(root, store, sim, client: Self.client(sim)).run(now: .now)
+
+                #expect(sim.counters().deletes == 3)
+                #expect(report.count(.deleted) == 3 && report.count(.held) == 1 && report.count(.blocked) == 1)
+                #expect(report.count(.skipped) == 1)
+                #expect(report.exitCode == 4)
+                let blocked = report.entries.filter { $0.action == .blocked }
+                #expect(blocked.map(\.recordingId) == [records[1].recordingID])
+                #expect(report.entries.first { $0.recordingId == unverified.recordingID }?.action == .skipped)
+                let log = try await store.catalog.deletionLog()
+                #expect(Set(log.map(\.recordingID)) == Set(records[2...4].map(\.recordingID)))
+                #expect(log.allSatisfy { $0.scope == .remote && $0.outcome == .deleted && $0.httpStatus == 200 })
+                #expect(Set(log.map(\.archiveSha256)) == Set(records[2...4].map(\.sha256)))
+                let remotelyDeleted = try await store.catalog.allArchives().filter { $0.deletedRemotelyAt != nil }
+                #expect(Set(remotelyDeleted.map(\.recordingID)) == Set(records[2...4].map(\.recordingID)))
+            }
+        }
+    }
+
+    @Test func goneIsRecordedAsDeletedAndFailuresAreReported() async throws {
+        var configuration = Self.config
+        configuration.deleteForbiddenCount = 1
+        try await withUserplaneSimulator(configuration) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                let records = try await Self.archiveRecordings(sim, count: 5, root: root, store: store)
+                let forbidden = sim.recordings.prefix(5).filter(\.isDeleteForbidden).map(\.recordingId)
+                #expect(forbidden.count == 1)
+                let client = Self.client(sim)
+                // Someone deleted records[0] upstream already: the API will answer 410.
+                let gone = records.first { !forbidden.contains($0.recordingID) }!
+                try await client.deleteRecording(workspace: sim.workspaceId, id: gone.recordingID)
+                // Every further delete fails with 500 RECORDING_DELETE_FAILED (retries included).
+                var faults = SimulatorFaults()
+                faults.failFirstDeletes = 1000
+                sim.setFaults(faults)
+
+                let report = try await Self.deleter(root, store, sim, client: client).run(now: .now)
+
+                #expect(report.count(.alreadyGone) == 1 && report.count(.refused) == 1 && report.count(.failed) == 3)
+                #expect(report.exitCode == 3)
+                let refused = report.entries.first { $0.action == .refused }
+                #expect(refused?.recordingId == forbidden.first && refused?.httpStatus == 403)
+                #expect(refused?.apiResponse?.contains("RECORDING_DELETE_FORBIDDEN") == true)
+                #expect(report.entries.filter { $0.action == .failed }.allSatisfy { $0.httpStatus == 500 })
+
+                // The log survives a reopen and holds exactly one entry per attempt.
+                try store.close()
+                let reopened = try ArchiveStore(archiveRoot: root)
+                let log = try await reopened.catalog.deletionLog()
+                #expect(log.count == 5)
+                #expect(log.filter { $0.outcome == .alreadyGone }.map(\.recordingID) == [gone.recordingID])
+                #expect(
+                    log.filter { $0.outcome == .failed }.allSatisfy {
+                        $0.apiResponse?.contains("RECORDING_DELETE_FAILED") == true
+                    }
+                )
+                let catalog = try await reopened.catalog.allArchives()
+                #expect(catalog.filter { $0.deletedRemotelyAt != nil }.map(\.recordingID) == [gone.recordingID])
+            }
+        }
+    }
+
+    @Test func invalidKeyStopsAtOnce() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                _ = try await Self.archiveRecordings(sim, count: 3, root: root, store: store)
+                let report = try await Self.deleter(root, store, sim, client: Self.client(sim, key: "uspl_invalid"))
+                    .run(now: .now)
+                #expect(report.stoppedBy?.contains("API_KEY_INVALID") == true)
+                #expect(report.exitCode == 1)
+                #expect(report.entries.count == 1 && report.entries[0].action == .failed)
+                #expect(try await store.catalog.deletionLog().count == 1)
+                #expect(sim.counters().deletes == 0)
+            }
+        }
+    }
+}
