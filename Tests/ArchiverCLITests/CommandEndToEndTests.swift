@@ -47,7 +47,9 @@ import UserplaneSimulator
     /// `--max-recordings` processes exactly that many; `status --json` reports the catalog and the last run;
     /// a `--dry-run` afterwards downloads nothing and changes no job.
     @Test func maxRecordingsStopsAfterNAndDryRunChangesNothing() async throws {
-        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 8)) { simulator in
+        // Slow blobs, so a job is still in flight when another worker reaches the limit: it must finish.
+        let configuration = EndToEnd.configuration(recordings: 8) { $0.faults.blobBytesPerSecond = 256 << 10 }
+        try await withUserplaneSimulator(configuration) { simulator in
             try await withTemporaryDirectory { directory in
                 let root = directory.appendingPathComponent("archive", isDirectory: true)
                 let logs = EndToEnd.logDirectory(directory)
@@ -63,7 +65,7 @@ import UserplaneSimulator
                 #expect(limitedReport.stoppedEarly == "max-recordings")
                 let processed =
                     limitedReport.counts.archived + limitedReport.counts.deferred + limitedReport.counts.gone
-                #expect(processed == 3)
+                #expect(processed == 3, "report: \(limitedReport.counts), failures \(limitedReport.failures)")
                 #expect(inspection.tarFiles().count == limitedReport.counts.archived)
 
                 let afterLimited = try await status(root: root, logs: logs)

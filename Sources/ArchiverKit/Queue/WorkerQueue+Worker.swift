@@ -17,9 +17,11 @@ extension WorkerQueue {
 
     func work(owner: String, startedAt: Date, deadline: Date?, listingDone: CancellationFlag) async throws {
         while true {
-            if stopRequested.load(ordering: .relaxed) || Task.isCancelled { return }
+            if stopRequested.load(ordering: .relaxed) || claimingStopped.load(ordering: .relaxed) || Task.isCancelled {
+                return
+            }
             if let deadline, Date() >= deadline {
-                requestStop(reason: "max-duration")
+                stopClaiming(reason: "max-duration")
                 return
             }
             let mayClaim = state.withLock { state -> Bool in
@@ -28,7 +30,7 @@ extension WorkerQueue {
                 return true
             }
             guard mayClaim else {
-                requestStop(reason: "max-recordings")
+                stopClaiming(reason: "max-recordings")
                 return
             }
             let job = try await store.jobs.claimNext(
