@@ -45,10 +45,17 @@ public actor APIPacer {
         ///   - requestsPerWindow: The most requests in any sliding window.
         ///   - window: The window.
         ///   - dailyLimit: The most requests per UTC day.
-        public init(requestsPerWindow: Int, window: Duration = .seconds(60), dailyLimit: Int = 10_000) {
+        ///   - margin: Slack added to the window for arrival jitter (see ``margin``).
+        public init(
+            requestsPerWindow: Int,
+            window: Duration = .seconds(60),
+            dailyLimit: Int = 10_000,
+            margin: Duration = .milliseconds(500)
+        ) {
             self.requestsPerWindow = requestsPerWindow
             self.window = window
             self.dailyLimit = dailyLimit
+            self.margin = margin
         }
     }
 
