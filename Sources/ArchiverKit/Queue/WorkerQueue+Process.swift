@@ -163,6 +163,7 @@ extension WorkerQueue {
             ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
         )
         let api = self.api
+        let alreadyOnDisk = Self.bytesAlreadyOnDisk(for: destination)
         let result = try await downloader.download(
             to: destination,
             expectedSize: resource.size,
@@ -185,10 +186,13 @@ extension WorkerQueue {
             },
             logger: logger
         )
+        // Bytes fetched by this run: what is on disk now minus what an earlier run left. The provenance's
+        // `resumedBytes` is not that: it also holds bytes fetched by this run before a dropped connection.
+        let fetched = Int64(max(result.byteCount - alreadyOnDisk, 0))
         var bytesEvent = ArchiveEvent(kind: .bytes, runId: configuration.runId, recordingId: job.recordingID)
-        bytesEvent.bytes = Int64(result.byteCount - result.provenance.resumedBytes)
+        bytesEvent.bytes = fetched
         onEvent(bytesEvent)
-        state.withLock { $0.report.bytesDownloaded += Int64(result.byteCount - result.provenance.resumedBytes) }
+        state.withLock { $0.report.bytesDownloaded += fetched }
         let provenance = ArchiveProvenance(
             source: result.provenance.source,
             etag: result.provenance.etag,
@@ -227,6 +231,17 @@ extension WorkerQueue {
             fileName: fileName,
             provenance: provenance
         )
+    }
+
+    /// Bytes of `destination` an earlier run left that the downloader will reuse: the complete file, or a
+    /// `.partial` with its validator sidecar (a partial without one is truncated before resuming).
+    static func bytesAlreadyOnDisk(for destination: URL) -> Int {
+        func size(_ path: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: path))?[.size].flatMap { ($0 as? NSNumber)?.intValue }
+        }
+        if let complete = size(destination.path) { return complete }
+        guard FileManager.default.fileExists(atPath: destination.path + ".partial.etag") else { return 0 }
+        return size(destination.path + ".partial") ?? 0
     }
 
     /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).

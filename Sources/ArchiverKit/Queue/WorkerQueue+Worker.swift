@@ -17,9 +17,11 @@ extension WorkerQueue {
 
     func work(owner: String, startedAt: Date, deadline: Date?, listingDone: CancellationFlag) async throws {
         while true {
-            if stopRequested.load(ordering: .relaxed) || Task.isCancelled { return }
+            if stopRequested.load(ordering: .relaxed) || claimingStopped.load(ordering: .relaxed) || Task.isCancelled {
+                return
+            }
             if let deadline, Date() >= deadline {
-                requestStop(reason: "max-duration")
+                stopClaiming(reason: "max-duration")
                 return
             }
             let mayClaim = state.withLock { state -> Bool in
@@ -28,7 +30,7 @@ extension WorkerQueue {
                 return true
             }
             guard mayClaim else {
-                requestStop(reason: "max-recordings")
+                stopClaiming(reason: "max-recordings")
                 return
             }
             let job = try await store.jobs.claimNext(
@@ -210,5 +212,30 @@ extension WorkerQueue {
 
     func removeStaging(_ job: Job) {
         try? FileManager.default.removeItem(at: configuration.stagingDirectory(jobID: job.id))
+        // A tar being packed when an earlier process was killed; a packed archive is renamed away from it.
+        let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: job.recordingCreatedAt)
+        try? FileManager.default.removeItem(atPath: tarURL.path + ".partial")
+        try? FileManager.default.removeItem(atPath: tarURL.path + ".sha256.partial")
+    }
+
+    /// Removes staging directories that no job will resume: left by a process killed between cataloguing
+    /// an archive and removing its staging, or belonging to jobs that are gone or failed for good.
+    ///
+    /// Runs before any worker starts, under the archive root's lock.
+    ///
+    /// - Throws: ``StoreError`` when the job table cannot be read.
+    func sweepStaging() async throws {
+        let parent = configuration.stagingDirectory(jobID: 0).deletingLastPathComponent()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
+        let resumable: [JobState] = [.queued, .listingConfirmed, .downloading, .packing, .deferred, .failed]
+        for name in names {
+            if name.hasPrefix("job-"), let id = Int64(name.dropFirst(4)),
+                let job = try await store.jobs.job(id: id), resumable.contains(job.state)
+            {
+                continue
+            }
+            logger.debug("removing stale staging", metadata: ["staging.name": "\(name)"])
+            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+        }
     }
 }

@@ -24,6 +24,7 @@ package final class WorkerQueue: Service, Sendable {
     let packager: ArchivePackager
     let state: Mutex<RunState>
     let stopRequested = Atomic<Bool>(false)
+    let claimingStopped = Atomic<Bool>(false)
     let ownerPrefix: String
     let budgetPersisted: Mutex<DailyBudget?>
 
@@ -73,6 +74,16 @@ package final class WorkerQueue: Service, Sendable {
     /// Asks the workers to stop claiming new jobs; jobs in flight finish or are handed back.
     package func requestStop(reason: String) {
         stopRequested.store(true, ordering: .relaxed)
+        claimingStopped.store(true, ordering: .relaxed)
+        state.withLock { state in
+            // An interruption outranks a limit reached earlier: the exit code (130) depends on it.
+            if state.report.stoppedEarly == nil || reason == "interrupted" { state.report.stoppedEarly = reason }
+        }
+    }
+
+    /// Stops claiming new jobs (`--max-recordings`, `--max-duration`); jobs in flight run to completion.
+    func stopClaiming(reason: String) {
+        claimingStopped.store(true, ordering: .relaxed)
         state.withLock { state in
             if state.report.stoppedEarly == nil { state.report.stoppedEarly = reason }
         }
@@ -116,6 +127,7 @@ package final class WorkerQueue: Service, Sendable {
                 startedAt: startedAt
             )
             try await store.jobs.expireAbandonedLeases(now: Date())
+            if configuration.kind == .archive && !configuration.isDryRun { try await sweepStaging() }
             onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
             try await withGracefulShutdownHandler {
                 try await runListingAndWorkers(startedAt: startedAt)

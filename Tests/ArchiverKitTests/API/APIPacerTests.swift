@@ -41,7 +41,10 @@ import Testing
 
     @Test func concurrentCallersNeverExceedTheSlidingWindow() async throws {
         let clock = ManualClock()
-        let pacer = APIPacer(configuration: .init(requestsPerWindow: 4, window: .seconds(60)), clock: clock)
+        let pacer = APIPacer(
+            configuration: .init(requestsPerWindow: 4, window: .seconds(60), margin: .zero),
+            clock: clock
+        )
         let times = try await grantTimes(pacer: pacer, clock: clock, callers: 13, immediate: 1)
         #expect(times == times.sorted())
         for (index, start) in times.enumerated() {
@@ -53,9 +56,28 @@ import Testing
         #expect(await pacer.statistics.requestsGranted == 13)
     }
 
+    @Test func marginWidensTheSpacingSoLateArrivalsStayUnderTheLimit() async throws {
+        let clock = ManualClock()
+        let pacer = APIPacer(
+            configuration: .init(requestsPerWindow: 4, window: .seconds(60), margin: .seconds(4)),
+            clock: clock
+        )
+        let times = try await grantTimes(pacer: pacer, clock: clock, callers: 9, immediate: 1)
+        // (60 s + 4 s) / 4 = 16 s apart: a request may arrive up to 4 s late and the server's
+        // 60-second window still never holds a fifth one.
+        #expect(times == (0..<9).map { Duration.seconds(16 * $0) })
+        for (index, start) in times.enumerated() {
+            let inWindow = times[index...].filter { $0 < start + .seconds(64) }.count
+            #expect(inWindow <= 4, "window starting at \(start) holds \(inWindow) grants")
+        }
+    }
+
     @Test func retryAfterOn429PausesEveryCaller() async throws {
         let clock = ManualClock()
-        let pacer = APIPacer(configuration: .init(requestsPerWindow: 60, window: .seconds(60)), clock: clock)
+        let pacer = APIPacer(
+            configuration: .init(requestsPerWindow: 60, window: .seconds(60), margin: .zero),
+            clock: clock
+        )
         try await pacer.acquire()
         await pacer.record(status: 429, signals: RateLimitSignals(retryAfter: .seconds(30)))
         let times = try await grantTimes(pacer: pacer, clock: clock, callers: 3, immediate: 0)
@@ -67,7 +89,10 @@ import Testing
 
     @Test func pauseArrivingWhileWaitingMovesTheWaiterBack() async throws {
         let clock = ManualClock()
-        let pacer = APIPacer(configuration: .init(requestsPerWindow: 60, window: .seconds(60)), clock: clock)
+        let pacer = APIPacer(
+            configuration: .init(requestsPerWindow: 60, window: .seconds(60), margin: .zero),
+            clock: clock
+        )
         try await pacer.acquire()
         try await withThrowingTaskGroup(of: Duration.self) { group in
             group.addTask {
