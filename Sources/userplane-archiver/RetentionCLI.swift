@@ -19,6 +19,13 @@ enum RetentionCLI {
         }
     }
 
+    /// Opens the state store of an archive root that must already exist (`hold` never creates one).
+    static func openExistingRoot(_ root: ArchiveRootOptions, global: GlobalOptions) throws -> ArchiveStore {
+        let rootURL = try root.resolvedURL(global: global)
+        try requireDirectory(rootURL)
+        return try ArchiveStore(archiveRoot: rootURL)
+    }
+
     /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
     static func finish(_ report: RetentionReport, root: URL, store: ArchiveStore, global: GlobalOptions) async throws {
         let url = try report.write(archiveRoot: root)

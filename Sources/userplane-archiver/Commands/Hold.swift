@@ -59,9 +59,7 @@ struct HoldAddCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
-            try RetentionCLI.requireDirectory(rootURL)
-            let store = try ArchiveStore(archiveRoot: rootURL)
+            let store = try RetentionCLI.openExistingRoot(root, global: global)
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             var results: [[String: String]] = []
@@ -115,9 +113,7 @@ struct HoldRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
-            try RetentionCLI.requireDirectory(rootURL)
-            let store = try ArchiveStore(archiveRoot: rootURL)
+            let store = try RetentionCLI.openExistingRoot(root, global: global)
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             var results: [[String: String]] = []
@@ -162,9 +158,7 @@ struct HoldListCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
-            try RetentionCLI.requireDirectory(rootURL)
-            let store = try ArchiveStore(archiveRoot: rootURL)
+            let store = try RetentionCLI.openExistingRoot(root, global: global)
             defer { try? store.close() }
             let holds = try await store.catalog.holds(includingRemoved: all)
             if global.json {
