@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import SystemPackage
 
@@ -20,8 +19,8 @@ final class PartialFile {
     let validatorURL: URL
     private var descriptor: FileDescriptor?
     private(set) var length: Int = 0
-    private var sha256 = SHA256()
-    private var sha512 = SHA512()
+    /// SHA-256 on the calling thread, SHA-512 on the pipeline's hashing thread.
+    private let hasher = DigestPipeline()
     /// The validator from the sidecar, or the one last stored.
     private(set) var validator: String?
 
@@ -64,9 +63,7 @@ final class PartialFile {
             while true {
                 let count = try descriptor.read(fromAbsoluteOffset: Int64(total), into: buffer)
                 if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                sha256.update(bufferPointer: chunk)
-                sha512.update(bufferPointer: chunk)
+                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 total += count
             }
         } catch {
@@ -89,8 +86,7 @@ final class PartialFile {
         } catch {
             throw Self.ioError("cannot write \(partialURL.lastPathComponent)", error)
         }
-        sha256.update(bufferPointer: bytes)
-        sha512.update(bufferPointer: bytes)
+        hasher.update(bytes)
         length += bytes.count
     }
 
@@ -103,8 +99,7 @@ final class PartialFile {
             throw Self.ioError("cannot truncate \(partialURL.lastPathComponent)", error)
         }
         length = 0
-        sha256 = SHA256()
-        sha512 = SHA512()
+        hasher.reset()
         storeValidator(nil)
     }
 
@@ -121,7 +116,7 @@ final class PartialFile {
 
     /// The hex digests of the bytes written so far.
     var digests: (sha256: String, sha512: String) {
-        (Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+        hasher.finalize()
     }
 
     /// Makes the partial durable and atomically renames it over the destination, then syncs the directory.
@@ -138,10 +133,12 @@ final class PartialFile {
         try Self.syncDirectory(of: destination)
     }
 
-    /// Closes the descriptor; the partial and its sidecar stay on disk for a later resume.
+    /// Closes the descriptor and stops the hashing thread; the partial and its sidecar stay on disk for a later
+    /// resume.
     func close() {
         if let descriptor { try? descriptor.close() }
         descriptor = nil
+        hasher.shutdown()
     }
 
     static func syncDirectory(of file: URL) throws(TransferError) {
@@ -164,8 +161,8 @@ final class PartialFile {
             throw ioError("cannot open \(file.lastPathComponent)", error)
         }
         defer { try? descriptor.close() }
-        var sha256 = SHA256()
-        var sha512 = SHA512()
+        let hasher = DigestPipeline()
+        defer { hasher.shutdown() }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, 4096), alignment: 16)
         defer { buffer.deallocate() }
         var total = 0
@@ -173,15 +170,14 @@ final class PartialFile {
             while true {
                 let count = try descriptor.read(into: buffer)
                 if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                sha256.update(bufferPointer: chunk)
-                sha512.update(bufferPointer: chunk)
+                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 total += count
             }
         } catch {
             throw ioError("cannot read \(file.lastPathComponent)", error)
         }
-        return (total, Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+        let digests = hasher.finalize()
+        return (total, digests.sha256, digests.sha512)
     }
 
     static func ioError(_ message: String, _ error: any Error) -> TransferError {

@@ -1,0 +1,185 @@
+import Crypto
+import Foundation
+
+/// Running SHA-256 and SHA-512 of one byte stream, with the SHA-512 work on a dedicated hashing thread.
+///
+/// ``update(_:)`` hashes SHA-256 on the caller's thread and copies the bytes, in order, into a small ring of
+/// fixed-size buffers that the hashing thread feeds to SHA-512. The ring is bounded (`bufferCount` buffers of
+/// `bufferBytes`): when every buffer is in use the caller waits for the hashing thread, so memory stays flat
+/// whatever the stream's length. ``finalize()`` and ``reset()`` first drain the ring, so every byte is hashed
+/// exactly once per digest, in order, and the results equal single-threaded hashing.
+///
+/// - Important: One producer thread at a time (calls are not concurrent); call ``shutdown()`` when done so the
+///   hashing thread exits (``PartialFile/close()`` does).
+final class DigestPipeline {
+    private let ring: DigestRing
+    private var sha256 = SHA256()
+    /// The ring slot being filled by the producer, and how many bytes it holds.
+    private var fillSlot: Int?
+    private var fillCount = 0
+    private var isShutDown = false
+
+    init(bufferBytes: Int = 256 << 10, bufferCount: Int = 4) {
+        ring = DigestRing(bufferBytes: max(bufferBytes, 4096), bufferCount: max(bufferCount, 2))
+        let ring = self.ring
+        let thread = Thread { ring.run() }
+        thread.name = "archiver-hash"
+        thread.start()
+    }
+
+    deinit { shutdown() }
+
+    /// Adds `bytes` to both digests.
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        precondition(!isShutDown, "DigestPipeline used after shutdown")
+        guard bytes.count > 0 else { return }
+        sha256.update(bufferPointer: bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let slot: Int
+            if let fillSlot {
+                slot = fillSlot
+            } else {
+                slot = ring.takeFreeSlot()
+                fillSlot = slot
+                fillCount = 0
+            }
+            let count = min(bytes.count - offset, ring.bufferBytes - fillCount)
+            let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+            UnsafeMutableRawBufferPointer(rebasing: ring.buffers[slot][fillCount...]).copyMemory(from: source)
+            fillCount += count
+            offset += count
+            if fillCount == ring.bufferBytes { submitFill() }
+        }
+    }
+
+    /// The hex digests of everything passed to ``update(_:)`` since creation or the last ``reset()``.
+    func finalize() -> (sha256: String, sha512: String) {
+        submitFill()
+        let sha512 = ring.drainedSHA512()
+        return (Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+    }
+
+    /// Forgets everything hashed so far.
+    func reset() {
+        submitFill()
+        ring.drainAndReset()
+        sha256 = SHA256()
+    }
+
+    /// Stops the hashing thread once it has drained the ring; the pipeline cannot be used afterwards.
+    func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        if let fillSlot { ring.release(fillSlot) }
+        fillSlot = nil
+        ring.stop()
+    }
+
+    private func submitFill() {
+        guard let slot = fillSlot else { return }
+        fillSlot = nil
+        if fillCount == 0 {
+            ring.release(slot)
+        } else {
+            ring.submit(slot: slot, count: fillCount)
+        }
+        fillCount = 0
+    }
+}
+
+/// The bounded buffer ring between a ``DigestPipeline`` and its hashing thread, and the SHA-512 state.
+///
+/// unchecked: `condition` guards `free`, `ready`, `stopping`. `sha512` is touched only by the hashing thread
+/// while it processes a slot that is still listed in `ready` (it removes the slot under the lock afterwards), and
+/// by the producer only after waiting, under the lock, for `ready` to be empty; the lock orders the two. A slot's
+/// buffer is written only by the producer while the slot is in neither `free` nor `ready`, and read only by the
+/// hashing thread while it is at the head of `ready`. `buffers` and `bufferBytes` are immutable.
+final class DigestRing: @unchecked Sendable {
+    let bufferBytes: Int
+    let buffers: [UnsafeMutableRawBufferPointer]
+    private let condition = NSCondition()
+    private var free: [Int]
+    private var ready: [(slot: Int, count: Int)] = []
+    private var stopping = false
+    private var sha512 = SHA512()
+
+    init(bufferBytes: Int, bufferCount: Int) {
+        self.bufferBytes = bufferBytes
+        buffers = (0..<bufferCount).map { _ in
+            UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 64)
+        }
+        free = Array(0..<bufferCount)
+    }
+
+    deinit {
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// The hashing thread's loop: hashes ready slots in submission order until stopped and drained.
+    func run() {
+        while true {
+            condition.lock()
+            while ready.isEmpty && !stopping { condition.wait() }
+            guard let head = ready.first else {
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+            sha512.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffers[head.slot][..<head.count]))
+            condition.lock()
+            ready.removeFirst()
+            free.append(head.slot)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// A free slot for the producer to fill; waits while the hashing thread holds all of them.
+    func takeFreeSlot() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty { condition.wait() }
+        return free.removeLast()
+    }
+
+    /// Queues a filled slot for hashing.
+    func submit(slot: Int, count: Int) {
+        condition.lock()
+        ready.append((slot, count))
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Returns an unused slot to the free list.
+    func release(_ slot: Int) {
+        condition.lock()
+        free.append(slot)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until every submitted slot is hashed and returns the SHA-512 state.
+    func drainedSHA512() -> SHA512 {
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready.isEmpty { condition.wait() }
+        return sha512
+    }
+
+    /// Waits until every submitted slot is hashed, then starts SHA-512 afresh.
+    func drainAndReset() {
+        condition.lock()
+        defer { condition.unlock() }
+        while !ready.isEmpty { condition.wait() }
+        sha512 = SHA512()
+    }
+
+    /// Lets the hashing thread exit once the ring is drained.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
