@@ -40,9 +40,16 @@ final class ArchiveReadHandle {
     private let locale = UTF8LocaleScope()
 
     /// Opens `path` for reading as a tar (any tar dialect, no compression).
-    init(path: String, bufferBytes: Int) throws(PackingError) {
+    ///
+    /// - Parameters:
+    ///   - path: The tar file.
+    ///   - bufferBytes: Size of the buffer the file is read through.
+    ///   - hashesRawBytes: Whether the read callback computes the raw file's SHA-256 for
+    ///     ``finishRawDigest()``; pass `false` when another reader computes it.
+    /// - Throws: ``PackingError`` when the file cannot be opened or is not a readable tar.
+    init(path: String, bufferBytes: Int, hashesRawBytes: Bool = true) throws(PackingError) {
         let fd = try DurableFile.openForReading(path)
-        source = Source(fd: fd, path: path, bufferBytes: bufferBytes)
+        source = Source(fd: fd, path: path, bufferBytes: bufferBytes, hashesRawBytes: hashesRawBytes)
         guard let archive = archive_read_new() else {
             close(fd)
             throw PackingError(code: .archive, message: "libarchive could not create a reader")
@@ -121,8 +128,11 @@ final class ArchiveReadHandle {
 
     /// Reads whatever libarchive left unread (padding after the end marker) and returns the whole file's digest.
     ///
+    /// - Precondition: The handle was opened with `hashesRawBytes`.
+    ///
     /// - Returns: The file's size and lowercase hex SHA-256.
     func finishRawDigest() throws(PackingError) -> (size: Int64, sha256: String) {
+        precondition(source.hashesRawBytes, "finishRawDigest needs a handle that hashes the raw bytes")
         try source.withBuffer { (buffer) throws(PackingError) in
             while true {
                 let count = try DurableFile.readSome(source.fd, into: buffer, path: source.path)
@@ -138,20 +148,22 @@ final class ArchiveReadHandle {
         let fd: Int32
         let path: String
         let buffer: UnsafeMutableRawBufferPointer
+        let hashesRawBytes: Bool
         var sha256 = SHA256()
         var byteCount: Int64 = 0
         var error: PackingError?
 
-        init(fd: Int32, path: String, bufferBytes: Int) {
+        init(fd: Int32, path: String, bufferBytes: Int, hashesRawBytes: Bool) {
             self.fd = fd
             self.path = path
+            self.hashesRawBytes = hashesRawBytes
             buffer = .allocate(byteCount: bufferBytes, alignment: 16)
         }
 
         deinit { buffer.deallocate() }
 
         func absorb(_ bytes: UnsafeRawBufferPointer) {
-            sha256.update(bufferPointer: bytes)
+            if hashesRawBytes { sha256.update(bufferPointer: bytes) }
             byteCount += Int64(bytes.count)
         }
 

@@ -1,4 +1,7 @@
+import Crypto
+import Dispatch
 import Foundation
+import Synchronization
 
 /// One streaming pass over a tar for ``ArchiveVerifier``, then the consistency checks over what it saw.
 struct ArchiveScan {
@@ -35,11 +38,53 @@ struct ArchiveScan {
 
     // MARK: - Reading
 
+    /// Reads the tar: members are parsed and hashed on one thread while a second thread reads the same file
+    /// independently (the page cache serves it) for the sidecar's whole-tar SHA-256; both are joined before
+    /// anything is reported.
     mutating func run(bufferBytes: Int) {
         let expectedSidecar = readSidecar()
+        let path = tarPath
+        let rawDigest = Mutex<Result<(String, FileIdentity), PackingError>?>(nil)
+        let scanned = Mutex(self)
+        // Iteration 0 only writes `rawDigest`, iteration 1 only `scanned`, each behind its own lock. If no
+        // worker thread is free, the calling thread runs both in turn, so this never waits on the pool.
+        DispatchQueue.concurrentPerform(iterations: 2) { iteration in
+            if iteration == 0 {
+                let result = Result { () throws(PackingError) in
+                    try Self.rawSHA256(path: path, bufferBytes: bufferBytes)
+                }
+                rawDigest.withLock { $0 = result }
+            } else {
+                scanned.withLock { $0.scanMembers(bufferBytes: bufferBytes) }
+            }
+        }
+        self = scanned.withLock { $0 }
+        guard !isTruncated else { return }
+        switch rawDigest.withLock({ $0 }) {
+        case .success(let (sha256, identity)):
+            // Both threads opened the path on their own: a tar renamed over in between would mix two files.
+            guard Self.fileIdentity(path: path) == identity else {
+                isTruncated = true
+                report(.unreadable, nil, "the tar was replaced while it was being verified; run verify again")
+                return
+            }
+            tarSHA256 = sha256
+            if let expectedSidecar, expectedSidecar != sha256 {
+                report(.sidecarMismatch, nil, "the tar's SHA-256 is \(sha256), the sidecar says \(expectedSidecar)")
+            }
+        case .failure(let error):
+            isTruncated = true
+            report(.unreadable, nil, "the tar cannot be read to its end (truncated or corrupt): \(error)")
+        case nil:
+            preconditionFailure("concurrentPerform returned before hashing the tar")
+        }
+    }
+
+    /// Parses every member and computes its digests; sets ``isTruncated`` when the tar cannot be read to its end.
+    private mutating func scanMembers(bufferBytes: Int) {
         let reader: ArchiveReadHandle
         do {
-            reader = try ArchiveReadHandle(path: tarPath, bufferBytes: bufferBytes)
+            reader = try ArchiveReadHandle(path: tarPath, bufferBytes: bufferBytes, hashesRawBytes: false)
         } catch {
             isTruncated = true
             report(.unreadable, nil, "cannot open the tar: \(error)")
@@ -49,15 +94,41 @@ struct ArchiveScan {
             while let entry = try reader.nextEntry() {
                 try consume(entry, from: reader)
             }
-            let raw = try reader.finishRawDigest()
-            tarSHA256 = raw.sha256
-            if let expectedSidecar, expectedSidecar != raw.sha256 {
-                report(.sidecarMismatch, nil, "the tar's SHA-256 is \(raw.sha256), the sidecar says \(expectedSidecar)")
-            }
         } catch {
             isTruncated = true
             report(.unreadable, nil, "the tar cannot be read to its end (truncated or corrupt): \(error)")
         }
+    }
+
+    /// Device and inode of a file: what tells two opens of one path apart when it was renamed over.
+    struct FileIdentity: Equatable, Sendable {
+        var device: UInt64
+        var inode: UInt64
+    }
+
+    static func fileIdentity(path: String) -> FileIdentity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+    }
+
+    /// The SHA-256 of the whole file at `path`, read sequentially through one buffer of `bufferBytes`, and the
+    /// identity of the file that was read.
+    private static func rawSHA256(path: String, bufferBytes: Int) throws(PackingError) -> (String, FileIdentity) {
+        let fd = try DurableFile.openForReading(path)
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }
+        let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        var sha256 = SHA256()
+        while true {
+            let count = try DurableFile.readSome(fd, into: buffer, path: path)
+            if count == 0 { break }
+            sha256.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+        return (HexDigest.string(sha256.finalize()), identity)
     }
 
     /// The sidecar's digest, after checking its format and file name.

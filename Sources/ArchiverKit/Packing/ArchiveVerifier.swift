@@ -3,8 +3,8 @@ public import Foundation
 
 /// Verifies archives written by ``ArchivePackager`` using only their own contents and sidecar.
 ///
-/// Reads each tar once, sequentially: the raw bytes feed the sidecar SHA-256 while libarchive parses the same
-/// bytes and every member's SHA-256 and SHA-512 are recomputed. Memory stays flat for multi-GiB members; only
+/// Reads each tar sequentially on two threads: one feeds the raw bytes to the sidecar SHA-256, while on the other
+/// libarchive parses the tar and every member's SHA-256 and SHA-512 are recomputed. Memory stays flat for multi-GiB members; only
 /// tag files (up to ``Configuration/maximumTagFileBytes``) are kept in memory.
 public struct ArchiveVerifier: Sendable {
     /// Verifier settings.
