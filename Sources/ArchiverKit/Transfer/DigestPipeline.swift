@@ -95,7 +95,7 @@ final class DigestPipeline {
 /// by the producer only after waiting, under the lock, for `ready` to be empty; the lock orders the two. A slot's
 /// buffer is written only by the producer while the slot is in neither `free` nor `ready`, and read only by the
 /// hashing thread while it is at the head of `ready`. `buffers` and `bufferBytes` are immutable.
-final class DigestRing: @unchecked Sendable {
+final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in the doc comment above
     let bufferBytes: Int
     let buffers: [UnsafeMutableRawBufferPointer]
     private let condition = NSCondition()
