@@ -19,6 +19,15 @@ enum RetentionCLI {
         }
     }
 
+    /// Takes the single-instance lock of an existing archive root and opens its state store.
+    ///
+    /// Used by `prune` and `delete-remote`; keep the lock alive until the store is closed.
+    static func openLocked(_ rootURL: URL, waits: Bool) throws -> (lock: ArchiveRootLock, store: ArchiveStore) {
+        try requireDirectory(rootURL)
+        let lock = try ArchiveRootLock(root: rootURL, waits: waits)
+        return (lock, try ArchiveStore(archiveRoot: rootURL))
+    }
+
     /// Opens the state store of an archive root that must already exist (`hold` never creates one).
     static func openExistingRoot(_ root: ArchiveRootOptions, global: GlobalOptions) throws -> ArchiveStore {
         let rootURL = try root.resolvedURL(global: global)

@@ -77,10 +77,8 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                     "Missing --older-than DURATION (or delete_remote_older_than in the config file's [retention] table)."
                 )
             }
-            try RetentionCLI.requireDirectory(rootURL)
-            let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
+            let (lock, store) = try RetentionCLI.openLocked(rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
-            let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
             let wiring =
                 yes

@@ -70,10 +70,8 @@ struct PruneCommand: AsyncParsableCommand {
                     "Missing --keep-within DURATION (or keep_within in the config file's [retention] table)."
                 )
             }
-            try RetentionCLI.requireDirectory(rootURL)
-            let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
+            let (lock, store) = try RetentionCLI.openLocked(rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
-            let store = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
             var configuration = RetentionSweeper.Configuration(
                 keepWithin: keep,
