@@ -42,6 +42,12 @@ public final class RangeBlobServer: Sendable {
         case status(Int)
         /// Answer 302 with this `Location`.
         case redirect(location: String)
+        /// Honour `Range`, but send at most `bytes` body bytes per 206, with a `Content-Range` and
+        /// `Content-Length` that match what is sent: a well-formed but short answer.
+        case capRange(bytes: Int)
+        /// Answer 200 with chunked transfer coding and no `Content-Length`, send the first `bytes` of the blob and
+        /// end the body cleanly (the terminating zero-length chunk): a well-formed but short answer.
+        case chunkedPrefix(bytes: Int)
     }
 
     private struct Blob {
@@ -197,6 +203,7 @@ public final class RangeBlobServer: Sendable {
                 isPartial = true
             }
         }
+        if case .capRange(let cap) = behaviour, isPartial { last = min(last, first + cap - 1) }
         var fields = [
             "Content-Length": "\(last - first + 1)",
             "ETag": etag,
@@ -211,6 +218,16 @@ public final class RangeBlobServer: Sendable {
         case .dropAfter(let count, let reset):
             send(head(isPartial ? 206 : 200, fields), Array(body.prefix(count)), on: connection)
             if reset { resetAfterDelivery(connection) }
+        case .chunkedPrefix(let count):
+            fields["Content-Length"] = nil
+            fields["Content-Range"] = nil
+            fields["Transfer-Encoding"] = "chunked"
+            let prefix = Array(bytes.prefix(count))
+            var chunked = prefix.isEmpty ? [] : Array((String(prefix.count, radix: 16) + "\r\n").utf8) + prefix
+            if !prefix.isEmpty { chunked += Array("\r\n".utf8) }
+            chunked += Array("0\r\n\r\n".utf8)
+            send(head(200, fields), chunked, on: connection)
+            _ = shutdown(connection, Int32(SHUT_WR))
         case .stallAfter(let count):
             send(head(isPartial ? 206 : 200, fields), Array(body.prefix(count)), on: connection)
             var scratch = [UInt8](repeating: 0, count: 4096)

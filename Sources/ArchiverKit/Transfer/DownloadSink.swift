@@ -23,6 +23,9 @@ final class DownloadSink: @unchecked Sendable {
     let stallTimeout: Duration
     /// The size the caller or the API announced.
     var expectedSize: Int?
+    /// Set after a 200 without any length: the next request asks for the bytes after the partial, so that a
+    /// 416 with the total confirms the length (or a 206 continues a short body).
+    var isConfirmingLength = false
 
     // MARK: - Per attempt
 

@@ -5,6 +5,9 @@ import Foundation
 enum AttemptOutcome: Sendable {
     /// The partial holds the whole blob.
     case complete
+    /// A 200 ended cleanly but neither it (no `Content-Length`) nor the API gave a size, so the body may be
+    /// short: ask for what follows it before accepting it.
+    case lengthUnconfirmed
     /// The server sent another representation or ignored the range: empty the partial and ask again.
     case restartFromZero(reason: String)
     /// The blob host answered 403: the presigned URL expired or was denied.
@@ -50,6 +53,10 @@ extension Downloader {
         var headers: [(name: String, value: String)] = [("Accept-Encoding", "identity")]
         if sink.requestOffset > 0 {
             easy.set(CURLOPT_RESUME_FROM_LARGE, offset: Int64(sink.requestOffset))
+            if let validator = sink.partial.validator { headers.append(("If-Range", validator)) }
+        } else if sink.isConfirmingLength {
+            // An empty body without a length: `bytes=0-` still gets a 416 with the total from a range server.
+            easy.set(CURLOPT_RANGE, "0-")
             if let validator = sink.partial.validator { headers.append(("If-Range", validator)) }
         }
         easy.setHeaders(headers)
@@ -115,6 +122,10 @@ extension Downloader {
                         message: "\(request): received \(length) bytes, the API announced \(expected)"
                     )
                 )
+            }
+            if sink.status == 200, sink.announcedTotal == nil, sink.expectedSize == nil {
+                // A chunked (or close-delimited) body with no API size: a clean end proves nothing.
+                return .lengthUnconfirmed
             }
             return .complete
         default:

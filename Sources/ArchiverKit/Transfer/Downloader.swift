@@ -36,6 +36,8 @@ public struct Downloader: Sendable {
     /// denied presigned URL; once per attempt), and when the source's ``ResolvedSource/expiresAt`` is near.
     /// Transient failures (connection drops, resets, truncation, stalls, 5xx) are retried with capped backoff,
     /// resuming from what is on disk. On cancellation or a final error the `.partial` stays for a later resume.
+    /// A body is accepted only at the size `Content-Length`, `Content-Range` or the API announced; a 200 with none
+    /// of them is confirmed first by asking for the bytes after it (a 416 carrying that total).
     ///
     /// - Parameters:
     ///   - destination: The final file path; its directory must exist.
@@ -152,6 +154,21 @@ public struct Downloader: Sendable {
                 if requests >= configuration.maximumAttempts * 3 {
                     throw TransferError(code: .rangeNotSupported, message: "restarted too often: \(reason)")
                 }
+            case .lengthUnconfirmed:
+                if requests >= configuration.maximumAttempts * 3 {
+                    throw TransferError(
+                        code: .truncated,
+                        message:
+                            "GET \(current.redacted): the blob host sent \(partial.length) bytes without a length "
+                            + "and never confirmed that size (no 416 with a total); the body may be short and "
+                            + "was not accepted, retry later"
+                    )
+                }
+                logger.debug(
+                    "confirming the length of a body sent without one",
+                    metadata: ["transfer.bytes": "\(partial.length)"]
+                )
+                sink.isConfirmingLength = true
             case .forbidden where !reResolvedAfter403:
                 logger.info("blob host answered 403, resolving the URL again")
                 reResolvedAfter403 = true
