@@ -5,7 +5,7 @@ import Testing
 import UserplaneSimulator
 
 /// Killing the archiver (`kill -9`, SIGINT) and running it again finishes the work exactly once.
-@Suite struct CrashRecoveryTests {
+@Suite(.timeLimit(.minutes(15))) struct CrashRecoveryTests {
     static let concurrency = 2
     static let chunkBytes = 64 << 10
 
@@ -97,6 +97,94 @@ import UserplaneSimulator
                     "sent \(counters.blobBytesSent) for \(expectedBytes) expected, \(kills) kills (bound \(bound))"
                 )
                 EndToEnd.expectNoSecrets(under: directory, key: simulator.apiKey)
+            }
+        }
+    }
+
+    /// `kill -9` right after a job's video is recorded complete: the re-run reuses the staged video through its
+    /// per-resource completion record and sends the blob host no request for it (0 bytes), only for the rest.
+    ///
+    /// Deterministic, not a random kill point: once the video's blob request arrives, every later API answer is
+    /// delayed by 20 s, so the worker (`--concurrency 1`) parks on resolving the next resource right after it
+    /// records the video; the test sees that record in the state database and kills the process there.
+    @Test func killNineAfterTheVideoIsRecordedNeverFetchesItAgain() async throws {
+        let configuration = EndToEnd.configuration(recordings: 4, seed: 11) { configuration in
+            configuration.content.minimumVideoBytes = 512 << 10
+            configuration.content.maximumVideoBytes = 768 << 10
+            configuration.blob.chunkBytes = Self.chunkBytes
+            configuration.faults.blobBytesPerSecond = 1 << 20
+        }
+        try await withUserplaneSimulator(configuration) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let logs = EndToEnd.logDirectory(directory)
+                let arguments = EndToEnd.archiveArguments(simulator, root: root, ["--concurrency", "1"])
+                let run = try ArchiverProcess(
+                    arguments,
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: logs
+                )
+                let deadline = ContinuousClock.now + .seconds(60)
+                while !simulator.journal().contains(where: { $0.kind == "blob" && $0.path.contains("/video.") }) {
+                    try #require(run.isRunning, "the run ended before any video was requested: \(run.stderr)")
+                    try #require(ContinuousClock.now < deadline, "no video requested within 60 s")
+                    try await Task.sleep(for: .milliseconds(5))
+                }
+                var gate = simulator.faults()
+                gate.apiLatencyMilliseconds = 20_000
+                simulator.setFaults(gate)
+
+                let store = try ArchiveStore(archiveRoot: root)
+                var recorded: (jobID: Int64, recordingID: String, resource: JobResource)?
+                while recorded == nil {
+                    try #require(run.isRunning, "the run ended before the video was recorded: \(run.stderr)")
+                    try #require(ContinuousClock.now < deadline, "no video recorded within 60 s")
+                    for job in try await store.jobs.allJobs() where job.state == .downloading {
+                        let video = try await store.jobs.resources(of: job.id).first { $0.resourceKind == "video" }
+                        if let video { recorded = (job.id, job.recordingID, video) }
+                    }
+                    if recorded == nil { try await Task.sleep(for: .milliseconds(5)) }
+                }
+                run.send(SIGKILL)
+                let killed = try await run.waitForExit(timeout: .seconds(10))
+                #expect(killed.reason == .uncaughtSignal)
+                let (jobID, recordingID, video) = try #require(recorded)
+                let videoFile = try #require(video.stagedFileName)
+                let staged = try await store.jobs.resources(of: jobID).map(\.resourceKind)
+                #expect(staged == ["video"], "killed right after the video, before any other resource")
+
+                let archivedBeforeTheKill = Set(
+                    try await store.jobs.allJobs().filter { $0.state == .archived }.map(\.recordingID)
+                )
+                simulator.setFaults(SimulatorFaults())
+                simulator.resetCounters()
+                let rerun = try await ArchiverProcess.run(
+                    arguments,
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: logs,
+                    timeout: .seconds(120)
+                )
+                #expect(rerun.status == 0, "re-run: \(rerun.stderr.suffix(2000))")
+
+                let videoPath = "/\(simulator.workspaceId)/\(recordingID)/\(videoFile)"
+                let videoRequests = simulator.journal().filter { $0.kind == "blob" && $0.path.hasSuffix(videoPath) }
+                #expect(videoRequests.isEmpty, "the recorded video was fetched again: \(videoRequests)")
+                let archivable = simulator.archivableRecordingIds()
+                let expected = simulator.expectedResources()
+                let videoSize = try #require(video.sizeBytes)
+                #expect(
+                    simulator.counters().blobBytesSent
+                        == simulator.expectedBlobBytes(
+                            of: archivable.filter { !archivedBeforeTheKill.contains($0) },
+                            in: expected
+                        ) - videoSize,
+                    "the re-run sent more than what was not yet staged"
+                )
+                try ArchiveRootInspection(root: root).expectExactArchives(
+                    of: archivable,
+                    workspaceId: simulator.workspaceId,
+                    expected: expected
+                )
             }
         }
     }
