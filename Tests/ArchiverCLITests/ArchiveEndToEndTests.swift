@@ -5,7 +5,7 @@ import Testing
 import UserplaneSimulator
 
 /// `archive` end to end: the real binary against the real simulator over sockets, real tars read back.
-@Suite struct ArchiveEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct ArchiveEndToEndTests {
     /// Faults on everywhere; every archivable recording ends up archived with exact digests, a second
     /// run downloads nothing.
     @Test func faultyWorkspaceArchivesEveryArchivableRecordingExactly() async throws {

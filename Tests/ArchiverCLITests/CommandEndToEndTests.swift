@@ -5,7 +5,7 @@ import Testing
 import UserplaneSimulator
 
 /// The other command paths end to end: refused keys, dry run, limits, `download`, `status`, the lock.
-@Suite struct CommandEndToEndTests {
+@Suite(.timeLimit(.minutes(10))) struct CommandEndToEndTests {
     /// A wrong, expired or missing key, and a workspace the key's user is not a member of, stop the run
     /// with exit 1 and a message naming the problem; nothing is downloaded.
     @Test func refusedKeyMissingKeyAndForeignWorkspaceExitOneWithTheCode() async throws {

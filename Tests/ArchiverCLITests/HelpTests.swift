@@ -2,7 +2,7 @@ import ArchiverTestSupport
 import Foundation
 import Testing
 
-@Suite struct HelpTests {
+@Suite(.timeLimit(.minutes(10))) struct HelpTests {
     @Test func helpListsEverySubcommand() async throws {
         let result = try await ChildProcess.run(ExecutableLocator.url(of: "userplane-archiver"), ["--help"])
         #expect(result.status == 0)

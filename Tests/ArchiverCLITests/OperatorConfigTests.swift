@@ -5,7 +5,7 @@ import Testing
 /// Configuration precedence (flags > environment > `--config` file > default path), through the real binary.
 ///
 /// `status` needs no server: its error names the archive root it resolved.
-@Suite struct OperatorConfigTests {
+@Suite(.timeLimit(.minutes(10))) struct OperatorConfigTests {
     static func write(_ text: String, to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(text.utf8).write(to: url)

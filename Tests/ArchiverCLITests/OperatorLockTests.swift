@@ -5,7 +5,7 @@ import UserplaneSimulator
 
 /// The single-instance lock between two processes: `flock(1)` holds the archive root's lock file
 /// (the same `flock` the archiver takes), and a real `userplane-archiver` contends for it.
-@Suite struct OperatorLockTests {
+@Suite(.timeLimit(.minutes(10))) struct OperatorLockTests {
     /// Starts `flock LOCK sh -c 'echo locked; exec cat'` and returns once it holds the lock; closing
     /// the returned pipe's write end makes `cat`, and so the holder, exit.
     static func holdLock(at path: String) async throws -> (Process, Pipe) {

@@ -4,7 +4,7 @@ import Testing
 import UserplaneSimulator
 
 /// Scheduled-run behaviour end to end: several workspaces from one config file, and the metrics file.
-@Suite struct OperatorRunTests {
+@Suite(.timeLimit(.minutes(10))) struct OperatorRunTests {
     static func simulatorConfiguration(recordings: Int, secondWorkspace: Int) -> SimulatorConfiguration {
         var configuration = SimulatorConfiguration()
         configuration.recordingCount = recordings

@@ -5,7 +5,7 @@ import Testing
 import UserplaneSimulator
 
 /// `hold`, `prune` and `delete-remote` end to end: real binaries, a real simulator, real archives.
-@Suite struct RetentionCLITests {
+@Suite(.timeLimit(.minutes(10))) struct RetentionCLITests {
     struct Output {
         var status: Int32
         var stdout: String

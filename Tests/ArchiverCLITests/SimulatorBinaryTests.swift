@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The `userplane-sim` executable as the demo and the benchmarks use it: info file, real HTTP, clean stop.
-@Suite struct SimulatorBinaryTests {
+@Suite(.timeLimit(.minutes(10))) struct SimulatorBinaryTests {
     @Test func servesTheAPIAndStopsCleanlyOnSIGTERM() async throws {
         try await withTemporaryDirectory { directory in
             let info = directory.appendingPathComponent("sim.json")

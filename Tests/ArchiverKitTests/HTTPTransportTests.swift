@@ -4,7 +4,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct HTTPTransportTests {
+@Suite(.timeLimit(.minutes(3))) struct HTTPTransportTests {
     @Test func getsStatusHeadersAndBodyFromARealServer() async throws {
         let router = Router()
         router.get("/hello") { _, _ -> Response in

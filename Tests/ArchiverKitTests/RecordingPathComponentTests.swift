@@ -1,7 +1,7 @@
 import ArchiverKit
 import Testing
 
-@Suite struct RecordingPathComponentTests {
+@Suite(.timeLimit(.minutes(1))) struct RecordingPathComponentTests {
     @Test(arguments: [
         ("rec_abc123", "rec_abc123"),
         ("../../etc/passwd", "%2E.%2F..%2Fetc%2Fpasswd"),

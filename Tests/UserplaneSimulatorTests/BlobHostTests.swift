@@ -4,7 +4,7 @@ import Foundation
 import Testing
 import UserplaneSimulator
 
-@Suite struct BlobHostTests {
+@Suite(.timeLimit(.minutes(3))) struct BlobHostTests {
     /// A recording whose video is available.
     static func videoURL(_ client: SimulatorClient) async throws -> (String, ExpectedResource) {
         let expected = try #require(

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import UserplaneSimulator
 
-@Suite struct ContentTests {
+@Suite(.timeLimit(.minutes(3))) struct ContentTests {
     @Test func sameSeedGivesSameWorldAndDifferentSeedDoesNot() async throws {
         let first = try await withUserplaneSimulator(.small(recordings: 5)) { $0.expectedResources() }
         let again = try await withUserplaneSimulator(.small(recordings: 5)) { $0.expectedResources() }

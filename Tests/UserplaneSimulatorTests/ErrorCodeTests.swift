@@ -1,7 +1,7 @@
 import Testing
 import UserplaneSimulator
 
-@Suite struct ErrorCodeTests {
+@Suite(.timeLimit(.minutes(3))) struct ErrorCodeTests {
     @Test func authErrorsHaveDocumentedStatusesAndBodies() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import UserplaneSimulator
 
-@Suite struct FaultTests {
+@Suite(.timeLimit(.minutes(3))) struct FaultTests {
     static func videoURL(_ client: SimulatorClient) async throws -> (String, ExpectedResource) {
         let expected = try #require(
             client.simulator.expectedResources().first { $0.resource == "video" && $0.isAvailable && $0.size > 8192 }

@@ -1,7 +1,7 @@
 import Testing
 import UserplaneSimulator
 
-@Suite struct PaginationTests {
+@Suite(.timeLimit(.minutes(3))) struct PaginationTests {
     @Test func walksEveryRecordingOnceNewestFirstWithLastPageFlags() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)

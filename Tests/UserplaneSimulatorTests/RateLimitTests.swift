@@ -1,7 +1,7 @@
 import Testing
 import UserplaneSimulator
 
-@Suite struct RateLimitTests {
+@Suite(.timeLimit(.minutes(3))) struct RateLimitTests {
     @Test func the121stCallInAWindowIsRateLimitedWithoutHeadersByDefault() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)

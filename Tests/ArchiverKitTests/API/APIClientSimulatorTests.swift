@@ -5,7 +5,7 @@ import Logging
 import Testing
 import UserplaneSimulator
 
-@Suite struct APIClientSimulatorTests {
+@Suite(.timeLimit(.minutes(3))) struct APIClientSimulatorTests {
     private func client(_ simulator: RunningSimulator, pacer: APIPacer = fastPacer()) -> APIClient {
         var configuration = APIClient.Configuration(apiKey: .value(simulator.apiKey))
         configuration.baseURL = simulator.apiBaseURL

@@ -16,7 +16,7 @@ struct ErrorCase: Sendable, CustomStringConvertible {
     var description: String { "\(status) \(code)" }
 }
 
-@Suite struct APIClientTests {
+@Suite(.timeLimit(.minutes(3))) struct APIClientTests {
     static let errorCases: [ErrorCase] = [
         ErrorCase(status: 401, code: .apiKeyRequired, isRetryable: false, stopsRun: true, meansGone: false),
         ErrorCase(status: 401, code: .apiKeyInvalid, isRetryable: false, stopsRun: true, meansGone: false),

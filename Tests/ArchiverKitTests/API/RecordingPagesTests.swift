@@ -27,7 +27,7 @@ final class RecordingTable: Sendable {
     }
 }
 
-@Suite struct RecordingPagesTests {
+@Suite(.timeLimit(.minutes(3))) struct RecordingPagesTests {
     private func collect(_ pages: RecordingPages) async throws -> [String] {
         var ids: [String] = []
         for try await page in pages { ids += page.recordings.map(\.recordingId) }
@@ -197,7 +197,7 @@ final class RecordingTable: Sendable {
     }
 }
 
-@Suite struct APIModelTests {
+@Suite(.timeLimit(.minutes(3))) struct APIModelTests {
     @Test func statusFinalityRule() {
         for value in ["pending", "processing", "uploading", "Queued", "in_progress", "awaiting_upload", "transcoding"] {
             #expect(!RecordingStatus(rawValue: value).isFinal, "\(value)")

@@ -3,7 +3,7 @@ import ArchiverTestSupport
 import Foundation
 import Testing
 
-@Suite struct ArchiverConfigurationFileTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchiverConfigurationFileTests {
     static let full = """
         # Scheduled archival of two workspaces
         base_url = "https://api.example.test/api/v1"

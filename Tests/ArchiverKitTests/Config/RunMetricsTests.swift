@@ -3,7 +3,7 @@ import ArchiverTestSupport
 import Foundation
 import Testing
 
-@Suite struct RunMetricsTests {
+@Suite(.timeLimit(.minutes(3))) struct RunMetricsTests {
     static func report(_ workspace: String, archived: Int, failed: Int, calls: Int, rateLimited: Int) -> RunReport {
         var report = RunReport(
             runId: "r-\(workspace)",

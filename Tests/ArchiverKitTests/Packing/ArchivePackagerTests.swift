@@ -5,7 +5,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct ArchivePackagerTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchivePackagerTests {
     @Test func roundTripPreservesNamesOrderBytesAndMetadata() async throws {
         try await withTemporaryDirectory { directory in
             let recording = try PackingFixture.fullRecording(in: directory)

@@ -5,7 +5,7 @@ import Testing
 @testable import ArchiverKit
 
 /// Runs the built `userplane-archiver` and `archiver-bench` binaries and standard tools against real archives.
-@Suite struct ArchiveProcessTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchiveProcessTests {
     private static func stageBenchFiles(in directory: URL, videoBytes: Int) throws -> URL {
         let staged = directory.appendingPathComponent("staged")
         try FileManager.default.createDirectory(at: staged, withIntermediateDirectories: true)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct ArchiveVerifierTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchiveVerifierTests {
     private func packed(in directory: URL) throws -> URL {
         try PackingFixture.pack(try PackingFixture.fullRecording(in: directory), in: directory).tarURL
     }

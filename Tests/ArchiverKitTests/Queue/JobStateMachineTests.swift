@@ -2,7 +2,7 @@ import ArchiverKit
 import Foundation
 import Testing
 
-@Suite struct JobStateMachineTests {
+@Suite(.timeLimit(.minutes(1))) struct JobStateMachineTests {
     private static let now = Date(timeIntervalSince1970: 1_700_000_000)
 
     private static let events: [JobStateMachine.Event] = [

@@ -6,7 +6,7 @@ import UserplaneSimulator
 
 @testable import ArchiverKit
 
-@Suite struct RemoteDeleterTests {
+@Suite(.timeLimit(.minutes(3))) struct RemoteDeleterTests {
     private static func client(_ sim: RunningSimulator, key: String? = nil) -> APIClient {
         var configuration = APIClient.Configuration(apiKey: .value(key ?? sim.apiKey))
         configuration.baseURL = sim.apiBaseURL

@@ -2,7 +2,7 @@ import ArchiverKit
 import Foundation
 import Testing
 
-@Suite struct RetentionDurationTests {
+@Suite(.timeLimit(.minutes(1))) struct RetentionDurationTests {
     private static func utc(_ text: String) -> Date {
         (try? Date(text, strategy: .iso8601)) ?? .distantPast
     }

@@ -2,7 +2,7 @@ import ArchiverKit
 import Foundation
 import Testing
 
-@Suite struct RetentionSelectionTests {
+@Suite(.timeLimit(.minutes(1))) struct RetentionSelectionTests {
     private static let now = Date(timeIntervalSince1970: 1_700_000_000)
     private static let day: TimeInterval = 86_400
 

@@ -4,7 +4,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct RetentionSweeperTests {
+@Suite(.timeLimit(.minutes(3))) struct RetentionSweeperTests {
     private struct SimulatedCrash: Error {}
 
     private static func sweeper(

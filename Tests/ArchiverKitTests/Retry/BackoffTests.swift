@@ -1,7 +1,7 @@
 import ArchiverKit
 import Testing
 
-@Suite struct BackoffTests {
+@Suite(.timeLimit(.minutes(1))) struct BackoffTests {
     @Test func ceilingDoublesFromBaseAndIsCapped() {
         let backoff = Backoff(base: .seconds(1), maximum: .seconds(60))
         #expect(backoff.ceiling(forRetry: 1) == .seconds(1))
@@ -40,7 +40,7 @@ import Testing
     }
 }
 
-@Suite struct RetryPolicyTests {
+@Suite(.timeLimit(.minutes(1))) struct RetryPolicyTests {
     @Test func retryAfterWinsOverBackoff() {
         var generator = SplitMix64(seed: 1)
         let policy = RetryPolicy(maximumAttempts: 5, backoff: Backoff(base: .seconds(100), maximum: .seconds(100)))

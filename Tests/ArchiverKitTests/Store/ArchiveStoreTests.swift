@@ -4,7 +4,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct ArchiveStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchiveStoreTests {
     @Test func createsStateFileUnderArchiveRootAndMigratesFromEmpty() async throws {
         try await withTemporaryDirectory { root in
             let store = try ArchiveStore(archiveRoot: root)

@@ -4,7 +4,7 @@ import Testing
 
 @testable import ArchiverKit
 
-@Suite struct CatalogStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct CatalogStoreTests {
     @Test func archivedRecordingIsCataloguedTogetherWithItsJob() async throws {
         try await StoreFixtures.withStore { store, _ in
             _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)

@@ -3,7 +3,7 @@ import ArchiverTestSupport
 import Foundation
 import Testing
 
-@Suite struct JobStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct JobStoreTests {
     private let lease = Duration.seconds(60)
 
     @Test func enqueueIsIdempotentAndNeverRequeuesArchivedRecordings() async throws {
@@ -178,12 +178,15 @@ import Testing
                     let store = worker.isMultiple(of: 2) ? first : second
                     group.addTask {
                         var mine: [Int64] = []
-                        while let job = try await store.jobs.claimNext(
-                            owner: "worker-\(worker)",
-                            leaseDuration: .seconds(600),
-                            now: StoreFixtures.referenceDate,
-                            runStartedAt: StoreFixtures.referenceDate
-                        ) {
+                        // Bounded: a claim bug that hands out leased jobs again must fail here, not loop forever.
+                        while mine.count <= jobCount,
+                            let job = try await store.jobs.claimNext(
+                                owner: "worker-\(worker)",
+                                leaseDuration: .seconds(600),
+                                now: StoreFixtures.referenceDate,
+                                runStartedAt: StoreFixtures.referenceDate
+                            )
+                        {
                             mine.append(job.id)
                         }
                         return mine

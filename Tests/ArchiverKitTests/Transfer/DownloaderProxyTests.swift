@@ -6,7 +6,7 @@ import Testing
 ///
 /// Runs the `archiver-bench transfer` binary (the engine in a fresh process) because the environment is
 /// process-wide and tests run in parallel.
-@Suite struct DownloaderProxyTests {
+@Suite(.timeLimit(.minutes(3))) struct DownloaderProxyTests {
     typealias Fixture = DownloaderFixture
 
     @Test func proxyFromTheEnvironmentIsUsedAndNoProxyBypassesIt() async throws {

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// Resuming from a `.partial` left on disk (a process restart), and every way the server can refuse the range.
-@Suite struct DownloaderResumeTests {
+@Suite(.timeLimit(.minutes(3))) struct DownloaderResumeTests {
     typealias Fixture = DownloaderFixture
 
     @Test func processRestartResumesExistingPartialAndRehashesThePrefix() async throws {

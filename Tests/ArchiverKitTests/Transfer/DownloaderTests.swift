@@ -3,7 +3,7 @@ import ArchiverTestSupport
 import Foundation
 import Testing
 
-@Suite struct DownloaderTests {
+@Suite(.timeLimit(.minutes(3))) struct DownloaderTests {
     typealias Fixture = DownloaderFixture
 
     @Test func fullDownloadMatchesSystemDigestsAndCommitsAtomically() async throws {
