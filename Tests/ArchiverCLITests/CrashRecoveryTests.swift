@@ -149,10 +149,23 @@ import UserplaneSimulator
                 let killed = try await run.waitForExit(timeout: .seconds(10))
                 #expect(killed.reason == .uncaughtSignal)
                 let (jobID, recordingID, video) = try #require(recorded)
-                let videoFile = try #require(video.stagedFileName)
+                #expect(video.stagedFileName != nil)
                 let staged = try await store.jobs.resources(of: jobID).map(\.resourceKind)
                 #expect(staged == ["video"], "killed right after the video, before any other resource")
 
+                let expected = simulator.expectedResources()
+                let videoResource = try #require(
+                    expected.first { $0.recordingId == recordingID && $0.resource == "video" }
+                )
+                // Blob requests for this video, matched on the decoded path (ids may be percent-encoded).
+                let videoPath = "/\(recordingID)/\(videoResource.fileName)"
+                let videoRequests = {
+                    simulator.journal().filter {
+                        $0.kind == "blob" && ($0.path.removingPercentEncoding ?? $0.path).hasSuffix(videoPath)
+                    }
+                }
+                #expect(videoRequests().count >= 1, "the journal shows the video's download before the kill")
+                #expect(videoResource.size == video.sizeBytes)
                 let archivedBeforeTheKill = Set(
                     try await store.jobs.allJobs().filter { $0.state == .archived }.map(\.recordingID)
                 )
@@ -166,11 +179,8 @@ import UserplaneSimulator
                 )
                 #expect(rerun.status == 0, "re-run: \(rerun.stderr.suffix(2000))")
 
-                let videoPath = "/\(simulator.workspaceId)/\(recordingID)/\(videoFile)"
-                let videoRequests = simulator.journal().filter { $0.kind == "blob" && $0.path.hasSuffix(videoPath) }
-                #expect(videoRequests.isEmpty, "the recorded video was fetched again: \(videoRequests)")
+                #expect(videoRequests().isEmpty, "the recorded video was fetched again: \(videoRequests())")
                 let archivable = simulator.archivableRecordingIds()
-                let expected = simulator.expectedResources()
                 let videoSize = try #require(video.sizeBytes)
                 #expect(
                     simulator.counters().blobBytesSent
