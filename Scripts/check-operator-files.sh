@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-subcommands=(archive download verify status prune delete-remote hold)
+subcommands=(archive download verify audit status prune delete-remote hold)
 binary="$(swift build --show-bin-path)/userplane-archiver"
 [ -x "$binary" ] || swift build --product userplane-archiver
 failures=0
@@ -34,13 +34,15 @@ else
 fi
 
 # systemd units: verify with the binary path pointed at the build (ExecStart must be executable).
-units=(contrib/systemd/userplane-archiver.service contrib/systemd/userplane-archiver.timer)
+units=(contrib/systemd/userplane-archiver.service contrib/systemd/userplane-archiver.timer
+    contrib/systemd/userplane-archiver-audit.service contrib/systemd/userplane-archiver-audit.timer)
 for unit in "${units[@]}"; do
     sed "s#/usr/local/bin/userplane-archiver#$binary#" "$unit" >"$work/$(basename "$unit")"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then
     # verify exits 0 on unknown keys and bad values, so any diagnostic counts as a failure.
-    if ! output="$(systemd-analyze verify --man=no "$work/userplane-archiver.service" "$work/userplane-archiver.timer" 2>&1)" \
+    if ! output="$(systemd-analyze verify --man=no "$work/userplane-archiver.service" "$work/userplane-archiver.timer" \
+        "$work/userplane-archiver-audit.service" "$work/userplane-archiver-audit.timer" 2>&1)" \
         || [ -n "$output" ]; then
         fail "systemd-analyze verify: $output"
     fi
@@ -58,6 +60,8 @@ else
     echo "check-operator-files: systemd-analyze not found; did a syntax check only" >&2
 fi
 grep -q '^\[Install\]' contrib/systemd/userplane-archiver.timer || fail "timer has no [Install] section"
+grep -q '^\[Install\]' contrib/systemd/userplane-archiver-audit.timer || fail "audit timer has no [Install] section"
+grep -q '^ProtectSystem=strict$' contrib/systemd/userplane-archiver-audit.service || fail "audit service is not ProtectSystem=strict"
 grep -q '^ProtectSystem=strict$' contrib/systemd/userplane-archiver.service || fail "service is not ProtectSystem=strict"
 grep -q '^LoadCredential=' contrib/systemd/userplane-archiver.service || fail "service has no LoadCredential="
 

@@ -24,6 +24,7 @@ struct Archiver: AsyncParsableCommand {
             ArchiveCommand.self,
             DownloadCommand.self,
             VerifyCommand.self,
+            AuditCommand.self,
             StatusCommand.self,
             PruneCommand.self,
             DeleteRemoteCommand.self,

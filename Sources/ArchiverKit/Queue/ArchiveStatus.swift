@@ -43,6 +43,8 @@ package struct ArchiveStatus: Codable, Sendable {
     package var failures: [Failure]
     /// Active legal holds.
     package var activeHolds: Int
+    /// Fixity-audit coverage: how recently every archive was re-read (`audit`).
+    package var audit: AuditCoverage?
 
     /// Reads the status of the archive root whose store is `store`.
     ///
@@ -84,7 +86,8 @@ package struct ArchiveStatus: Codable, Sendable {
             apiBudgetDay: DailyBudget.utcDay(of: now),
             lastRun: lastRun,
             failures: failures,
-            activeHolds: try await store.catalog.holds().count
+            activeHolds: try await store.catalog.holds().count,
+            audit: try await AuditCoverage.load(store: store, now: now)
         )
     }
 }

@@ -12,6 +12,7 @@ enum Migrations {
         migrator.registerMigration("v1-queue-catalog-holds", migrate: createVersion1)
         migrator.registerMigration("v2-claimable-jobs-index", migrate: addClaimableIndex)
         migrator.registerMigration("v3-resource-media-type-and-message", migrate: addResourceMediaTypeAndMessage)
+        migrator.registerMigration("issue16-audit-events", migrate: addAuditEvents)
         return migrator
     }
 
@@ -150,6 +151,32 @@ enum Migrations {
             sql: """
                 ALTER TABLE job_resources ADD COLUMN mediaType TEXT;
                 ALTER TABLE job_resources ADD COLUMN apiMessage TEXT;
+                """
+        )
+    }
+
+    /// Issue 16: the append-only log of fixity checks made by `audit` (one row per archive checked).
+    static func addAuditEvents(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE audit_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    workspaceId TEXT NOT NULL,
+                    recordingId TEXT NOT NULL,
+                    archivePath TEXT NOT NULL,
+                    at DATETIME NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed', 'missing')),
+                    expectedSha256 TEXT NOT NULL,
+                    observedSha256 TEXT,
+                    problems TEXT NOT NULL,
+                    toolVersion TEXT NOT NULL,
+                    runId TEXT
+                );
+                CREATE INDEX audit_events_archive ON audit_events (workspaceId, recordingId, id);
+                CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+                CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
                 """
         )
     }

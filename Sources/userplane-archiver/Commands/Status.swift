@@ -53,6 +53,7 @@ struct StatusCommand: AsyncParsableCommand {
             let text = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("\(kind) jobs: \(text)")
         }
+        if let audit = status.audit { lines.append("audit: \(audit.summary)") }
         lines.append("API budget used today (\(status.apiBudgetDay) UTC): \(status.apiBudgetUsedToday)")
         if let run = status.lastRun {
             let finished = run.finishedAt.map { "finished \($0.formatted(.iso8601))" } ?? "did not finish"

@@ -1,0 +1,91 @@
+import ArchiverKit
+import ArchiverTestSupport
+import Foundation
+import Testing
+import UserplaneSimulator
+
+/// `audit` end to end: real archives from a real `archive` run, then the binary re-reads them.
+@Suite(.timeLimit(.minutes(10))) struct AuditCLITests {
+    @Test func tamperedAndMissingArchivesExitFourAndStatusShowsCoverage() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 4)) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let logs = EndToEnd.logDirectory(directory)
+                let archived = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: logs
+                )
+                #expect(archived.status == 0, "archive: \(archived.stderr.suffix(2000))")
+                let tars = ArchiveRootInspection(root: root).tarFiles()
+                try #require(tars.count >= 3, "too few archives to audit: \(tars)")
+
+                let metrics = directory.appendingPathComponent("audit.prom")
+                let clean = try await ArchiverProcess.run(
+                    ["audit", "--archive", root.path, "--all", "--metrics-file", metrics.path],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(clean.status == 0, "clean audit: \(clean.output.suffix(2000))")
+                #expect(clean.stdout.contains("\(tars.count) archive(s) re-read"))
+                #expect(
+                    try String(contentsOf: metrics, encoding: .utf8).contains(
+                        "userplane_archiver_last_audit_failures 0"
+                    )
+                )
+
+                let tampered = root.appendingPathComponent(tars[0])
+                var bytes = try Data(contentsOf: tampered)
+                bytes[bytes.count / 2] ^= 0xFF
+                try bytes.write(to: tampered)
+                let missing = root.appendingPathComponent(tars[1])
+                try FileManager.default.removeItem(at: missing)
+                try FileManager.default.removeItem(atPath: missing.path + ".sha256")
+
+                let failing = try await ArchiverProcess.run(
+                    ["audit", "--archive", root.path, "--json", "--metrics-file", metrics.path],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(failing.status == 4, "failing audit: \(failing.output.suffix(2000))")
+                let decoder = JSONDecoder()
+                decoder.dateDecodingStrategy = .iso8601
+                let report = try decoder.decode(AuditReport.self, from: Data(failing.stdout.utf8))
+                #expect(report.failed == 1 && report.missing == 1 && report.ok == tars.count - 2)
+                #expect(report.entries.first { $0.archivePath == tars[0] }?.outcome == "failed")
+                #expect(report.entries.first { $0.archivePath == tars[1] }?.outcome == "missing")
+                #expect(
+                    try ArchiveRootInspection(root: root).runReportTexts().contains { $0.contains("audit-report/v1") }
+                )
+                let text = try String(contentsOf: metrics, encoding: .utf8)
+                #expect(text.contains("userplane_archiver_last_audit_failures 2"))
+                #expect(text.contains("userplane_archiver_last_audit_exit_code 4"))
+
+                let status = try await ArchiverProcess.run(
+                    ["status", "--archive", root.path, "--json"],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(status.status == 0, "status: \(status.stderr.suffix(1000))")
+                let coverage = try #require(
+                    try decoder.decode(ArchiveStatus.self, from: Data(status.stdout.utf8)).audit
+                )
+                #expect(coverage.archives == tars.count && coverage.failing == 2)
+                #expect(coverage.reReadWithinWindow == tars.count - 2)
+                let human = try await ArchiverProcess.run(
+                    ["status", "--archive", root.path],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(human.stdout.contains("audit: every archive re-read within 30 d:"))
+
+                let s3 = try await ArchiverProcess.run(
+                    ["audit", "--archive", "s3://bucket/prefix"],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(s3.status == 64 && s3.stderr.contains("not supported yet"), "s3: \(s3.output.suffix(1000))")
+            }
+        }
+    }
+}
