@@ -88,4 +88,58 @@ import UserplaneSimulator
             }
         }
     }
+
+    /// `kill -9` mid-audit (paced so the process sleeps after its first check) leaves whole events only; the
+    /// run stays unfinished in the catalog and the next run re-reads just the archives not yet checked.
+    @Test func killNineMidAuditLeavesWholeEventsAndTheNextRunChecksTheRest() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 4)) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let logs = EndToEnd.logDirectory(directory)
+                let archived = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: logs
+                )
+                #expect(archived.status == 0, "archive: \(archived.stderr.suffix(2000))")
+                let tars = ArchiveRootInspection(root: root).tarFiles()
+                try #require(tars.count >= 2, "too few archives to audit: \(tars)")
+
+                // 1 KiB/s: after its first archive (several KiB) the audit sleeps for seconds, and is killed there.
+                let run = try ArchiverProcess(
+                    ["audit", "--archive", root.path, "--all", "--max-read-rate", "1KiB/s"],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                let store = try ArchiveStore(archiveRoot: root)
+                let deadline = ContinuousClock.now + .seconds(60)
+                while try await store.catalog.auditEvents().isEmpty {
+                    try #require(run.isRunning, "the audit ended before its first check: \(run.stderr)")
+                    try #require(ContinuousClock.now < deadline, "no audit event within 60 s")
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                run.send(SIGKILL)
+                let killed = try await run.waitForExit(timeout: .seconds(10))
+                #expect(killed.reason == .uncaughtSignal)
+
+                let events = try await store.catalog.auditEvents()
+                #expect(events.count < tars.count, "killed before the end")
+                #expect(events.allSatisfy { $0.outcome == .ok && $0.observedSha256 == $0.expectedSha256 })
+                let auditRun = try #require(try await store.catalog.lastRun())
+                #expect(auditRun.command == "audit" && auditRun.finishedAt == nil)
+
+                let rest = try await ArchiverProcess.run(
+                    ["audit", "--archive", root.path, "--older-than-last-check", "1d", "--json"],
+                    environment: [:],
+                    logDirectory: logs
+                )
+                #expect(rest.status == 0, "second audit: \(rest.output.suffix(2000))")
+                let checkedBefore = Set(events.map(\.archivePath))
+                let after = try await store.catalog.auditEvents()
+                let second = after.dropFirst(events.count).map(\.archivePath)
+                #expect(Set(second) == Set(tars).subtracting(checkedBefore))
+                #expect(after.prefix(events.count) == events[...])
+            }
+        }
+    }
 }
