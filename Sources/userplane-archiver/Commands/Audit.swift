@@ -103,10 +103,15 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
-            if rootURL.path.lowercased().hasPrefix("s3:") {
-                throw CLIError("audit of S3 archive roots is not supported yet; audit a local archive root")
+            var flags = ArchiverConfiguration()
+            flags.archiveRoot = root.archive
+            let settings = try OperatorSettings.resolve(flags: flags, global: global)
+            if settings.archiveRoot?.lowercased().hasPrefix("s3://") == true {
+                throw CLIError(
+                    "audit of S3 archive roots is not supported yet; set a local archive_root or pass --archive DIR"
+                )
             }
+            let rootURL = try root.resolvedURL(settings: settings)
             try RetentionCLI.requireDirectory(rootURL)
             let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
             guard FileManager.default.fileExists(atPath: database.path) else {
