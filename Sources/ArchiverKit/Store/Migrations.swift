@@ -12,6 +12,7 @@ enum Migrations {
         migrator.registerMigration("v1-queue-catalog-holds", migrate: createVersion1)
         migrator.registerMigration("v2-claimable-jobs-index", migrate: addClaimableIndex)
         migrator.registerMigration("v3-resource-media-type-and-message", migrate: addResourceMediaTypeAndMessage)
+        migrator.registerMigration("issue17-listing-marks", migrate: addListingMarks)
         return migrator
     }
 
@@ -150,6 +151,26 @@ enum Migrations {
             sql: """
                 ALTER TABLE job_resources ADD COLUMN mediaType TEXT;
                 ALTER TABLE job_resources ADD COLUMN apiMessage TEXT;
+                """
+        )
+    }
+
+    /// Issue 17: where each workspace's listing stands, per job kind and filter set, so a scheduled run
+    /// lists only what is new (newest first, down to the high-water mark minus an overlap window).
+    static func addListingMarks(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE listing_marks (
+                    kind TEXT NOT NULL,
+                    workspaceId TEXT NOT NULL,
+                    filterHash TEXT NOT NULL,
+                    filters TEXT NOT NULL,
+                    highWaterMark DATETIME,
+                    lastListingAt DATETIME NOT NULL,
+                    lastListingMode TEXT NOT NULL,
+                    lastFullListingAt DATETIME,
+                    PRIMARY KEY (kind, workspaceId, filterHash)
+                )
                 """
         )
     }
