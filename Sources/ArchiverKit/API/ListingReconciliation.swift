@@ -35,6 +35,9 @@ public struct ListingReconciliation: Sendable, Hashable {
     public var reachedEnd = false
     /// The newest `createdAt` seen on any page (before client-side filters).
     public var newestCreatedAt: Date?
+    /// Pages that were not newest first although asked to be (the API ignored `sort_direction`): the
+    /// listing then reads to the end whatever its cutoff.
+    public var unsortedPages = 0
 
     /// Creates an empty reconciliation.
     public init(

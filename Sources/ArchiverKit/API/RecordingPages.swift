@@ -80,6 +80,8 @@ public struct RecordingPages: AsyncSequence, Sendable {
         /// Whether `total` grew since the current sweep started.
         private var grew = false
         private var previousTotal: Int?
+        /// Set once a page came back in another order than newest first: the cutoff no longer applies.
+        private var cutoffDisabled = false
 
         init(pages: RecordingPages) {
             self.pages = pages
@@ -202,8 +204,24 @@ public struct RecordingPages: AsyncSequence, Sendable {
             } else {
                 hasMore = payload.recordings.count + payload.undecodable >= pageSize
             }
+            // The sort parameters come from third-party code, not Userplane's docs: a page that is not
+            // newest first means the order is not honoured, and a cutoff would stop at the wrong end.
+            if pages.order == .newestFirst,
+                zip(payload.recordings, payload.recordings.dropFirst()).contains(where: { $0.createdAt < $1.createdAt })
+            {
+                state.unsortedPages += 1
+                if pages.stopAtOrBefore != nil && !cutoffDisabled {
+                    pages.client.logger.warning(
+                        "the API did not list newest first; reading the whole list instead of stopping at the cutoff",
+                        metadata: ["listing.page": "\(number)"]
+                    )
+                }
+                cutoffDisabled = true
+            }
             let isBehindCutoff =
-                pages.stopAtOrBefore.map { cutoff in
+                cutoffDisabled
+                ? false
+                : pages.stopAtOrBefore.map { cutoff in
                     !isEmpty && payload.undecodable == 0 && payload.recordings.allSatisfy { $0.createdAt <= cutoff }
                 } ?? false
             switch role {

@@ -280,6 +280,10 @@ package final class WorkerQueue: Service, Sendable {
                 state.report.listing?.pagesRefetched =
                     reconciliation.pagesRefetched + reconciliation.headPagesRefetched
                 state.report.listing?.reachedEnd = reconciliation.reachedEnd
+                if reconciliation.unsortedPages > 0 && listingPlan.mode == .incremental {
+                    state.report.listing?.reason =
+                        "\(listingPlan.reason); the API did not list newest first, so the whole list was read"
+                }
             }
             state.report.listing?.highWaterMark = highWaterMark
         }
