@@ -10,9 +10,15 @@
 #      sha256sum + sha512sum (the hashing the archiver does while streaming). Prints bytes/s of each.
 #      (One of the 4 generated recordings may be pending; its video is then not served.)
 #   3. Peak RSS (`/usr/bin/time -v`) of a 200-recording run with default-sized content (target ≤ 96 MiB).
+#   4. Scheduled reruns: a workspace of N recordings (--listing-recordings, default 400) archived once
+#      (a full listing), then M new recordings (--listing-new, default 5) created and the run repeated
+#      (an incremental listing), then repeated once more with nothing new, then with --full-listing.
+#      Prints list calls and API calls of each rerun, counted by the simulator (every recording final).
 #
 # Usage: Scripts/bench-archive.sh [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build]
+#                                 [--listing-only] [--listing-recordings N] [--listing-new M]
 #   --quick: about 30 s for (1) (fewer recordings), 64 MiB videos for (2).
+#   --listing-only: run only (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +28,11 @@ quick=0
 build=1
 recordings=
 video_bytes=
+listing_only=0
+listing_recordings=400
+listing_new=5
+usage="usage: $0 [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build] [--listing-only]"
+usage="$usage [--listing-recordings N] [--listing-new M]"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
@@ -30,7 +41,10 @@ while [ $# -gt 0 ]; do
     --video-bytes) video_bytes=$2; shift ;;
     --debug) configuration=debug ;;
     --no-build) build=0 ;;
-    *) echo "usage: $0 [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build]" >&2; exit 64 ;;
+    --listing-only) listing_only=1 ;;
+    --listing-recordings) listing_recordings=$2; shift ;;
+    --listing-new) listing_new=$2; shift ;;
+    *) echo "$usage" >&2; exit 64 ;;
     esac
     shift
 done
@@ -113,6 +127,47 @@ archive() {
     fi
 }
 
+# list_calls: list calls the simulator has counted since its counters were last reset.
+list_calls() {
+    curl -sf "$admin/counters" | jq '.callsByEndpoint["GET /public/workspace/{ws}/recordings"] // 0'
+}
+
+# --- 4. Scheduled reruns: what listing costs -------------------------------------------------------------
+# rerun EXTRA...: resets the counters and archives the workspace into $work/listing again; sets rerun_list
+# (list calls), rerun_calls (API calls), rerun_archived and rerun_mode (from the run's report).
+rerun() {
+    curl -sf -X POST "$admin/reset-counters" >/dev/null
+    USERPLANE_API_KEY="$key" "$bin/userplane-archiver" archive --workspace "$ws" --archive "$work/listing" \
+        --base-url "$api" --api-rate 60000 --api-daily-budget 1000000 --concurrency 4 --json "$@" \
+        >"$work/listing.out" 2>"$work/listing.err" || {
+        echo "bench-archive: archive (listing) failed" >&2
+        tail -20 "$work/listing.err" >&2
+        exit 1
+    }
+    rerun_list=$(list_calls)
+    rerun_calls=$(curl -sf "$admin/counters" | jq .apiCalls)
+    local report
+    report=$(jq -r 'select(.event == "run-finished") | .path' "$work/listing.out")
+    rerun_archived=$(jq .counts.archived "$report")
+    rerun_mode=$(jq -r .listing.mode "$report")
+}
+echo "bench-archive: (4) scheduled reruns: $listing_recordings recordings, $listing_new new" >&2
+# Every recording final, so the figures show listing and archiving only (a deferred recording costs 1 call per run).
+echo '{"content": {"unfinishedFraction": 0}}' >"$work/listing-sim.json"
+start_sim listing --config "$work/listing-sim.json" --recordings "$listing_recordings" --rate-per-minute 60000 \
+    --daily-limit 1000000 --video-bytes 256
+rerun
+first_list=$rerun_list first_calls=$rerun_calls first_archived=$rerun_archived first_mode=$rerun_mode
+curl -sf -X POST -d "{\"count\": $listing_new}" "$admin/recordings" >/dev/null
+rerun
+new_list=$rerun_list new_calls=$rerun_calls new_archived=$rerun_archived new_mode=$rerun_mode
+rerun
+none_list=$rerun_list none_calls=$rerun_calls none_mode=$rerun_mode
+rerun --full-listing
+full_list=$rerun_list full_calls=$rerun_calls full_mode=$rerun_mode
+stop_sim
+
+if [ "$listing_only" -eq 0 ]; then
 # --- 1. Quota efficiency ---------------------------------------------------------------------------------
 echo "bench-archive: (1) quota efficiency: $recordings recordings, L=$rate/min" >&2
 start_sim quota --recordings "$recordings" --rate-per-minute "$rate" --daily-limit 1000000 --video-bytes 16384
@@ -180,9 +235,12 @@ reports=("$work/rss/.userplane-archiver/runs/"*.json)
 rss_archived=$(jq .counts.archived "${reports[0]}")
 stop_sim
 
+fi
+
 mib() { echo "scale=1; $1 / 1048576" | bc -l; }
 echo
 echo "== bench-archive summary ($configuration, $(nproc) cores) =="
+if [ "$listing_only" -eq 0 ]; then
 printf '(1) quota: %d recordings (%d archived, %d deferred) in %.1f s: %d API calls = %.1f/min; L=%d/min -> %.3f of L (target >= 0.95)\n' \
     "$recordings" "$archived" "$deferred" "$quota_seconds" "$calls" "$per_minute" "$rate" "$efficiency"
 printf '    429s: %d (target 0); max calls in any 60 s window: %d; calls/recording: %.2f overall, %.2f per archived recording\n' \
@@ -195,3 +253,10 @@ printf '    curl -o then sha256sum + sha512sum (the hashing the archiver does wh
 printf '    (the archive figure also includes packing: every staged byte re-read, hashed twice again, written to the tar, fsync)\n'
 printf '(3) peak RSS: %.1f MiB over %d recordings archived in %.1f s (target <= 96 MiB)\n' \
     "$(echo "$rss_kib / 1024" | bc -l)" "$rss_archived" "$rss_seconds"
+fi
+printf '(4) listing, %d recordings: first run (%s) %d list calls, %d API calls, %d archived\n' \
+    "$listing_recordings" "$first_mode" "$first_list" "$first_calls" "$first_archived"
+printf '    rerun with %d new (%s): %d list calls, %d API calls, %d archived\n' \
+    "$listing_new" "$new_mode" "$new_list" "$new_calls" "$new_archived"
+printf '    rerun with nothing new (%s): %d list calls, %d API calls; --full-listing (%s): %d list calls, %d API calls\n' \
+    "$none_mode" "$none_list" "$none_calls" "$full_mode" "$full_list" "$full_calls"

@@ -52,6 +52,12 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     ///
     /// Default 0.
     public var insertWhileListing: Int = 0
+    /// After page 1 of a recordings listing is served, soft-delete this many of the recordings it
+    /// served (its first ones), once: every later item shifts back, and the first one of page 2 lands on
+    /// page 1, already served.
+    ///
+    /// Default 0.
+    public var deleteWhileListing: Int = 0
     /// The first K deletes answer `500 RECORDING_DELETE_FAILED`.
     ///
     /// Default 0.

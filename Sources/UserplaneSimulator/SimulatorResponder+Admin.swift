@@ -6,7 +6,9 @@ import Synchronization
 
 extension SimulatorResponder {
     /// `GET /_sim/counters`, `GET /_sim/journal`, `GET /_sim/expected`, `GET /_sim/recordings`,
-    /// `GET|PUT|PATCH /_sim/faults`, `POST /_sim/reset-counters`, `GET /_sim/info`.
+    /// `GET|PUT|PATCH /_sim/faults`, `POST /_sim/reset-counters`, `GET /_sim/info`, and
+    /// `POST /_sim/recordings` with `{"count": N, "ageSeconds": S}` (both optional; 1 and 0) to add N
+    /// recordings created S seconds ago, answering their ids.
     func respondAdmin(to request: Request) async -> Response {
         let name = String(request.uri.path.dropFirst(UserplaneSimulatorPaths.adminBasePath.count + 1))
         let response: Response
@@ -56,6 +58,16 @@ extension SimulatorResponder {
             let faults = try SimulatorFaults(json: Array(buffer: body), over: base)
             state.setFaults(faults)
             return try encoded(faults)
+        case (.post, "recordings"):
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let object = try JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any] ?? [:]
+            let count = (object["count"] as? Int) ?? 1
+            let age = (object["ageSeconds"] as? Int) ?? 0
+            guard (0...100_000).contains(count), age >= 0 else {
+                return Self.json(.badRequest, Self.error("BAD_REQUEST", "count must be 0...100000, ageSeconds >= 0"))
+            }
+            let createdAt = Timestamp.nowMilliseconds() - Int64(age) * 1000
+            return try encoded(state.insert(count: count, createdAtMilliseconds: createdAt))
         case (.post, "reset-counters"):
             state.storage.withLock { storage in
                 storage.counters = SimulatorCounters()

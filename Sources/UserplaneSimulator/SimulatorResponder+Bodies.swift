@@ -192,7 +192,10 @@ extension SimulatorResponder {
                 ("linkTitle", .string(recording.title)),
             ])
         }
-        if page == 1 { state.insertAfterFirstPageIfNeeded() }
+        if page == 1 {
+            state.insertAfterFirstPageIfNeeded()
+            state.deleteAfterFirstPageIfNeeded(served: slice.map(\.id))
+        }
         return Self.envelope(
             "Recordings retrieved successfully",
             .object([

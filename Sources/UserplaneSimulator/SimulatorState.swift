@@ -22,6 +22,7 @@ final class SimulatorState: Sendable {
         var blobPathHits: [String: Int] = [:]
         var deleteAttempts = 0
         var hasInserted = false
+        var hasDeletedWhileListing = false
         var insertedCount = 0
         var userWindows: [String: SlidingWindow] = [:]
         var userDays: [String: (day: Int64, count: Int)] = [:]
@@ -178,6 +179,7 @@ final class SimulatorState: Sendable {
             storage.blobPathHits = [:]
             storage.deleteAttempts = 0
             storage.hasInserted = false
+            storage.hasDeletedWhileListing = false
         }
     }
 
@@ -239,6 +241,38 @@ final class SimulatorState: Sendable {
                     createdAt: now + Int64(offset)
                 )
                 storage.recordings.append(recording)
+            }
+        }
+    }
+
+    /// Soft-deletes the configured number of `served` recordings once per fault setting, after page 1 was served.
+    func deleteAfterFirstPageIfNeeded(served: [String]) {
+        storage.withLock { storage in
+            let count = storage.faults.deleteWhileListing
+            guard count > 0, !storage.hasDeletedWhileListing else { return }
+            storage.hasDeletedWhileListing = true
+            let now = Timestamp.nowMilliseconds()
+            for id in served.prefix(count) {
+                guard let index = storage.recordings.firstIndex(where: { $0.id == id }) else { continue }
+                storage.recordings[index].isDeleted = true
+                storage.recordings[index].updatedAtMilliseconds = now
+            }
+        }
+    }
+
+    /// Adds `count` recordings to the member workspace, created at `createdAtMilliseconds` (+1 ms each).
+    func insert(count: Int, createdAtMilliseconds: Int64) -> [String] {
+        storage.withLock { storage in
+            (0..<max(0, count)).map { offset in
+                let index = 1_000_000 + storage.insertedCount
+                storage.insertedCount += 1
+                let recording = factory.recording(
+                    index: index,
+                    workspaceId: workspaceId,
+                    createdAt: createdAtMilliseconds + Int64(offset)
+                )
+                storage.recordings.append(recording)
+                return recording.id
             }
         }
     }

@@ -1,3 +1,4 @@
+public import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
@@ -57,6 +58,18 @@ public struct RunningSimulator: Sendable {
 
     /// Replaces the faults; "first K" fault counters and the insert-while-listing latch start over.
     public func setFaults(_ faults: SimulatorFaults) { state.setFaults(faults) }
+
+    /// Adds `count` new, final-or-not recordings (as generated) to ``workspaceId``, created at `createdAt`
+    /// (one millisecond apart): new arrivals when `createdAt` is now, late arrivals when it is in the past.
+    ///
+    /// - Parameters:
+    ///   - count: How many.
+    ///   - createdAt: Their `createdAt`. Default: now.
+    /// - Returns: Their ids.
+    @discardableResult
+    public func insertRecordings(count: Int, createdAt: Date = Date()) -> [String] {
+        state.insert(count: count, createdAtMilliseconds: Int64((createdAt.timeIntervalSince1970 * 1000).rounded()))
+    }
 
     /// Zeroes the counters and clears the journal.
     public func resetCounters() {

@@ -23,6 +23,8 @@ struct QueueRun {
     var maxDuration: Duration?
     var isDryRun: Bool
     var waitsForLock: Bool
+    /// `--full-listing`.
+    var forcesFullListing = false
     var resourceKinds: [ResourceKind] = ResourceKind.allCases
     var metricsFile: String?
 
@@ -57,6 +59,13 @@ struct QueueRun {
             configuration.isDryRun = isDryRun
             configuration.initialBudget = budget
             configuration.downloader.caBundlePath = settings.caBundle
+            configuration.listing.forceFull = forcesFullListing
+            if let overlap = settings.listingOverlap ?? defaults.listingOverlap {
+                configuration.listing.overlap = overlap.duration(endingAt: Date())
+            }
+            if let every = settings.fullListingEvery ?? defaults.fullListingEvery {
+                configuration.listing.fullListingEvery = every.duration(endingAt: Date())
+            }
             let queue = WorkerQueue(
                 configuration: configuration,
                 api: client,
@@ -162,6 +171,12 @@ struct QueueRun {
                     + "\(counts.deferred) deferred, \(counts.gone) gone, \(counts.failed) failed "
                     + "(\(ProgressRenderer.formatBytes(report.bytesDownloaded)) downloaded)"
             )
+        }
+        if let listing = report.listing {
+            var text = "listing: \(listing.mode), \(listing.pages) page(s)"
+            if listing.pagesRefetched > 0 { text += " (\(listing.pagesRefetched) re-read: the list changed meanwhile)" }
+            if let mark = listing.highWaterMark { text += "; high-water mark \(mark.formatted(.iso8601))" }
+            lines.append(text)
         }
         for failure in report.failures {
             lines.append("  failed \(ProgressRenderer.shorten(failure.recordingId)): \(failure.reason)")

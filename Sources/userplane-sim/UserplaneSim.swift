@@ -13,7 +13,8 @@ struct UserplaneSim: AsyncParsableCommand {
         discussion: """
             Prints one JSON line with apiBaseURL, apiKey, workspaceId and adminBaseURL once listening.
             Admin endpoints: GET /_sim/counters, /_sim/journal, /_sim/expected, /_sim/recordings, /_sim/faults;
-            PUT or PATCH /_sim/faults (JSON SimulatorFaults); POST /_sim/reset-counters.
+            PUT or PATCH /_sim/faults (JSON SimulatorFaults); POST /_sim/reset-counters;
+            POST /_sim/recordings {"count": N, "ageSeconds": S} adds N recordings created S seconds ago.
 
             Example: userplane-sim --recordings 50 --seed 7 --info-file /tmp/sim.json
             """

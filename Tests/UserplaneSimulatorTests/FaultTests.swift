@@ -130,6 +130,48 @@ import UserplaneSimulator
         }
     }
 
+    @Test func recordingsDeletedWhileListingShiftLaterPagesBack() async throws {
+        try await withUserplaneSimulator(.small { $0.includesHostileRecording = false }) { simulator in
+            var faults = SimulatorFaults()
+            faults.deleteWhileListing = 2
+            simulator.setFaults(faults)
+            let client = SimulatorClient(simulator: simulator)
+            let path = "/public/workspace/\(simulator.workspaceId)/recordings?per_page=10"
+            let before = SimulatorClient.ids(try await client.api(path + "&page=1"))
+            #expect(Set(simulator.recordings.filter(\.isDeleted).map(\.recordingId)) == Set(before.prefix(2)))
+            let again = SimulatorClient.ids(try await client.api(path + "&page=1"))
+            // Page 1 now ends with what was the head of page 2.
+            #expect(Array(again.prefix(8)) == Array(before.suffix(8)))
+            let page2 = try await client.api(path + "&page=2")
+            #expect(SimulatorClient.pagination(page2)["total"] as? Int == 23)
+            #expect(!SimulatorClient.ids(page2).contains(again[9]))
+        }
+    }
+
+    @Test func adminInsertsRecordingsCreatedInThePast() async throws {
+        try await withUserplaneSimulator(.small()) { simulator in
+            let client = SimulatorClient(simulator: simulator)
+            let reply = try await client.transport.send(
+                TransportRequest(
+                    method: "POST",
+                    url: simulator.adminBaseURL + "/recordings",
+                    body: Array("{\"count\":3,\"ageSeconds\":86400}".utf8)
+                )
+            )
+            #expect(reply.status == 200)
+            let ids = try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String])
+            #expect(ids.count == 3)
+            let inserted = simulator.recordings.filter { ids.contains($0.recordingId) }
+            #expect(inserted.count == 3)
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            for recording in inserted {
+                let age = Date().timeIntervalSince(try #require(formatter.date(from: recording.createdAt)))
+                #expect(abs(age - 86_400) < 60)
+            }
+        }
+    }
+
     @Test func journalAndAdminCountersNeverExposeTheKey() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)

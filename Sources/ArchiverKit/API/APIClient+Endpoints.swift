@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 extension APIClient {
     /// The user the key belongs to (`GET /public/me`): the preflight check of the key.
@@ -66,24 +66,37 @@ extension APIClient {
         _ = try await send(Endpoint(method: "DELETE", segments: try recordingSegments(workspace, id)))
     }
 
-    /// The recordings of a workspace as a lazy sequence of pages, oldest first (or the recordings named
-    /// in `filter.recordingIds`, fetched directly).
+    /// The recordings of a workspace as a lazy sequence of pages (or the recordings named in
+    /// `filter.recordingIds`, fetched directly).
     ///
     /// - Parameters:
     ///   - workspace: The workspace id.
     ///   - filter: Server-side and client-side filters.
+    ///   - order: Oldest first (the default) or newest first.
+    ///   - stopAtOrBefore: Newest first only: stop after the first page whose every item was created at
+    ///     or before this instant (an incremental listing). Default `nil`: read to the end.
     /// - Returns: The pages; read ``RecordingPages/reconciliation`` after iterating.
-    public func listRecordings(workspace: String, filter: RecordingFilter = RecordingFilter()) -> RecordingPages {
-        RecordingPages(client: self, workspace: workspace, filter: filter)
+    public func listRecordings(
+        workspace: String,
+        filter: RecordingFilter = RecordingFilter(),
+        order: ListingOrder = .oldestFirst,
+        stopAtOrBefore: Date? = nil
+    ) -> RecordingPages {
+        RecordingPages(client: self, workspace: workspace, filter: filter, order: order, stopAtOrBefore: stopAtOrBefore)
     }
 
     /// Fetches one page of the recordings list.
-    func recordingsPage(workspace: String, filter: RecordingFilter, page: Int) async throws -> ListPayload {
+    func recordingsPage(
+        workspace: String,
+        filter: RecordingFilter,
+        page: Int,
+        order: ListingOrder
+    ) async throws -> ListPayload {
         var query: [(name: String, value: String)] = [
             ("page", "\(page)"),
             ("per_page", "\(configuration.pagination.pageSize)"),
             ("sort_by", "created_at"),
-            ("sort_direction", "asc"),
+            ("sort_direction", order.sortDirection),
         ]
         for (name, values) in [
             ("project_id", filter.projectIds), ("link_id", filter.linkIds), ("created_by", filter.createdBy),

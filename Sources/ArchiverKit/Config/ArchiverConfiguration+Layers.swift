@@ -2,13 +2,15 @@ extension ArchiverConfiguration {
     /// The built-in defaults, the lowest layer.
     ///
     /// `base_url` https://api.userplane.io/api/v1, `api_rate` 120 per minute, `api_daily_budget`
-    /// 10,000, `concurrency` 4; everything else unset.
+    /// 10,000, `concurrency` 4, `listing_overlap` 72h, `full_listing_every` 7d; everything else unset.
     package static var defaults: ArchiverConfiguration {
         var defaults = ArchiverConfiguration()
         defaults.baseURL = "https://api.userplane.io/api/v1"
         defaults.apiRate = 120
         defaults.apiDailyBudget = 10_000
         defaults.concurrency = 4
+        defaults.listingOverlap = try? RetentionDuration(value: 72, unit: .hours)
+        defaults.fullListingEvery = try? RetentionDuration(value: 7, unit: .days)
         return defaults
     }
 
@@ -46,6 +48,8 @@ extension ArchiverConfiguration {
         merged.apiDailyBudget = apiDailyBudget ?? lower.apiDailyBudget
         merged.concurrency = concurrency ?? lower.concurrency
         merged.metricsFile = metricsFile ?? lower.metricsFile
+        merged.listingOverlap = listingOverlap ?? lower.listingOverlap
+        merged.fullListingEvery = fullListingEvery ?? lower.fullListingEvery
         merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
         merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
         merged.retention.deleteRemoteOlderThan =

@@ -56,6 +56,10 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var concurrency: Int?
     /// Where `archive` writes its Prometheus metrics (`metrics_file`).
     package var metricsFile: String?
+    /// How far behind the high-water mark an incremental listing reads (`listing_overlap`).
+    package var listingOverlap: RetentionDuration?
+    /// How often a listing reads the whole workspace (`full_listing_every`).
+    package var fullListingEvery: RetentionDuration?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).

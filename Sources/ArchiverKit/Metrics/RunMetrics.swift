@@ -182,6 +182,15 @@ package struct RunMetrics: Sendable, Equatable {
             "HTTP 429 answers received by the last run.",
             zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
         )
+        out.gauge(
+            "last_run_listing_pages",
+            "List calls of the last run; mode is incremental, full or by-id.",
+            reports.compactMap { report in
+                report.listing.map {
+                    (["command": self.command, "workspace": report.workspaceId, "mode": $0.mode], Double($0.pages))
+                }
+            }
+        )
         out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
         out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])
         let age = oldestUnarchivedCreatedAt.map { max(0, finishedAt.timeIntervalSince($0)) } ?? 0

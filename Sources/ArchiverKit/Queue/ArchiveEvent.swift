@@ -70,6 +70,10 @@ public struct ArchiveEvent: Sendable, Encodable {
     public var exitCode: Int32?
     /// API requests still allowed today.
     public var apiBudgetRemaining: Int?
+    /// On ``Kind/listed``: `incremental`, `full` or `by-id` (see ``RunReport/Listing/mode``).
+    public var listingMode: String?
+    /// On ``Kind/listed``: list calls made.
+    public var listingPages: Int?
 
     /// Creates an event.
     public init(kind: Kind, time: Date = Date(), runId: String, recordingId: String? = nil) {
@@ -81,7 +85,7 @@ public struct ArchiveEvent: Sendable, Encodable {
 
     private enum CodingKeys: String, CodingKey {
         case event, time, runId, recordingId, path, bytes, sha256, reason, attempts, total, counts, exitCode
-        case apiBudgetRemaining
+        case apiBudgetRemaining, listingMode, listingPages
     }
 
     /// Encodes with the kind as the `event` field; absent values are omitted.
@@ -100,5 +104,7 @@ public struct ArchiveEvent: Sendable, Encodable {
         try container.encodeIfPresent(counts, forKey: .counts)
         try container.encodeIfPresent(exitCode, forKey: .exitCode)
         try container.encodeIfPresent(apiBudgetRemaining, forKey: .apiBudgetRemaining)
+        try container.encodeIfPresent(listingMode, forKey: .listingMode)
+        try container.encodeIfPresent(listingPages, forKey: .listingPages)
     }
 }

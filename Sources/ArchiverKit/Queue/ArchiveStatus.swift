@@ -24,6 +24,21 @@ package struct ArchiveStatus: Codable, Sendable {
         package var nextAttemptAt: Date?
     }
 
+    /// Where the listing of a workspace stands, for one job kind and filter set.
+    package struct Listing: Codable, Sendable {
+        package var workspaceId: String
+        package var kind: String
+        /// The normalised filters in words.
+        package var filters: String
+        /// The newest `createdAt` listed so far.
+        package var highWaterMark: Date?
+        /// When the last listing that read the whole list (a full reconciliation) started.
+        package var lastFullListingAt: Date?
+        /// When the last complete listing started, and how it read the list.
+        package var lastListingAt: Date
+        package var lastListingMode: String
+    }
+
     package var schema = "userplane-archiver/status/v1"
     /// The archive root.
     package var archiveRoot: String
@@ -45,6 +60,8 @@ package struct ArchiveStatus: Codable, Sendable {
     package var activeHolds: Int
     /// Fixity-audit coverage: how recently every archive was re-read (`audit`).
     package var audit: AuditCoverage?
+    /// Each workspace's listing high-water mark and last full reconciliation; absent before the first listing.
+    package var listings: [Listing]?
 
     /// Reads the status of the archive root whose store is `store`.
     ///
@@ -87,7 +104,24 @@ package struct ArchiveStatus: Codable, Sendable {
             lastRun: lastRun,
             failures: failures,
             activeHolds: try await store.catalog.holds().count,
-            audit: try await AuditCoverage.load(store: store, now: now)
+            audit: try await AuditCoverage.load(store: store, now: now),
+            listings: try await Self.listings(store: store)
         )
+    }
+
+    private static func listings(store: ArchiveStore) async throws -> [Listing]? {
+        let marks = try await store.catalog.listingMarks()
+        guard !marks.isEmpty else { return nil }
+        return marks.map {
+            Listing(
+                workspaceId: $0.workspaceId,
+                kind: $0.kind,
+                filters: $0.filters,
+                highWaterMark: $0.highWaterMark,
+                lastFullListingAt: $0.lastFullListingAt,
+                lastListingAt: $0.lastListingAt,
+                lastListingMode: $0.lastListingMode
+            )
+        }
     }
 }

@@ -80,6 +80,31 @@ public struct RunReport: Codable, Sendable, Equatable {
         public init() {}
     }
 
+    /// How the workspace was listed (issue 17).
+    public struct Listing: Codable, Sendable, Equatable {
+        /// `incremental` (newest first down to the high-water mark minus the overlap), `full` (the whole
+        /// list: a full reconciliation) or `by-id` (`--recording`: nothing listed).
+        public var mode: String
+        /// Why this mode.
+        public var reason: String?
+        /// List calls made (for `by-id`: batches of recordings fetched).
+        public var pages = 0
+        /// Of those, pages read again because the list changed while it was read (deletions shift
+        /// items onto pages already read; new recordings land on page 1).
+        public var pagesRefetched = 0
+        /// Incremental only: the listing stopped after a page lying wholly at or before this instant.
+        public var cutoff: Date?
+        /// Whether the listing read to the end of the list.
+        public var reachedEnd = false
+        /// The workspace's high-water mark after this run (newest `createdAt` ever listed).
+        public var highWaterMark: Date?
+
+        /// Creates an entry.
+        public init(mode: String) {
+            self.mode = mode
+        }
+    }
+
     /// A recording a dry run would archive.
     public struct PlannedRecording: Codable, Sendable, Equatable {
         /// The recording id.
@@ -122,6 +147,8 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var failures: [Failure] = []
     /// Listing reconciliation.
     public var reconciliation = Reconciliation()
+    /// How the workspace was listed; `nil` when the run stopped before listing.
+    public var listing: Listing?
     /// Whether the run stopped early on SIGINT/SIGTERM, `--max-recordings` or `--max-duration`.
     public var stoppedEarly: String?
     /// With `--dry-run`: the recordings that would be archived (sizes are unknown before resolution).

@@ -27,6 +27,8 @@ extension WorkerQueue {
         package var arguments: [String] = []
         /// Which recordings to list.
         package var filter = RecordingFilter()
+        /// Incremental or full listing (`--full-listing`, `--listing-overlap`, `--full-listing-every`).
+        package var listing = ListingPlan.Settings()
         /// Resource kinds to fetch.
         ///
         /// Default: all five; `download --resources` narrows it.

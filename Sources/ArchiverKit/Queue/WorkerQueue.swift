@@ -174,9 +174,59 @@ package final class WorkerQueue: Service, Sendable {
     // MARK: - Listing
 
     private func list() async throws {
-        let pages = api.listRecordings(workspace: configuration.workspaceId, filter: configuration.filter)
+        let filter = configuration.filter
+        let kindName = configuration.kind.jobKind.rawValue
+        let filterHash = filter.listingKey
+        let listingStartedAt = Date()
+        let mark =
+            filter.recordingIds.isEmpty
+            ? try await store.catalog.listingMark(
+                kind: kindName,
+                workspaceID: configuration.workspaceId,
+                filterHash: filterHash
+            ) : nil
+        let listingPlan = ListingPlan.decide(
+            mark: mark,
+            settings: configuration.listing,
+            isById: !filter.recordingIds.isEmpty,
+            now: listingStartedAt
+        )
+        logger.info(
+            "listing",
+            metadata: [
+                "listing.mode": "\(listingPlan.mode)", "listing.reason": "\(listingPlan.reason)",
+                "listing.cutoff": "\(listingPlan.cutoff.map { $0.formatted(.iso8601) } ?? "none")",
+            ]
+        )
+        state.withLock { state in
+            var listing = RunReport.Listing(mode: listingPlan.mode.rawValue)
+            listing.reason = listingPlan.reason
+            listing.cutoff = listingPlan.cutoff
+            listing.highWaterMark = mark?.highWaterMark
+            state.report.listing = listing
+        }
+        if listingPlan.mode == .incremental && !configuration.isDryRun {
+            // Today's behaviour kept: a listed recording whose job failed for good is retried once per
+            // run; an incremental listing no longer lists old ones, so they are put back by id.
+            let requeued = try await store.jobs.requeuePermanentlyFailed(
+                kind: configuration.kind.jobKind,
+                workspaceID: configuration.workspaceId,
+                now: Date()
+            )
+            state.withLock { $0.report.counts.enqueued += requeued }
+        }
+        let pages = api.listRecordings(
+            workspace: configuration.workspaceId,
+            filter: filter,
+            order: .newestFirst,
+            stopAtOrBefore: listingPlan.cutoff
+        )
+        var interrupted = false
         for try await page in pages {
-            if stopRequested.load(ordering: .relaxed) { break }
+            if stopRequested.load(ordering: .relaxed) {
+                interrupted = true
+                break
+            }
             let items = page.recordings.map {
                 JobStore.EnqueueItem(
                     workspaceID: configuration.workspaceId,
@@ -196,8 +246,29 @@ package final class WorkerQueue: Service, Sendable {
             }
             try await persistBudget()
         }
+        if configuration.isDryRun && listingPlan.mode == .incremental && !interrupted { try await planQueuedJobs() }
         let reconciliation = pages.reconciliation
         let total = try await pendingJobCount()
+        var highWaterMark = mark?.highWaterMark
+        if let reconciliation, !interrupted, !reconciliation.stoppedAtPageLimit, listingPlan.mode != .byId {
+            // Every recording listed is durably queued by now: the mark may move past them.
+            let complete = reconciliation.reachedEnd
+            let newMark = ListingMark(
+                kind: kindName,
+                workspaceId: configuration.workspaceId,
+                filterHash: filterHash,
+                filters: filter.listingDescription,
+                highWaterMark: reconciliation.newestCreatedAt,
+                lastListingAt: listingStartedAt,
+                lastListingMode: complete ? ListingPlan.Mode.full.rawValue : listingPlan.mode.rawValue,
+                lastFullListingAt: complete ? listingStartedAt : nil
+            )
+            if configuration.isDryRun {
+                highWaterMark = [mark?.highWaterMark, reconciliation.newestCreatedAt].compactMap { $0 }.max()
+            } else {
+                highWaterMark = try await store.catalog.recordListing(newMark).highWaterMark
+            }
+        }
         state.withLock { state in
             if let reconciliation {
                 state.report.reconciliation.seen = reconciliation.uniqueIds
@@ -205,7 +276,16 @@ package final class WorkerQueue: Service, Sendable {
                 state.report.reconciliation.totalAtEnd = reconciliation.lastPageTotal
                 state.report.reconciliation.duplicatesSkipped = reconciliation.duplicatesSkipped
                 state.report.reconciliation.difference = reconciliation.difference
+                state.report.listing?.pages = reconciliation.pagesFetched
+                state.report.listing?.pagesRefetched =
+                    reconciliation.pagesRefetched + reconciliation.headPagesRefetched
+                state.report.listing?.reachedEnd = reconciliation.reachedEnd
+                if reconciliation.unsortedPages > 0 && listingPlan.mode == .incremental {
+                    state.report.listing?.reason =
+                        "\(listingPlan.reason); the API did not list newest first, so the whole list was read"
+                }
             }
+            state.report.listing?.highWaterMark = highWaterMark
         }
         if let reconciliation, let difference = reconciliation.difference, difference != 0 {
             logger.info(
@@ -217,6 +297,8 @@ package final class WorkerQueue: Service, Sendable {
             )
         }
         var event = ArchiveEvent(kind: .listed, runId: configuration.runId)
+        event.listingMode = listingPlan.mode.rawValue
+        event.listingPages = reconciliation?.pagesFetched
         // Jobs already finished by workers while listing went on count towards the total too.
         event.total = state.withLock { state in
             let counts = state.report.counts
@@ -244,6 +326,23 @@ package final class WorkerQueue: Service, Sendable {
             state.report.counts.listed += recordings.count
             state.report.counts.skippedAlreadyArchived += skipped
             state.report.planned.append(contentsOf: planned)
+        }
+    }
+
+    /// Dry run of an incremental listing: recordings queued by earlier runs are not listed again, but a
+    /// real run would work on them, so they are planned too.
+    private func planQueuedJobs() async throws {
+        let unfinished: Set<JobState> = [
+            .queued, .listingConfirmed, .downloading, .packing, .deferred, .failed, .failedPermanently,
+        ]
+        let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind).filter {
+            $0.workspaceID == configuration.workspaceId && unfinished.contains($0.state)
+        }
+        state.withLock { state in
+            let known = Set(state.report.planned.map(\.recordingId))
+            for job in jobs where !known.contains(job.recordingID) {
+                state.report.planned.append(.init(recordingId: job.recordingID, createdAt: job.recordingCreatedAt))
+            }
         }
     }
 

@@ -120,6 +120,33 @@ package struct JobStore: Sendable {
         }
     }
 
+    /// Puts every permanently failed job of `workspaceID` back in the queue with fresh attempts, as
+    /// listing them again would.
+    ///
+    /// An incremental listing does not list old recordings again; this keeps their once-per-run retry.
+    ///
+    /// - Parameters:
+    ///   - kind: The job kind.
+    ///   - workspaceID: The workspace.
+    ///   - now: The current time.
+    /// - Returns: How many jobs were requeued.
+    /// - Throws: ``StoreError``.
+    package func requeuePermanentlyFailed(kind: JobKind, workspaceID: String, now: Date) async throws -> Int {
+        let configuration = configuration
+        return try await database.write { db in
+            let jobs = try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM jobs WHERE kind = ? AND workspaceId = ? AND state = ?",
+                arguments: [kind.rawValue, workspaceID, JobState.failedPermanently.rawValue]
+            ).map(Job.init(row:))
+            for var job in jobs {
+                _ = try job.apply(.requeued, now: now, configuration: configuration)
+                try job.update(db)
+            }
+            return jobs.count
+        }
+    }
+
     // MARK: - Claims and leases
 
     /// Atomically takes the next claimable job and leases it to `owner`.

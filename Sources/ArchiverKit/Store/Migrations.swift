@@ -13,6 +13,7 @@ enum Migrations {
         migrator.registerMigration("v2-claimable-jobs-index", migrate: addClaimableIndex)
         migrator.registerMigration("v3-resource-media-type-and-message", migrate: addResourceMediaTypeAndMessage)
         migrator.registerMigration("issue16-audit-events", migrate: addAuditEvents)
+        migrator.registerMigration("issue17-listing-marks", migrate: addListingMarks)
         return migrator
     }
 
@@ -177,6 +178,26 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
                 CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
                     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;
+                """
+        )
+    }
+
+    /// Issue 17: where each workspace's listing stands, per job kind and filter set, so a scheduled run
+    /// lists only what is new (newest first, down to the high-water mark minus an overlap window).
+    static func addListingMarks(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE listing_marks (
+                    kind TEXT NOT NULL,
+                    workspaceId TEXT NOT NULL,
+                    filterHash TEXT NOT NULL,
+                    filters TEXT NOT NULL,
+                    highWaterMark DATETIME,
+                    lastListingAt DATETIME NOT NULL,
+                    lastListingMode TEXT NOT NULL,
+                    lastFullListingAt DATETIME,
+                    PRIMARY KEY (kind, workspaceId, filterHash)
+                )
                 """
         )
     }

@@ -7,7 +7,8 @@ struct ArchiveCommand: AsyncParsableCommand {
         commandName: "archive",
         abstract: "Archive a workspace's recordings into verifiable tar packages.",
         discussion: """
-            Lists the workspace (oldest first), enqueues every recording that is not archived yet in \
+            Lists the workspace newest first (only what is new since the earlier runs, see --full-listing), \
+            enqueues every recording that is not archived yet in \
             <archive>/.userplane-archiver/state.sqlite, and works the queue: each recording is confirmed, \
             its resources downloaded just after their presigned URLs are resolved, and packed into \
             <archive>/<workspace>/<YYYY>/<MM>/<recording>.tar with a .sha256 sidecar. Re-running is \
@@ -32,6 +33,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     @OptionGroup var root: ArchiveRootOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var filters: FilterOptions
+    @OptionGroup var listing: ListingOptions
 
     @Option(
         name: .long,
@@ -89,6 +91,7 @@ struct ArchiveCommand: AsyncParsableCommand {
             flags.concurrency = concurrency
             flags.metricsFile = metricsFile
             if let workspace { flags.workspaces = [.init(id: workspace)] }
+            try listing.apply(to: &flags)
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
             try await QueueRun(
                 kind: .archive,
@@ -101,6 +104,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                 maxDuration: try maxDuration.map { try Self.parseDuration($0, flag: "--max-duration") },
                 isDryRun: dryRun,
                 waitsForLock: waitLock,
+                forcesFullListing: listing.fullListing,
                 metricsFile: settings.metricsFile
             ).execute()
         }

@@ -21,6 +21,7 @@ struct DownloadCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
     @OptionGroup var filters: FilterOptions
+    @OptionGroup var listing: ListingOptions
 
     @Option(
         name: .long,
@@ -81,6 +82,7 @@ struct DownloadCommand: AsyncParsableCommand {
             var flags = api.flagLayer
             flags.concurrency = concurrency
             if let workspace { flags.workspaces = [.init(id: workspace)] }
+            try listing.apply(to: &flags)
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
             try await QueueRun(
                 kind: .download,
@@ -93,6 +95,7 @@ struct DownloadCommand: AsyncParsableCommand {
                 maxDuration: nil,
                 isDryRun: false,
                 waitsForLock: waitLock,
+                forcesFullListing: listing.fullListing,
                 resourceKinds: try resourceKinds()
             ).execute()
         }

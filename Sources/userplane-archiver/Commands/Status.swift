@@ -7,8 +7,9 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Summarise the queue and the catalog of an archive root.",
         discussion: """
-            Shows jobs per state, archives and bytes in the catalog, API budget used today, the last run \
-            and every failure with its reason. Reads state only; never talks to the API.
+            Shows jobs per state, archives and bytes in the catalog, API budget used today, the last run, \
+            each workspace's listing high-water mark and last full reconciliation, and every failure with \
+            its reason. Reads state only; never talks to the API.
 
             Examples:
               userplane-archiver status --archive /srv/userplane-archive
@@ -61,6 +62,15 @@ struct StatusCommand: AsyncParsableCommand {
             lines.append("last run: \(run.command) \(run.runId), \(finished), \(code)")
         } else {
             lines.append("last run: none")
+        }
+        for listing in status.listings ?? [] {
+            let mark = listing.highWaterMark.map { $0.formatted(.iso8601) } ?? "none"
+            let full = listing.lastFullListingAt.map { $0.formatted(.iso8601) } ?? "never"
+            lines.append(
+                "listing \(listing.workspaceId) (\(listing.kind), \(listing.filters)): high-water mark \(mark), "
+                    + "last full reconciliation \(full), last listing \(listing.lastListingMode) "
+                    + listing.lastListingAt.formatted(.iso8601)
+            )
         }
         if status.failures.isEmpty {
             lines.append("failures: none")

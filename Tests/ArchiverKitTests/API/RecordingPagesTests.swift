@@ -102,6 +102,27 @@ final class RecordingTable: Sendable {
         }
     }
 
+    /// The sort parameters are known only from third-party code: a server that ignores
+    /// `sort_direction=desc` (here: always oldest first) must not make an incremental listing stop at
+    /// the oldest page; it reads the whole list instead.
+    @Test func aServerIgnoringTheSortOrderMakesTheCutoffReadEverything() async throws {
+        let table = RecordingTable(count: 45)
+        let router = Router()
+        router.get("/api/v1/public/workspace/:ws/recordings") { request, _ -> Response in
+            let page = Int(request.uri.queryParameters.get("page") ?? "") ?? 0
+            return table.page(page, perPage: 20)
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            let cutoff = try #require(ISO8601DateFormatter().date(from: "2025-01-01T00:30:00Z"))
+            let pages = makeClient(baseURL).listRecordings(workspace: "ws", order: .newestFirst, stopAtOrBefore: cutoff)
+            let collected = try await collect(pages)
+            #expect(collected.count == 45)
+            let reconciliation = try #require(pages.reconciliation)
+            #expect(reconciliation.unsortedPages == 3)
+            #expect(reconciliation.reachedEnd && !reconciliation.stoppedAtCutoff)
+        }
+    }
+
     @Test func stopsAtTheFirstEmptyPageWhenHasMoreLies() async throws {
         let table = RecordingTable(count: 25)
         let hits = Counter()

@@ -14,6 +14,8 @@ import Testing
         api_daily_budget = 5000
         concurrency = 2
         metrics_file = "/var/lib/node_exporter/textfile/userplane_archiver.prom"
+        listing_overlap = "96h"
+        full_listing_every = "2w"
 
         [[workspace]]
         id = "ws_support"
@@ -57,6 +59,10 @@ import Testing
         #expect(configuration.apiDailyBudget == 5000)
         #expect(configuration.concurrency == 2)
         #expect(configuration.metricsFile == "/var/lib/node_exporter/textfile/userplane_archiver.prom")
+        #expect(configuration.listingOverlap?.description == "96h")
+        #expect(configuration.fullListingEvery?.description == "2w")
+        #expect(ArchiverConfiguration.defaults.listingOverlap?.description == "72h")
+        #expect(ArchiverConfiguration.defaults.fullListingEvery?.description == "7d")
         #expect(configuration.workspaces.map(\.id) == ["ws_support", "ws_sales"])
         let support = configuration.workspaces[0].filter
         #expect(support.projectIds == ["prj_1", "prj_2"])

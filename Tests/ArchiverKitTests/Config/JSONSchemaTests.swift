@@ -34,13 +34,23 @@ import Testing
         report.planned = [.init(recordingId: "rec_2", createdAt: Date(timeIntervalSince1970: 0))]
         report.fatalError = "none"
         report.exitCode = 3
+        var listing = RunReport.Listing(mode: "incremental")
+        listing.reason = "why"
+        listing.cutoff = Date(timeIntervalSince1970: 0)
+        listing.highWaterMark = Date(timeIntervalSince1970: 1)
+        report.listing = listing
         let json = try Self.keys(of: report)
         #expect(json["schema"] as? String == "userplane-archiver/run-report/v1")
         #expect(
             Self.sortedKeys(json) == [
                 "api", "arguments", "bytesArchived", "bytesDownloaded", "command", "counts", "dryRun", "exitCode",
-                "failures", "fatalError", "finishedAt", "planned", "reconciliation", "runId", "schema", "startedAt",
-                "stoppedEarly", "workspaceId",
+                "failures", "fatalError", "finishedAt", "listing", "planned", "reconciliation", "runId", "schema",
+                "startedAt", "stoppedEarly", "workspaceId",
+            ]
+        )
+        #expect(
+            Self.sortedKeys(json["listing"]) == [
+                "cutoff", "highWaterMark", "mode", "pages", "pagesRefetched", "reachedEnd", "reason",
             ]
         )
         #expect(
@@ -73,12 +83,14 @@ import Testing
         event.counts = RunReport.Counts()
         event.exitCode = 0
         event.apiBudgetRemaining = 9
+        event.listingMode = "full"
+        event.listingPages = 3
         let json = try Self.keys(of: event)
         #expect(json["event"] as? String == "run-finished")
         #expect(
             Self.sortedKeys(json) == [
-                "apiBudgetRemaining", "attempts", "bytes", "counts", "event", "exitCode", "path", "reason",
-                "recordingId", "runId", "sha256", "time", "total",
+                "apiBudgetRemaining", "attempts", "bytes", "counts", "event", "exitCode", "listingMode", "listingPages",
+                "path", "reason", "recordingId", "runId", "sha256", "time", "total",
             ]
         )
         let minimal = try Self.keys(of: ArchiveEvent(kind: .listed, runId: "r"))
@@ -121,14 +133,31 @@ import Testing
                     nextAttemptAt: Date(timeIntervalSince1970: 2)
                 )
             ],
-            activeHolds: 0
+            activeHolds: 0,
+            listings: [
+                .init(
+                    workspaceId: "w",
+                    kind: "archive",
+                    filters: "all recordings",
+                    highWaterMark: Date(timeIntervalSince1970: 3),
+                    lastFullListingAt: Date(timeIntervalSince1970: 4),
+                    lastListingAt: Date(timeIntervalSince1970: 5),
+                    lastListingMode: "incremental"
+                )
+            ]
         )
         let json = try Self.keys(of: status)
         #expect(json["schema"] as? String == "userplane-archiver/status/v1")
         #expect(
             Self.sortedKeys(json) == [
                 "activeHolds", "apiBudgetDay", "apiBudgetUsedToday", "archiveRoot", "archivesTotal", "bytesArchived",
-                "failures", "jobs", "lastRun", "schema",
+                "failures", "jobs", "lastRun", "listings", "schema",
+            ]
+        )
+        #expect(
+            Self.sortedKeys((json["listings"] as? [Any])?.first) == [
+                "filters", "highWaterMark", "kind", "lastFullListingAt", "lastListingAt", "lastListingMode",
+                "workspaceId",
             ]
         )
         #expect(

@@ -17,6 +17,9 @@ import Testing
         report.api.calls = calls
         report.api.rateLimited = rateLimited
         report.bytesDownloaded = 2048
+        var listing = RunReport.Listing(mode: workspace == "ws_a" ? "incremental" : "full")
+        listing.pages = workspace == "ws_a" ? 2 : 20
+        report.listing = listing
         return report
     }
 
@@ -52,6 +55,8 @@ import Testing
             #"userplane_archiver_last_run_api_calls{command="archive",workspace="ws_a"} 10"#,
             #"userplane_archiver_last_run_api_calls{command="archive",workspace="ws_\"b\""} 15"#,
             #"userplane_archiver_last_run_api_rate_limited{command="archive",workspace="ws_\"b\""} 2"#,
+            #"userplane_archiver_last_run_listing_pages{command="archive",mode="incremental",workspace="ws_a"} 2"#,
+            #"userplane_archiver_last_run_listing_pages{command="archive",mode="full",workspace="ws_\"b\""} 20"#,
             "userplane_archiver_archives 42",
             "userplane_archiver_archived_bytes 4096",
             "userplane_archiver_oldest_unarchived_recording_age_seconds 3600",

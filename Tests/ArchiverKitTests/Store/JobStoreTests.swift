@@ -262,6 +262,37 @@ import Testing
         }
     }
 
+    /// An incremental listing does not list old recordings again: their permanently failed jobs are put
+    /// back by id instead, in the run's workspace only.
+    @Test func permanentlyFailedJobsOfOneWorkspaceAreRequeuedById() async throws {
+        try await StoreFixtures.withStore { store, _ in
+            let now = StoreFixtures.referenceDate
+            _ = try await store.jobs.enqueue(
+                [
+                    StoreFixtures.item("bad"), StoreFixtures.item("fine", createdAt: 10),
+                    StoreFixtures.item("other", workspace: "ws_2"),
+                ],
+                now: now
+            )
+            for _ in 0..<2 {
+                let job = try #require(try await claim(store, at: now))
+                let action = try await store.jobs.apply(
+                    .failed(reason: "400 from the API", isRetryable: false),
+                    to: job.id,
+                    owner: "w",
+                    now: now
+                )
+                #expect(action == .giveUp)
+            }
+            #expect(try await store.jobs.failures().count == 2)
+            let requeued = try await store.jobs.requeuePermanentlyFailed(kind: .archive, workspaceID: "ws_1", now: now)
+            #expect(requeued == 1)
+            let job = try #require(try await store.jobs.job(workspaceID: "ws_1", recordingID: "bad"))
+            #expect(job.state == .queued && job.attempts == 0)
+            #expect(try await store.jobs.job(workspaceID: "ws_2", recordingID: "other")?.state == .failedPermanently)
+        }
+    }
+
     @Test func illegalEventIsATypedErrorAndChangesNothing() async throws {
         try await StoreFixtures.withStore { store, _ in
             _ = try await store.jobs.enqueue([StoreFixtures.item("rec_1")], now: StoreFixtures.referenceDate)

@@ -1,0 +1,43 @@
+import Crypto
+import Foundation
+
+extension RecordingFilter {
+    /// The filters that shape a listing, normalised, in words.
+    ///
+    /// Ids are sorted and de-duplicated, dates in UTC with milliseconds. ``recordingIds`` are not part
+    /// of it (direct fetches are not a listing).
+    ///
+    /// Two filters with the same description list the same recordings, so they share a high-water mark.
+    package var listingDescription: String {
+        var parts: [String] = []
+        for (name, values) in [("projects", projectIds), ("links", linkIds), ("created_by", createdBy)] {
+            let normalised = Set(values).sorted()
+            if !normalised.isEmpty { parts.append("\(name) [\(normalised.joined(separator: ", "))]") }
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        if let since { parts.append("since \(formatter.string(from: since))") }
+        if let until { parts.append("until \(formatter.string(from: until))") }
+        return parts.isEmpty ? "all recordings" : parts.joined(separator: "; ")
+    }
+
+    /// SHA-256 (hex) of an unambiguous encoding of the normalised filters: the key of a listing mark.
+    ///
+    /// A filter change gives another key, so its first run lists the whole workspace.
+    package var listingKey: String {
+        // Length-prefixed fields: no id, however odd, can make two filter sets collide.
+        var encoded = ""
+        func field(_ name: String, _ values: [String]) {
+            encoded += "\(name):\(values.count)"
+            for value in values { encoded += ":\(value.utf8.count):\(value)" }
+            encoded += ";"
+        }
+        field("project_id", Set(projectIds).sorted())
+        field("link_id", Set(linkIds).sorted())
+        field("created_by", Set(createdBy).sorted())
+        field("since", since.map { ["\(Int64(($0.timeIntervalSince1970 * 1000).rounded()))"] } ?? [])
+        field("until", until.map { ["\(Int64(($0.timeIntervalSince1970 * 1000).rounded()))"] } ?? [])
+        return HexDigest.string(SHA256.hash(data: Array(encoded.utf8)))
+    }
+}
