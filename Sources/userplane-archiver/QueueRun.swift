@@ -57,6 +57,7 @@ struct QueueRun {
             configuration.isDryRun = isDryRun
             configuration.initialBudget = budget
             configuration.downloader.caBundlePath = settings.caBundle
+            if let maxBlobSize = settings.maxBlobSize { configuration.downloader.maximumBlobBytes = maxBlobSize }
             let queue = WorkerQueue(
                 configuration: configuration,
                 api: client,

@@ -182,6 +182,12 @@ package struct RunMetrics: Sendable, Equatable {
             "HTTP 429 answers received by the last run.",
             zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
         )
+        let cappedPauses = Self.perWorkspaceDeltas(reports.map(\.api.cappedPauses))
+        out.gauge(
+            "last_run_api_capped_pauses",
+            "Server-requested pauses cut to the 15-minute cap by the last run.",
+            zip(reports, cappedPauses).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+        )
         out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
         out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])
         let age = oldestUnarchivedCreatedAt.map { max(0, finishedAt.timeIntervalSince($0)) } ?? 0
