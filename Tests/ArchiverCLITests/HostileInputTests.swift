@@ -147,4 +147,32 @@ import UserplaneSimulator
             }
         }
     }
+
+    /// Item 5's setting reaches the transfer engine: a blob larger than `--max-blob-size` is refused, not fetched.
+    @Test func maxBlobSizeFlagIsHonouredAndValidated() async throws {
+        let configuration = EndToEnd.configuration(recordings: 1) { configuration in
+            configuration.content.unfinishedFraction = 0
+            configuration.includesHostileRecording = false
+        }
+        try await withUserplaneSimulator(configuration) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let bad = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root, ["--max-blob-size", "lots"]),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: EndToEnd.logDirectory(directory)
+                )
+                #expect(bad.status == 64, "stderr: \(bad.stderr)")
+                #expect(bad.stderr.contains("--max-blob-size"))
+                let small = try await ArchiverProcess.run(
+                    EndToEnd.archiveArguments(simulator, root: root, ["--max-blob-size", "1KiB"]),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: EndToEnd.logDirectory(directory)
+                )
+                #expect(small.status == 3, "stderr: \(small.stderr.suffix(2000))")
+                let report = try #require(try ArchiveRootInspection(root: root).runReports().last)
+                #expect(report.failures.first?.reason.contains("maximum blob size") == true, "\(report.failures)")
+            }
+        }
+    }
 }

@@ -49,16 +49,6 @@ struct APIOptions: ParsableArguments {
     )
     var caBundle: String?
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "Most bytes accepted for a blob whose size neither the API nor the server announces, e.g. 64GiB. "
-                + "(config: max_blob_size; default: 64GiB)",
-            valueName: "size"
-        )
-    )
-    var maxBlobSize: String?
-
     func validate() throws {
         if let apiRate, apiRate < 1 {
             throw ValidationError("--api-rate must be at least 1 request per minute.")
@@ -73,9 +63,6 @@ struct APIOptions: ParsableArguments {
                 )
             }
         }
-        if let maxBlobSize, ByteSize.parse(maxBlobSize) == nil {
-            throw ValidationError("--max-blob-size must be a size such as 68719476736 or 64GiB (got '\(maxBlobSize)').")
-        }
         if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
             throw ValidationError("--ca-bundle '\(caBundle)' is not a readable file.")
         }
@@ -89,7 +76,6 @@ struct APIOptions: ParsableArguments {
         layer.caBundle = caBundle
         layer.apiRate = apiRate
         layer.apiDailyBudget = apiDailyBudget
-        layer.maxBlobSize = maxBlobSize.flatMap(ByteSize.parse)
         return layer
     }
 }
