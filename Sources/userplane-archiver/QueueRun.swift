@@ -99,7 +99,7 @@ struct QueueRun {
                     exitCode: exitCode,
                     duration: elapsed,
                     store: store,
-                    previousText: try? String(contentsOfFile: metricsFile, encoding: .utf8)
+                    previousText: RunMetrics.previousText(at: metricsFile)
                 ).write(to: metricsFile)
             } catch {
                 logger.error(

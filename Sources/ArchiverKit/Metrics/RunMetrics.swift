@@ -215,6 +215,17 @@ package struct RunMetrics: Sendable, Equatable {
         return Date(timeIntervalSince1970: seconds)
     }
 
+    /// The text of the metrics file a previous run wrote at `path`, or `nil` when there is none or it is not a
+    /// regular file of at most 1 MiB (a FIFO or device is never opened for a blocking read).
+    ///
+    /// - Parameter path: The `.prom` file.
+    /// - Returns: Its text.
+    package static func previousText(at path: String) -> String? {
+        guard let bytes = try? DurableFile.readSmallRegularFile(path, maximumBytes: 1 << 20, followsSymlinks: false)
+        else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Turns running totals (one per workspace, in run order) into per-workspace amounts.
     static func perWorkspaceDeltas(_ cumulative: [Int]) -> [Int] {
         zip(cumulative, [0] + cumulative).map { max(0, $0 - $1) }
