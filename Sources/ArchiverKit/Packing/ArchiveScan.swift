@@ -53,6 +53,14 @@ struct ArchiveScan {
     /// independently (the page cache serves it) for the sidecar's whole-tar SHA-256; both are joined before
     /// anything is reported.
     mutating func run(bufferBytes: Int) {
+        // A FIFO, device or symlink is one problem, said first; its sidecar is beside the point.
+        do throws(PackingError) {
+            close(try DurableFile.openRegularFileForReading(tarPath, followsSymlinks: false))
+        } catch {
+            isTruncated = true
+            report(.unreadable, nil, "cannot open the tar: \(error.message)")
+            return
+        }
         let expectedSidecar = readSidecar()
         let path = tarPath
         let rawDigest = Mutex<Result<(String, FileIdentity), PackingError>?>(nil)
