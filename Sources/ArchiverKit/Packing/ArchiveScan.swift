@@ -33,6 +33,8 @@ struct ArchiveScan {
         Set(
             ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName] + BagIt.manifestNames + BagIt.tagManifestNames
         )
+    /// The most members read; an archive of ours holds about fifteen, so memory never grows with a hostile count.
+    static let maximumMembers = 1000
     /// The largest sidecar read: one line with a digest and a file name.
     static let maximumSidecarBytes = 4096
 
@@ -110,7 +112,19 @@ struct ArchiveScan {
             return
         }
         do {
+            var count = 0
             while let entry = try reader.nextEntry() {
+                count += 1
+                guard count <= Self.maximumMembers else {
+                    isTruncated = true
+                    report(
+                        .unsafeMember,
+                        nil,
+                        "the tar holds more than \(Self.maximumMembers) members (archives of this tool hold about "
+                            + "fifteen); it was not read further"
+                    )
+                    return
+                }
                 try consume(entry, from: reader)
             }
         } catch {

@@ -138,6 +138,20 @@ import Testing
         }
     }
 
+    /// Item 3's memory half, by count: a tar of thousands of empty members is refused after a fixed number.
+    @Test func tarWithThousandsOfMembersIsRefusedAfterAFixedNumber() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tar, members) = try legitMembers(in: directory)
+            let many = (0..<(ArchiveScan.maximumMembers + 100)).map { HostileTar.Member.file("rec_123/e\($0)", []) }
+            try hostile(plain(members) + many, replacing: tar)
+            var scan = ArchiveScan(tarPath: tar.path, maximumTagFileBytes: 16 << 20)
+            scan.run(bufferBytes: 64 << 10)
+            #expect(scan.members.count <= ArchiveScan.maximumMembers)
+            #expect(scan.problems.contains { $0.message.contains("more than \(ArchiveScan.maximumMembers) members") })
+            #expect(scan.problems.count < 10)
+        }
+    }
+
     /// Item 6: a sidecar is one line; a huge one is refused without being read into memory.
     @Test func oversizedOrSpecialSidecarIsRefused() async throws {
         try await withTemporaryDirectory { directory in
