@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// Turns an API-supplied identifier (recording or workspace id) into one safe path component.
 ///
@@ -13,6 +14,20 @@ public enum RecordingPathComponent {
     ///
     /// Leaves room for `.tar.sha256.partial` under 255.
     public static let maximumLength = 200
+
+    /// Why `id` cannot be archived at all, or `nil` when it can.
+    ///
+    /// A control character (NUL, CR, LF, ...) in an id is hostile: SQLite text bindings stop at NUL, so two
+    /// ids differing after it would collapse into one job; such an id is reported as failed, never
+    /// truncated or skipped.
+    public static func rejectionReason(for id: String) -> String? {
+        guard let control = id.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else {
+            return nil
+        }
+        return "the API listed a recording id containing the control character U+"
+            + String(format: "%04X", control.value)
+            + "; it cannot be stored or archived safely, so it was not archived: report the id to Userplane support"
+    }
 
     /// The safe component for `id`.
     public static func encode(_ id: String) -> String {

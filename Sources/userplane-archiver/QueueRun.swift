@@ -66,6 +66,7 @@ struct QueueRun {
             if let every = settings.fullListingEvery ?? defaults.fullListingEvery {
                 configuration.listing.fullListingEvery = every.duration(endingAt: Date())
             }
+            if let maxBlobSize = settings.maxBlobSize { configuration.downloader.maximumBlobBytes = maxBlobSize }
             let queue = WorkerQueue(
                 configuration: configuration,
                 api: client,
@@ -107,7 +108,7 @@ struct QueueRun {
                     exitCode: exitCode,
                     duration: elapsed,
                     store: store,
-                    previousText: try? String(contentsOfFile: metricsFile, encoding: .utf8)
+                    previousText: RunMetrics.previousText(at: metricsFile)
                 ).write(to: metricsFile)
             } catch {
                 logger.error(

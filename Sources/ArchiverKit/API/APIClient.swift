@@ -2,6 +2,10 @@ import Foundation
 public import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A typed client for the Userplane public REST API.
 ///
 /// Every request goes through the shared ``APIPacer`` (rate and daily budget), carries
@@ -77,7 +81,7 @@ public final class APIClient: Sendable {
             try Task.checkCancellation()
             try await pacer.acquire()
             let key = try keys.current()
-            let request = TransportRequest(
+            var request = TransportRequest(
                 method: endpoint.method,
                 url: url,
                 headers: [
@@ -86,6 +90,8 @@ public final class APIClient: Sendable {
                     ("User-Agent", configuration.userAgent),
                 ]
             )
+            // Plain http is only allowed to this machine; a proxy from http_proxy would see the key in clear.
+            request.bypassesProxy = url.lowercased().hasPrefix("http:")
             logger.debug("API request", metadata: ["retry.attempt": "\(attempt)"])
             let response: TransportResponse
             do {
@@ -102,8 +108,16 @@ public final class APIClient: Sendable {
                 continue
             }
             let signals = RateLimitSignals(response: response, now: pacer.date())
-            await pacer.record(status: response.status, signals: signals)
-            let requestId = Self.requestId(in: response)
+            if let requested = await pacer.record(status: response.status, signals: signals) {
+                logger.warning(
+                    "the API asked every request to wait longer than the pause cap; waiting only the cap",
+                    metadata: [
+                        "http.status": "\(response.status)", "pause.requested": "\(requested)",
+                        "pause.cap": "\(pacer.maximumServerPause)",
+                    ]
+                )
+            }
+            let requestId = Self.requestId(in: response).map { SecretRedaction.redact($0, secret: key) }
             logger.debug(
                 "API response",
                 metadata: ["http.status": "\(response.status)", "request.id": "\(requestId ?? "-")"]
@@ -167,10 +181,23 @@ public final class APIClient: Sendable {
         return url
     }
 
-    /// Whether `host` names this machine: `localhost`, `127.0.0.0/8` or `::1`.
+    /// Whether `host` names this machine: `localhost`, an IPv4 address in `127.0.0.0/8` or the IPv6 address `::1`.
+    ///
+    /// Decided on the parsed address, never on a prefix of the name: `127.attacker.invalid` is a DNS name that
+    /// can resolve anywhere, so it is not loopback.
     package static func isLoopback(host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host.hasSuffix(".localhost") || host == "::1" || host.hasPrefix("127.")
+        var host = host.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" { return true }
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, host, &ipv4) == 1 {
+            return UInt32(bigEndian: ipv4.s_addr) >> 24 == 127
+        }
+        var ipv6 = in6_addr()
+        if inet_pton(AF_INET6, host, &ipv6) == 1 {
+            return withUnsafeBytes(of: &ipv6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
+        return false
     }
 
     /// The first request-id header the response carries.
@@ -187,22 +214,27 @@ public final class APIClient: Sendable {
 
     /// Turns a non-2xx response into an ``APIError``, whatever its body.
     static func error(from response: TransportResponse, signals: RateLimitSignals, redacting key: String) -> APIError {
-        let requestId = requestId(in: response)
+        // Everything taken from the response is redacted: a server may echo the key anywhere.
+        func redacted(_ text: String) -> String { SecretRedaction.redact(text, secret: key) }
+        let requestId = requestId(in: response).map(redacted)
         var code = APIError.Code.malformedResponse
-        var message: String
+        let message: String
         if let envelope = try? JSONCoding.decoder.decode(ErrorEnvelope.self, from: Data(response.body)),
             let error = envelope.error, !error.isEmpty
         {
-            code = APIError.Code(rawValue: error)
-            message = envelope.message ?? "(no message)"
+            code = APIError.Code(rawValue: redacted(error))
+            message = redacted(envelope.message ?? "(no message)")
         } else {
-            let excerpt = String(decoding: response.body.prefix(120), as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: " ")
+            // Redact the whole body before cutting the excerpt, so a cut can never leave part of the key.
+            let body = redacted(String(decoding: response.body.prefix(64 << 10), as: UTF8.self))
+            let excerpt = String(
+                String(body.prefix(120)).unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }
+                    .map(Character.init)
+            )
             message =
                 "HTTP \(response.status) without a JSON {error, message} body"
                 + (excerpt.isEmpty ? " (empty body)" : "; body starts: \(excerpt)")
         }
-        if !key.isEmpty { message = message.replacingOccurrences(of: key, with: "<redacted>") }
         return APIError(
             code: code,
             status: response.status,

@@ -35,6 +35,12 @@ public actor APIPacer {
         /// later puts `requestsPerWindow + 1` requests into one server-side window (a 429). It costs
         /// `margin / window` of the rate: under 1 % with the defaults. Default 500 ms.
         public var margin: Duration = .milliseconds(500)
+        /// The longest pause a server can impose on every caller (`Retry-After`, `X-RateLimit-Reset`).
+        ///
+        /// A longer request (`Retry-After: 1e300`, a reset decades away) is cut to this, logged and counted in
+        /// ``Statistics/cappedPauses``; a server that is still not ready afterwards gets its request retried or
+        /// failed by ``RetryPolicy``. Default 15 minutes.
+        public var maximumServerPause: Duration = .seconds(15 * 60)
 
         /// Creates the default configuration.
         public init() {}
@@ -46,16 +52,19 @@ public actor APIPacer {
         ///   - window: The window.
         ///   - dailyLimit: The most requests per UTC day.
         ///   - margin: Slack added to the window for arrival jitter (see ``margin``).
+        ///   - maximumServerPause: The longest pause a server can impose (see ``maximumServerPause``).
         public init(
             requestsPerWindow: Int,
             window: Duration = .seconds(60),
             dailyLimit: Int = 10_000,
-            margin: Duration = .milliseconds(500)
+            margin: Duration = .milliseconds(500),
+            maximumServerPause: Duration = .seconds(15 * 60)
         ) {
             self.requestsPerWindow = requestsPerWindow
             self.window = window
             self.dailyLimit = dailyLimit
             self.margin = margin
+            self.maximumServerPause = maximumServerPause
         }
     }
 
@@ -67,6 +76,8 @@ public actor APIPacer {
         public var rateLimitedResponses: Int
         /// Times all callers were paused because of a server signal.
         public var pauses: Int
+        /// Server-requested pauses cut to ``Configuration/maximumServerPause``.
+        public var cappedPauses: Int
         /// The daily budget state.
         public var budget: DailyBudget
     }
@@ -75,6 +86,8 @@ public actor APIPacer {
 
     /// The daily request budget this pacer enforces.
     public nonisolated var dailyLimit: Int { configuration.dailyLimit }
+    /// The longest pause a server can impose on every caller.
+    public nonisolated var maximumServerPause: Duration { configuration.maximumServerPause }
     private let clock: ErasedClock
     private let currentDate: @Sendable () -> Date
     private let onConsume: (@Sendable (DailyBudget) -> Void)?
@@ -85,6 +98,7 @@ public actor APIPacer {
     private var granted = 0
     private var rateLimited = 0
     private var pauses = 0
+    private var cappedPauses = 0
 
     /// Creates a pacer.
     ///
@@ -140,28 +154,52 @@ public actor APIPacer {
         onConsume?(budget)
     }
 
-    /// Pauses every caller for `duration` from now (extends, never shortens, a pause in force).
+    /// Pauses every caller for `duration` from now (extends, never shortens, a pause in force), at most for
+    /// ``Configuration/maximumServerPause``.
     ///
     /// - Parameter duration: How long no request may start.
-    public func pause(for duration: Duration) {
+    /// - Returns: The pause actually applied: `duration`, or the cap when `duration` was longer.
+    @discardableResult
+    public func pause(for duration: Duration) -> Duration {
+        var duration = max(duration, .zero)
+        if duration > configuration.maximumServerPause {
+            duration = configuration.maximumServerPause
+            cappedPauses += 1
+        }
         let until = clock.now() + duration
         if until > pausedUntil {
             pausedUntil = until
             pauses += 1
         }
+        return duration
     }
 
     /// Reports a response: counts 429s, and pauses everyone for `Retry-After` (on 429/503) or until
-    /// `X-RateLimit-Reset` when `X-RateLimit-Remaining` is 0.
-    func record(status: Int, signals: RateLimitSignals) {
+    /// `X-RateLimit-Reset` when `X-RateLimit-Remaining` is 0, each capped at ``Configuration/maximumServerPause``.
+    ///
+    /// - Returns: The longest pause the server asked for that was cut to the cap, for the caller to log; `nil`
+    ///   when nothing was capped.
+    @discardableResult
+    func record(status: Int, signals: RateLimitSignals) -> Duration? {
         if status == 429 { rateLimited += 1 }
-        if let retryAfter = signals.retryAfter, status == 429 || status == 503 { pause(for: retryAfter) }
-        if signals.remaining == 0, let reset = signals.resetAfter { pause(for: reset) }
+        var capped: Duration?
+        func apply(_ requested: Duration) {
+            if pause(for: requested) < requested { capped = max(capped ?? .zero, requested) }
+        }
+        if let retryAfter = signals.retryAfter, status == 429 || status == 503 { apply(retryAfter) }
+        if signals.remaining == 0, let reset = signals.resetAfter { apply(reset) }
+        return capped
     }
 
     /// The counters and budget so far.
     public var statistics: Statistics {
-        Statistics(requestsGranted: granted, rateLimitedResponses: rateLimited, pauses: pauses, budget: budget)
+        Statistics(
+            requestsGranted: granted,
+            rateLimitedResponses: rateLimited,
+            pauses: pauses,
+            cappedPauses: cappedPauses,
+            budget: budget
+        )
     }
 
     /// The wall clock this pacer uses.

@@ -38,17 +38,23 @@ extension KeyedDecodingContainer where Key == AnyCodingKey {
         (try? decodeIfPresent(String.self, forKey: AnyCodingKey(key))) ?? nil
     }
 
-    /// An integer, accepting `12`, `12.0` and `"12"`; `nil` when absent, `null` or unusable.
+    /// A non-negative integer, accepting `12`, `12.0` and `"12"`; `nil` when absent, `null`, negative or unusable.
+    ///
+    /// Every number the API sends is a count, a size or a duration: a negative one is hostile or broken, and
+    /// treating it as absent keeps it out of size checks and arithmetic (`seen - Int.min` would trap).
     func lenientInt(_ key: String) -> Int? {
         let codingKey = AnyCodingKey(key)
-        if let value = (try? decodeIfPresent(Int.self, forKey: codingKey)) ?? nil { return value }
-        if let value = (try? decodeIfPresent(Double.self, forKey: codingKey)) ?? nil, value.isFinite,
-            abs(value) < 9e15
+        var value: Int?
+        if let number = (try? decodeIfPresent(Int.self, forKey: codingKey)) ?? nil {
+            value = number
+        } else if let number = (try? decodeIfPresent(Double.self, forKey: codingKey)) ?? nil, number.isFinite,
+            abs(number) < 9e15
         {
-            return Int(value.rounded())
+            value = Int(number.rounded())
+        } else if let text = lenientString(key) {
+            value = Int(text)
         }
-        if let text = lenientString(key) { return Int(text) }
-        return nil
+        return value.flatMap { $0 >= 0 ? $0 : nil }
     }
 
     /// A boolean, or `nil` when absent, `null` or not a boolean.

@@ -24,16 +24,32 @@ struct RateLimitSignals: Sendable, Hashable {
     init(response: TransportResponse, now: Date) {
         self.retryAfter = response.header("retry-after").flatMap { Self.parseRetryAfter($0, now: now) }
         let remaining = response.header("x-ratelimit-remaining") ?? response.header("ratelimit-remaining")
-        self.remaining = remaining.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        self.remaining = remaining.flatMap(Self.parseRemaining)
         let reset = response.header("x-ratelimit-reset") ?? response.header("ratelimit-reset")
         self.resetAfter = reset.flatMap { Self.parseReset($0, now: now) }
+    }
+
+    /// The longest delay a header is read as; anything longer (`1e300`, a reset decades away) is clamped to it.
+    ///
+    /// Parsing never traps on an absurd number; how long the client actually waits is capped much lower by
+    /// ``APIPacer/Configuration/maximumServerPause`` and ``RetryPolicy/maximumRetryAfter``.
+    static let longestParsedDelay: Duration = .seconds(10 * 365 * 24 * 3600)
+
+    /// `seconds` as a duration, negative values as zero and values past ``longestParsedDelay`` (or not finite)
+    /// as ``longestParsedDelay``: no conversion here can trap, whatever a server sends.
+    static func delay(seconds: Double) -> Duration {
+        guard !seconds.isNaN else { return .zero }
+        let ceiling = Double(longestParsedDelay.components.seconds)
+        let clamped = min(max(seconds, 0), ceiling)
+        return .milliseconds(Int64((clamped * 1000).rounded()))
     }
 
     /// Parses `Retry-After`: delta-seconds (`120`, also `1.5`) or an HTTP-date (IMF-fixdate).
     static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds.isFinite {
-            return .milliseconds(Int64((max(seconds, 0) * 1000).rounded()))
+        if let seconds = Double(text) {
+            guard !seconds.isNaN else { return nil }
+            return delay(seconds: seconds)
         }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -41,15 +57,23 @@ struct RateLimitSignals: Sendable, Hashable {
         for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
             formatter.dateFormat = format
             if let date = formatter.date(from: text) {
-                return .milliseconds(Int64((max(date.timeIntervalSince(now), 0) * 1000).rounded()))
+                return delay(seconds: date.timeIntervalSince(now))
             }
         }
         return nil
     }
 
+    /// Parses `X-RateLimit-Remaining`: an integer (also `0.0` or `1e3`); huge values clamp, garbage is `nil`.
+    static func parseRemaining(_ value: String) -> Int? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let count = Int(text) { return max(count, 0) }
+        guard let number = Double(text), !number.isNaN else { return nil }
+        return number < 1 ? 0 : number >= 1e15 ? 1_000_000_000_000_000 : Int(number)
+    }
+
     static func parseReset(_ value: String, now: Date) -> Duration? {
-        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), number.isFinite else { return nil }
+        guard let number = Double(value.trimmingCharacters(in: .whitespaces)), !number.isNaN else { return nil }
         let seconds = number >= 1_000_000_000 ? number - now.timeIntervalSince1970 : number
-        return .milliseconds(Int64((max(seconds, 0) * 1000).rounded()))
+        return delay(seconds: seconds)
     }
 }

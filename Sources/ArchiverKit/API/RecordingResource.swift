@@ -82,7 +82,8 @@ public struct RecordingResource: Sendable, Hashable, CustomStringConvertible, Cu
         self.url = container.lenientString("url")
         self.message = container.lenientString("message")
         self.type = container.lenientString("type")
-        self.size = container.lenientInt("size")
+        // A negative size is no size: it could only make every byte look like too many.
+        self.size = container.lenientInt("size").flatMap { $0 >= 0 ? $0 : nil }
         self.durationMs = container.lenientInt("durationMs")
         self.captureEnabled = container.lenientBool("captureEnabled")
         var sources: [Source] = []

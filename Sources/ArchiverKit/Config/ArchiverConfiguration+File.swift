@@ -43,7 +43,9 @@ extension ArchiverConfiguration {
     /// minute), `api_daily_budget` (integer ≥ 1), `concurrency` (integer 1…64), `metrics_file`
     /// (string path of the Prometheus text file `archive` writes), `listing_overlap` and
     /// `full_listing_every` (durations such as `72h`, `7d`: how far behind the high-water mark an
-    /// incremental listing reads, and how often the whole workspace is listed).
+    /// incremental listing reads, and how often the whole workspace is listed), `max_blob_size` (bytes
+    /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
+    /// announced).
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -56,15 +58,24 @@ extension ArchiverConfiguration {
     /// - Returns: The settings the file holds.
     /// - Throws: ``ConfigurationError``.
     package static func load(contentsOf path: String) throws -> ArchiverConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+        let bytes: [UInt8]?
+        do throws(PackingError) {
+            // A FIFO or device given as the config file is refused instead of blocking or reading for ever.
+            bytes = try DurableFile.readSmallRegularFile(path, maximumBytes: 1 << 20, followsSymlinks: true)
         } catch {
             throw ConfigurationError(
                 code: .unreadable,
                 path: path,
-                message: "cannot read the configuration file (\(error.localizedDescription)); check the path "
+                message: "cannot read the configuration file (\(error.message)); check the path "
                     + "given to --config and its permissions"
+            )
+        }
+        guard let bytes, let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(
+                code: .unreadable,
+                path: path,
+                message:
+                    "the configuration file is larger than 1 MiB or not UTF-8 text; check the path given to --config"
             )
         }
         return try ArchiverConfiguration(parsing: text, path: path)
@@ -96,7 +107,7 @@ extension ArchiverConfiguration {
         let top = TableReader(table: root, section: nil, index: nil, path: path, lines: lines)
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
-            "metrics_file", "listing_overlap", "full_listing_every", "workspace", "retention",
+            "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "workspace", "retention",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -115,6 +126,7 @@ extension ArchiverConfiguration {
         metricsFile = try top.string("metrics_file")
         listingOverlap = try top.duration("listing_overlap")
         fullListingEvery = try top.duration("full_listing_every")
+        maxBlobSize = try top.byteSize("max_blob_size")
         workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)
@@ -227,6 +239,20 @@ private struct TableReader {
             throw invalid(key, "must be \(bound) (got \(int))")
         }
         return int
+    }
+
+    /// An integer number of bytes, or a string such as `"64GiB"` (see ``ByteSize``).
+    func byteSize(_ key: String) throws -> Int64? {
+        guard let value = table[key] else { return nil }
+        if let int = value.int {
+            guard int > 0 else { throw invalid(key, "must be at least 1 byte (got \(int))") }
+            return Int64(int)
+        }
+        guard let text = value.string else { throw wrongType(key, value, expected: "an integer or a string") }
+        guard let bytes = ByteSize.parse(text) else {
+            throw invalid(key, "expected a size such as 68719476736 or \"64GiB\" (got \"\(text)\")")
+        }
+        return bytes
     }
 
     func stringArray(_ key: String) throws -> [String] {

@@ -50,6 +50,7 @@ extension ArchiverConfiguration {
         merged.metricsFile = metricsFile ?? lower.metricsFile
         merged.listingOverlap = listingOverlap ?? lower.listingOverlap
         merged.fullListingEvery = fullListingEvery ?? lower.fullListingEvery
+        merged.maxBlobSize = maxBlobSize ?? lower.maxBlobSize
         merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
         merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
         merged.retention.deleteRemoteOlderThan =

@@ -54,6 +54,8 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var apiDailyBudget: Int?
     /// Recordings processed at once (`concurrency`).
     package var concurrency: Int?
+    /// The most bytes accepted for a blob of unannounced size (`max_blob_size`; default 64 GiB).
+    package var maxBlobSize: Int64?
     /// Where `archive` writes its Prometheus metrics (`metrics_file`).
     package var metricsFile: String?
     /// How far behind the high-water mark an incremental listing reads (`listing_overlap`).

@@ -191,6 +191,12 @@ package struct RunMetrics: Sendable, Equatable {
                 }
             }
         )
+        let cappedPauses = Self.perWorkspaceDeltas(reports.map(\.api.cappedPauses))
+        out.gauge(
+            "last_run_api_capped_pauses",
+            "Server-requested pauses cut to the 15-minute cap by the last run.",
+            zip(reports, cappedPauses).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+        )
         out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
         out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])
         let age = oldestUnarchivedCreatedAt.map { max(0, finishedAt.timeIntervalSince($0)) } ?? 0
@@ -216,6 +222,17 @@ package struct RunMetrics: Sendable, Equatable {
             let seconds = Double(line.dropFirst(prefix.count))
         else { return nil }
         return Date(timeIntervalSince1970: seconds)
+    }
+
+    /// The text of the metrics file a previous run wrote at `path`, or `nil` when there is none or it is not a
+    /// regular file of at most 1 MiB (a FIFO or device is never opened for a blocking read).
+    ///
+    /// - Parameter path: The `.prom` file.
+    /// - Returns: Its text.
+    package static func previousText(at path: String) -> String? {
+        guard let bytes = try? DurableFile.readSmallRegularFile(path, maximumBytes: 1 << 20, followsSymlinks: false)
+        else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Turns running totals (one per workspace, in run order) into per-workspace amounts.

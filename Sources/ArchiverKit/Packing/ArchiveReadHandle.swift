@@ -24,6 +24,11 @@ final class ArchiveReadHandle {
         var kind: Kind
         /// The declared size in bytes.
         var size: Int64
+        /// Whether the member is sparse (GNU sparse headers or `GNU.sparse.*` pax keys).
+        ///
+        /// Its data has holes that a reader would have to invent, and its declared size need not match the bytes
+        /// stored. Never produced by the packer.
+        var isSparse = false
         /// Permission bits.
         var permissions: UInt32 = 0
         /// Modification time in seconds since 1970.
@@ -37,6 +42,9 @@ final class ArchiveReadHandle {
 
     private let archive: OpaquePointer
     private let source: Source
+    /// The current member's declared size and sparseness, for ``readData(limit:_:)``.
+    private var currentSize: Int64 = 0
+    private var currentIsSparse = false
     private let locale = UTF8LocaleScope()
 
     /// Opens `path` for reading as a tar (any tar dialect, no compression).
@@ -48,7 +56,8 @@ final class ArchiveReadHandle {
     ///     ``finishRawDigest()``; pass `false` when another reader computes it.
     /// - Throws: ``PackingError`` when the file cannot be opened or is not a readable tar.
     init(path: String, bufferBytes: Int, hashesRawBytes: Bool = true) throws(PackingError) {
-        let fd = try DurableFile.openForReading(path)
+        // Never a FIFO or device (verify must not hang on one) and never through a symlink.
+        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false)
         source = Source(fd: fd, path: path, bufferBytes: bufferBytes, hashesRawBytes: hashesRawBytes)
         guard let archive = archive_read_new() else {
             close(fd)
@@ -90,10 +99,13 @@ final class ArchiveReadHandle {
                 kind = .directory
             }
         }
+        currentSize = max(Int64(archive_entry_size(entry)), 0)
+        currentIsSparse = archive_entry_sparse_count(entry) > 0
         return Entry(
             name: name,
             kind: kind,
-            size: Int64(archive_entry_size(entry)),
+            size: currentSize,
+            isSparse: currentIsSparse,
             permissions: UInt32(archive_entry_perm(entry)),
             mtime: Int(archive_entry_mtime(entry)),
             uid: Int64(archive_entry_uid(entry)),
@@ -103,26 +115,49 @@ final class ArchiveReadHandle {
         )
     }
 
-    /// Streams the current member's data to `consume`, in libarchive's blocks (holes as zeros).
-    func readData(_ consume: (UnsafeRawBufferPointer) -> Void) throws(PackingError) {
+    /// Streams the current member's data to `consume`, in libarchive's blocks, exactly its declared size.
+    ///
+    /// Sparse members are refused (their holes would have to be invented, and a small tar can declare petabytes
+    /// of them), and so is any data beyond the declared size or beyond `limit`, or a member shorter than declared:
+    /// what is hashed is always what `tar -x` would write.
+    ///
+    /// - Parameters:
+    ///   - limit: The most bytes to accept; a member declared larger fails before any byte is read.
+    ///   - consume: Receives the data, in order.
+    /// - Throws: ``PackingError`` for a sparse or oversized member, data that does not match the declared size, or
+    ///   a read error.
+    func readData(limit: Int64 = .max, _ consume: (UnsafeRawBufferPointer) -> Void) throws(PackingError) {
+        guard !currentIsSparse else {
+            throw PackingError(code: .archive, message: "the member is sparse; archives never hold sparse members")
+        }
+        guard currentSize <= limit else {
+            throw PackingError(code: .archive, message: "the member declares \(currentSize) bytes, more than \(limit)")
+        }
         var position: Int64 = 0
-        let zeros = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             var block: UnsafeRawPointer?
             var size = 0
             var offset: la_int64_t = 0
             let status = archive_read_data_block(archive, &block, &size, &offset)
-            if status == ARCHIVE_EOF { return }
+            if status == ARCHIVE_EOF { break }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN else {
                 throw source.error ?? ArchiveWriteHandle.failure(archive, "cannot read member data")
             }
-            while position < Int64(offset) {
-                let gap = Int(min(Int64(zeros.count), Int64(offset) - position))
-                zeros.withUnsafeBytes { consume(UnsafeRawBufferPointer(rebasing: $0[0..<gap])) }
-                position += Int64(gap)
+            guard Int64(offset) == position, position + Int64(size) <= currentSize else {
+                throw PackingError(
+                    code: .archive,
+                    message: "member data at offset \(offset) (+\(size) bytes) does not follow on from byte "
+                        + "\(position) of the declared \(currentSize)"
+                )
             }
             consume(UnsafeRawBufferPointer(start: block, count: size))
             position += Int64(size)
+        }
+        guard position == currentSize else {
+            throw PackingError(
+                code: .archive,
+                message: "member data ends at byte \(position) of the declared \(currentSize)"
+            )
         }
     }
 

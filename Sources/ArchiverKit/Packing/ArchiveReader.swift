@@ -20,7 +20,7 @@ public enum ArchiveReader {
             guard entry.kind == .file, parts.count == 2, parts[1] == ArchiveLayout.manifestFileName else { continue }
             guard entry.size <= Int64(maximumManifestBytes) else { break }
             var bytes: [UInt8] = []
-            try reader.readData { bytes.append(contentsOf: $0) }
+            try reader.readData(limit: Int64(maximumManifestBytes)) { bytes.append(contentsOf: $0) }
             return try ArchiveManifest.decode(bytes)
         }
         throw PackingError(code: .manifest, message: "\(tarURL.path) contains no archive-manifest.json")

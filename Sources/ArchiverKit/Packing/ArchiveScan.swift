@@ -24,6 +24,19 @@ struct ArchiveScan {
     var manifest: ArchiveManifest?
     /// Whether the tar could not be read to its end, so content checks would only add noise.
     var isTruncated = false
+    /// Payload sizes declared by `archive-manifest.json` (read before the payload in our tar order), by relative
+    /// name: a payload member declared larger in its tar header fails without being read.
+    var declaredPayloadSizes: [String: Int64] = [:]
+    /// The tag files kept in memory to be parsed; other members are only hashed, so memory does not grow with
+    /// the number or size of unexpected members.
+    static let parsedTagFiles: Set<String> =
+        Set(
+            ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName] + BagIt.manifestNames + BagIt.tagManifestNames
+        )
+    /// The most members read; an archive of ours holds about fifteen, so memory never grows with a hostile count.
+    static let maximumMembers = 1000
+    /// The largest sidecar read: one line with a digest and a file name.
+    static let maximumSidecarBytes = 4096
 
     init(tarPath: String, maximumTagFileBytes: Int) {
         self.tarPath = tarPath
@@ -42,6 +55,14 @@ struct ArchiveScan {
     /// independently (the page cache serves it) for the sidecar's whole-tar SHA-256; both are joined before
     /// anything is reported.
     mutating func run(bufferBytes: Int) {
+        // A FIFO, device or symlink is one problem, said first; its sidecar is beside the point.
+        do throws(PackingError) {
+            close(try DurableFile.openRegularFileForReading(tarPath, followsSymlinks: false))
+        } catch {
+            isTruncated = true
+            report(.unreadable, nil, "cannot open the tar: \(error.message)")
+            return
+        }
         let expectedSidecar = readSidecar()
         let path = tarPath
         let rawDigest = Mutex<Result<(String, FileIdentity), PackingError>?>(nil)
@@ -91,7 +112,19 @@ struct ArchiveScan {
             return
         }
         do {
+            var count = 0
             while let entry = try reader.nextEntry() {
+                count += 1
+                guard count <= Self.maximumMembers else {
+                    isTruncated = true
+                    report(
+                        .unsafeMember,
+                        nil,
+                        "the tar holds more than \(Self.maximumMembers) members (archives of this tool hold about "
+                            + "fifteen); it was not read further"
+                    )
+                    return
+                }
                 try consume(entry, from: reader)
             }
         } catch {
@@ -115,7 +148,7 @@ struct ArchiveScan {
     /// The SHA-256 of the whole file at `path`, read sequentially through one buffer of `bufferBytes`, and the
     /// identity of the file that was read.
     private static func rawSHA256(path: String, bufferBytes: Int) throws(PackingError) -> (String, FileIdentity) {
-        let fd = try DurableFile.openForReading(path)
+        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false)
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }
@@ -134,15 +167,36 @@ struct ArchiveScan {
     /// The sidecar's digest, after checking its format and file name.
     private mutating func readSidecar() -> String? {
         let sidecarPath = tarPath + ".sha256"
-        guard let data = FileManager.default.contents(atPath: sidecarPath) else {
+        let data: [UInt8]?
+        do throws(PackingError) {
+            // A sidecar is one line: read at most a few KiB, from a regular file only (never a FIFO, a device or a
+            // symlink), so a hostile sidecar can neither hang verify nor fill its memory.
+            data = try DurableFile.readSmallRegularFile(
+                sidecarPath,
+                maximumBytes: Self.maximumSidecarBytes,
+                followsSymlinks: false
+            )
+        } catch  where error.code == .notFound {
             report(.sidecarMissing, nil, "\(sidecarPath) is missing; the archive's integrity cannot be anchored")
+            return nil
+        } catch {
+            report(.sidecarMissing, nil, "cannot read the sidecar: \(error.message)")
+            return nil
+        }
+        guard let data else {
+            report(
+                .sidecarMissing,
+                nil,
+                "\(sidecarPath) is larger than \(Self.maximumSidecarBytes) bytes, so it is not a one-line sidecar"
+            )
             return nil
         }
         let text = String(decoding: data, as: UTF8.self)
-        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        let lines = text.split(separator: "\n")
+        let line = lines.first.map(String.init) ?? ""
         let parts = line.split(separator: " ", maxSplits: 1)
         let tarName = (tarPath as NSString).lastPathComponent
-        guard parts.count == 2, HexDigest.isHex(String(parts[0]), length: 64) else {
+        guard lines.count == 1, parts.count == 2, HexDigest.isHex(String(parts[0]), length: 64) else {
             report(.sidecarMissing, nil, "\(sidecarPath) is not in `sha256sum` format")
             return nil
         }
@@ -166,7 +220,16 @@ struct ArchiveScan {
             return
         }
         guard entry.kind != .other else {
-            report(.unsafeMember, entry.name, "member is neither a regular file nor a directory")
+            report(
+                .unsafeMember,
+                entry.name,
+                "member is neither a regular file nor a directory (a link, device or FIFO); archives hold only those"
+            )
+            return
+        }
+        guard !entry.isSparse else {
+            // Never read: its holes could declare petabytes, and tools disagree on trailing holes.
+            report(.unsafeMember, entry.name, "member is a sparse file; archives never hold sparse members")
             return
         }
         guard entry.kind == .file else { return }
@@ -175,8 +238,18 @@ struct ArchiveScan {
             report(.extraMember, relative, "member appears more than once")
             return
         }
+        if let declared = declaredPayloadSizes[relative], entry.size != declared {
+            // Fail fast: a member of another size cannot match the manifest, so its bytes are not read at all.
+            members[relative] = Member(size: entry.size, sha256: "", sha512: "")
+            report(
+                .digestMismatch,
+                relative,
+                "the tar header declares \(entry.size) bytes but archive-manifest.json says \(declared)"
+            )
+            return
+        }
         var digest = DualDigest()
-        let keepsBytes = !relative.hasPrefix("data/") && entry.size <= Int64(maximumTagFileBytes)
+        let keepsBytes = Self.parsedTagFiles.contains(relative) && entry.size <= Int64(maximumTagFileBytes)
         var bytes: [UInt8] = []
         try reader.readData { chunk in
             digest.update(chunk)
@@ -185,6 +258,14 @@ struct ArchiveScan {
         let (sha256, sha512) = digest.finalize()
         members[relative] = Member(size: digest.byteCount, sha256: sha256, sha512: sha512)
         if keepsBytes { tagFiles[relative] = bytes }
+        if keepsBytes, relative == ArchiveLayout.manifestFileName, let decoded = try? ArchiveManifest.decode(bytes) {
+            declaredPayloadSizes["data/" + decoded.recording.fileName] = decoded.recording.size
+            for resource in decoded.resources.values where resource.availability == .archived {
+                if let fileName = resource.fileName, let size = resource.size {
+                    declaredPayloadSizes["data/" + fileName] = size
+                }
+            }
+        }
     }
 
     // MARK: - Checks

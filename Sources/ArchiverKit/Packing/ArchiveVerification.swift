@@ -10,6 +10,9 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
         public static var sidecarMismatch: Self { Self(rawValue: "sidecar-mismatch") }
         /// A sidecar exists but its tar does not.
         public static var archiveMissing: Self { Self(rawValue: "archive-missing") }
+        /// The archive root's catalog records an archive that verify did not find: missing, or behind a symlink or
+        /// mount point the walk does not follow.
+        public static var notChecked: Self { Self(rawValue: "not-checked") }
         /// The tar cannot be read to the end (truncated, corrupt header, not a tar).
         public static var unreadable: Self { Self(rawValue: "unreadable") }
         /// A member name is absolute, contains `..`, lies outside the bag directory, or is not a file or directory.

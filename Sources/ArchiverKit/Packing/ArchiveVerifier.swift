@@ -33,7 +33,11 @@ public struct ArchiveVerifier: Sendable {
     /// Verifies every archive under `paths`: `.tar` files, directory trees and archive roots.
     ///
     /// Directories are walked recursively in sorted order, skipping `.userplane-archiver/` and `*.partial`; a
-    /// `.tar.sha256` sidecar without its tar is reported as ``ArchiveVerification/Code/archiveMissing``.
+    /// `.tar.sha256` sidecar without its tar is reported as ``ArchiveVerification/Code/archiveMissing``. Symlinks
+    /// are never followed. A directory that is an archive root (it holds `.userplane-archiver/state.sqlite`) is
+    /// also compared with its catalog: every catalogued archive the walk did not verify (missing, or behind a
+    /// symlink or mount point) is reported as ``ArchiveVerification/Code/notChecked``, so a silent gap cannot
+    /// pass as "all OK".
     /// Blocking: call off the cooperative pool.
     ///
     /// - Parameter paths: Files or directories.
@@ -50,7 +54,20 @@ public struct ArchiveVerifier: Sendable {
                 results.append(verify(tarURL: url))
                 continue
             }
-            for file in Self.archiveFiles(under: url) {
+            var found: Set<String> = []
+            let walk = Self.archiveFiles(under: url)
+            for file in walk.unfollowed {
+                found.insert(URL(fileURLWithPath: file).standardizedFileURL.path)
+                let problem = ArchiveVerification.Problem(
+                    code: .notChecked,
+                    message:
+                        "is a symbolic link or not a regular file, so verify did not check it; "
+                        + "verify the file where it really is"
+                )
+                results.append(ArchiveVerification(path: file, problems: [problem]))
+            }
+            for file in walk.files {
+                found.insert(URL(fileURLWithPath: file).standardizedFileURL.path)
                 if file.hasSuffix(".tar") {
                     results.append(verify(tarURL: URL(fileURLWithPath: file)))
                 } else {
@@ -62,17 +79,50 @@ public struct ArchiveVerifier: Sendable {
                     results.append(ArchiveVerification(path: tar, problems: [problem]))
                 }
             }
+            results += Self.catalogGaps(root: url, found: found)
         }
         return results
     }
 
-    /// `*.tar` files and orphan `*.tar.sha256` sidecars under `directory`, sorted.
-    static func archiveFiles(under directory: URL) -> [String] {
+    /// Archives the catalog of `root` records that the walk did not find (none when `root` is no archive root).
+    static func catalogGaps(root: URL, found: Set<String>) -> [ArchiveVerification] {
+        let cataloged: [String]
+        do {
+            guard let paths = try ArchiveStore.catalogedArchivePaths(archiveRoot: root) else { return [] }
+            cataloged = paths
+        } catch {
+            let problem = ArchiveVerification.Problem(
+                code: .notChecked,
+                message:
+                    "cannot read the catalog to confirm that every archive was found (\(error)); "
+                    + "the archives listed above were checked, others may not have been"
+            )
+            let statePath = ArchiveStore.databaseURL(archiveRoot: root).path
+            return [ArchiveVerification(path: statePath, problems: [problem])]
+        }
+        return cataloged.compactMap { relativePath in
+            let tar = root.appendingPathComponent(relativePath).standardizedFileURL.path
+            guard !found.contains(tar) else { return nil }
+            let problem = ArchiveVerification.Problem(
+                code: .notChecked,
+                message:
+                    "the catalog records this archive but verify did not check it: it is missing, not a regular "
+                    + "file, or behind a symlink or mount point that verify does not follow; restore it, or verify "
+                    + "the file where it really is"
+            )
+            return ArchiveVerification(path: tar, problems: [problem])
+        }
+    }
+
+    /// `*.tar` files and orphan `*.tar.sha256` sidecars under `directory`, sorted, and the `*.tar` entries that are
+    /// not regular files (symlinks, FIFOs, ...), which are never followed or read.
+    static func archiveFiles(under directory: URL) -> (files: [String], unfollowed: [String]) {
         var tars: Set<String> = []
+        var unfollowed: [String] = []
         var sidecars: [String] = []
         let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
         guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: keys) else {
-            return []
+            return ([], [])
         }
         for case let url as URL in walker {
             let name = url.lastPathComponent
@@ -81,15 +131,19 @@ public struct ArchiveVerifier: Sendable {
                 if name == ".userplane-archiver" { walker.skipDescendants() }
                 continue
             }
-            guard values?.isRegularFile == true else { continue }
+            guard values?.isRegularFile == true else {
+                if name.hasSuffix(".tar") { unfollowed.append(url.path) }
+                continue
+            }
             if name.hasSuffix(".tar") {
                 tars.insert(url.path)
             } else if name.hasSuffix(".tar.sha256") {
                 sidecars.append(url.path)
             }
         }
-        let orphans = sidecars.filter { !tars.contains(String($0.dropLast(".sha256".count))) }
-        return (Array(tars) + orphans).sorted()
+        let present = tars.union(unfollowed)
+        let orphans = sidecars.filter { !present.contains(String($0.dropLast(".sha256".count))) }
+        return ((Array(tars) + orphans).sorted(), unfollowed.sorted())
     }
 
     /// Verifies one archive: sidecar, readability, member safety, both BagIt manifests, both tag manifests,

@@ -32,6 +32,8 @@ public struct RunReport: Codable, Sendable, Equatable {
         public var calls = 0
         /// `429` answers received.
         public var rateLimited = 0
+        /// Server-requested pauses (`Retry-After`, `X-RateLimit-Reset`) cut to the 15-minute cap.
+        public var cappedPauses = 0
         /// Retried attempts (API and blob).
         public var retries = 0
         /// Requests used today (UTC) including earlier runs, after this run.

@@ -247,7 +247,11 @@ extension WorkerQueue {
     /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).
     private func checkFreeSpace(for size: Int?, at directory: URL) throws {
         guard let available = DiskSpace.availableBytes(at: directory) else { return }
-        let needed = Int64(size ?? 0) * (configuration.kind == .archive ? 2 : 1) + configuration.reservedFreeBytes
+        // The size comes from the server: saturate instead of trapping on an absurd value.
+        let (copies, copiesOverflow) = Int64(max(size ?? 0, 0))
+            .multipliedReportingOverflow(by: configuration.kind == .archive ? 2 : 1)
+        let (sum, sumOverflow) = copies.addingReportingOverflow(configuration.reservedFreeBytes)
+        let needed = copiesOverflow || sumOverflow ? Int64.max : sum
         guard available >= needed else {
             throw QueueError(
                 code: .diskFull,

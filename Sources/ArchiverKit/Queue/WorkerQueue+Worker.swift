@@ -167,6 +167,11 @@ extension WorkerQueue {
                 return .gone(reason: reason)
             }
         }
+        if let transferError = error as? TransferError, transferError.code == .diskFull {
+            // A full disk stops the run with the job handed back, as the free-space check before a download does.
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            throw QueueError(code: .diskFull, message: transferError.message)
+        }
         if let queueError = error as? QueueError {
             _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
             throw queueError

@@ -47,7 +47,9 @@ package final class WorkerQueue: Service, Sendable {
         self.api = api
         self.store = store
         self.onEvent = onEvent
-        self.downloader = Downloader(configuration: configuration.downloader)
+        var transfer = configuration.downloader
+        transfer.reservedFreeBytes = transfer.reservedFreeBytes ?? configuration.reservedFreeBytes
+        self.downloader = Downloader(configuration: transfer)
         self.packager = ArchivePackager()
         var logger = logger
         logger[metadataKey: "run.id"] = "\(configuration.runId)"
@@ -222,11 +224,12 @@ package final class WorkerQueue: Service, Sendable {
             stopAtOrBefore: listingPlan.cutoff
         )
         var interrupted = false
-        for try await page in pages {
+        for try await listed in pages {
             if stopRequested.load(ordering: .relaxed) {
                 interrupted = true
                 break
             }
+            let page = rejectingHostileIds(listed)
             let items = page.recordings.map {
                 JobStore.EnqueueItem(
                     workspaceID: configuration.workspaceId,
@@ -309,6 +312,34 @@ package final class WorkerQueue: Service, Sendable {
         onEvent(event)
     }
 
+    /// `page` without recordings whose id cannot be archived (see ``RecordingPathComponent/rejectionReason(for:)``);
+    /// each one is counted as listed and failed, with its reason, so the run exits 3.
+    private func rejectingHostileIds(_ page: RecordingPage) -> RecordingPage {
+        var page = page
+        var rejected: [(id: String, reason: String)] = []
+        page.recordings.removeAll { recording in
+            guard let reason = RecordingPathComponent.rejectionReason(for: recording.recordingId) else { return false }
+            rejected.append((recording.recordingId, reason))
+            return true
+        }
+        for (id, reason) in rejected {
+            logger.warning("hostile recording id rejected", metadata: ["recording.id": "\(id.debugDescription)"])
+            var event = ArchiveEvent(kind: .recordingFailed, runId: configuration.runId, recordingId: id)
+            event.reason = reason
+            event.attempts = 0
+            onEvent(event)
+        }
+        guard !rejected.isEmpty else { return page }
+        state.withLock { state in
+            state.report.counts.listed += rejected.count
+            for (id, reason) in rejected where !state.report.failures.contains(where: { $0.recordingId == id }) {
+                state.report.failures.append(.init(recordingId: id, reason: reason, attempts: 0, willRetry: false))
+            }
+            state.report.counts.failed = state.report.failures.count
+        }
+        return page
+    }
+
     private func plan(_ recordings: [Recording]) async throws {
         var planned: [RunReport.PlannedRecording] = []
         var skipped = 0
@@ -370,6 +401,7 @@ package final class WorkerQueue: Service, Sendable {
             state.report.finishedAt = Date()
             state.report.api.calls = statistics.requestsGranted
             state.report.api.rateLimited = statistics.rateLimitedResponses
+            state.report.api.cappedPauses = statistics.cappedPauses
             state.report.api.dailyBudgetUsed = statistics.budget.used
             state.report.api.dailyBudgetLimit = api.pacer.dailyLimit
             let code: Int32

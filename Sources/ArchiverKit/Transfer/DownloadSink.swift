@@ -15,6 +15,7 @@ final class DownloadSink: @unchecked Sendable {
         case validatorChanged
         case rangeMismatch(String)
         case sizeMismatch(String)
+        case diskFull(String)
         case io(TransferError)
     }
 
@@ -26,6 +27,12 @@ final class DownloadSink: @unchecked Sendable {
     /// Set after a 200 without any length: the next request asks for the bytes after the partial, so that a
     /// 416 with the total confirms the length (or a 206 continues a short body).
     var isConfirmingLength = false
+    /// The most bytes accepted when no size is announced.
+    let maximumBytes: Int
+    /// Free space to keep on the partial's file system, checked every `freeSpaceCheckInterval` bytes.
+    let reservedFreeBytes: Int64?
+    let freeSpaceCheckInterval: Int
+    private var bytesSinceFreeSpaceCheck = 0
 
     // MARK: - Per attempt
 
@@ -42,11 +49,22 @@ final class DownloadSink: @unchecked Sendable {
     private var lastProgressBytes = 0
     private var lastProgressAt = ContinuousClock.now
 
-    init(partial: PartialFile, cancelled: CancellationFlag, stallTimeout: Duration, expectedSize: Int?) {
+    init(
+        partial: PartialFile,
+        cancelled: CancellationFlag,
+        stallTimeout: Duration,
+        expectedSize: Int?,
+        maximumBytes: Int64 = .max,
+        reservedFreeBytes: Int64? = nil,
+        freeSpaceCheckInterval: Int = 64 << 20
+    ) {
         self.partial = partial
         self.cancelled = cancelled
         self.stallTimeout = stallTimeout
         self.expectedSize = expectedSize
+        self.maximumBytes = Int(clamping: maximumBytes)
+        self.reservedFreeBytes = reservedFreeBytes
+        self.freeSpaceCheckInterval = max(freeSpaceCheckInterval, 1)
     }
 
     func beginAttempt() {
@@ -91,7 +109,7 @@ final class DownloadSink: @unchecked Sendable {
         case 300..<400 where header("location") != nil:
             return true  // libcurl follows it
         case 200:
-            announcedTotal = header("content-length").flatMap { Int($0) }
+            announcedTotal = header("content-length").flatMap { Int($0) }.map { max($0, 0) }
             // With a non-zero resume offset libcurl itself rejects a 200 (error 33) and we restart; the write
             // callback truncates if bytes ever arrive anyway.
             if requestOffset == 0 { partial.storeValidator(Self.validator(etag: header("etag"), headers)) }
@@ -122,6 +140,13 @@ final class DownloadSink: @unchecked Sendable {
             abortReason = .sizeMismatch("server announces \(announcedTotal) bytes, expected \(expectedSize)")
             return false
         }
+        if let announcedTotal, announcedTotal > maximumBytes {
+            abortReason = .sizeMismatch(
+                "server announces \(announcedTotal) bytes, more than the maximum blob size of \(maximumBytes) bytes "
+                    + "(raise --max-blob-size if this is expected)"
+            )
+            return false
+        }
         return true
     }
 
@@ -136,9 +161,21 @@ final class DownloadSink: @unchecked Sendable {
                 requestOffset = 0
                 partial.storeValidator(Self.validator(etag: header("etag"), headers))
             }
-            let limit = announcedTotal ?? expectedSize
-            if let limit, partial.length + bytes.count > limit {
+            // Never more than announced (Content-Length/Range, else the API's size), and never more than the
+            // configured maximum: an endless chunked body must not fill the disk.
+            if let limit = announcedTotal ?? expectedSize, partial.length + bytes.count > limit {
                 abortReason = .sizeMismatch("body exceeds the announced \(limit) bytes")
+                return false
+            }
+            if partial.length + bytes.count > maximumBytes {
+                abortReason = .sizeMismatch(
+                    "body exceeds the maximum blob size of \(maximumBytes) bytes with no size announced "
+                        + "(raise --max-blob-size if this is expected)"
+                )
+                return false
+            }
+            if let reason = checkFreeSpace(adding: bytes.count) {
+                abortReason = .diskFull(reason)
                 return false
             }
             try partial.append(bytes)
@@ -148,6 +185,18 @@ final class DownloadSink: @unchecked Sendable {
         }
         bytesThisAttempt += bytes.count
         return true
+    }
+
+    /// Every `freeSpaceCheckInterval` bytes: a reason to stop when the file system has less than the reserve free.
+    private func checkFreeSpace(adding count: Int) -> String? {
+        guard let reservedFreeBytes else { return nil }
+        bytesSinceFreeSpaceCheck += count
+        guard bytesSinceFreeSpaceCheck >= freeSpaceCheckInterval else { return nil }
+        bytesSinceFreeSpaceCheck = 0
+        let directory = partial.partialURL.deletingLastPathComponent()
+        guard let available = DiskSpace.availableBytes(at: directory), available < reservedFreeBytes else { return nil }
+        return "disk full: \(available) bytes free on the archive file system, below the reserve of "
+            + "\(reservedFreeBytes) bytes; free some space and re-run (the partial download is kept)"
     }
 
     /// Returns `false` to abort the transfer (cancelled or stalled).
@@ -185,7 +234,7 @@ struct ContentRange: Equatable {
         let spec = trimmed.dropFirst("bytes".count).trimmingCharacters(in: .whitespaces)
         let halves = spec.split(separator: "/", maxSplits: 1)
         guard halves.count == 2 else { return nil }
-        total = Int(halves[1])
+        total = Int(halves[1]).flatMap { $0 >= 0 ? $0 : nil }
         if halves[0] == "*" {
             first = -1
         } else {

@@ -90,6 +90,8 @@ extension Downloader {
                 return .restartFromZero(reason: text)
             case .sizeMismatch(let text):
                 return .failed(TransferError(code: .sizeMismatch, message: "\(request): \(text)"))
+            case .diskFull(let text):
+                return .failed(TransferError(code: .diskFull, message: "\(request): \(text)"))
             case .io(let error):
                 return .failed(error)
             }

@@ -45,6 +45,22 @@ extension Downloader {
         /// Default 30 s.
         public var expiryMargin: Duration = .seconds(30)
 
+        /// The most bytes accepted for one blob whose size neither the API nor the server announced.
+        ///
+        /// A body that goes past it (an endless chunked stream) is aborted as ``TransferError/Code/sizeMismatch``;
+        /// a blob announced larger than this is refused before it is fetched. When the size is announced, no byte
+        /// beyond it is accepted either. Default 64 GiB (`--max-blob-size`, config `max_blob_size`).
+        public var maximumBlobBytes: Int64 = 64 << 30
+        /// Free space the file system must keep while a blob is written; `nil` checks nothing during the transfer.
+        ///
+        /// Checked every ``freeSpaceCheckIntervalBytes`` written: when less is free, the transfer stops with
+        /// ``TransferError/Code/diskFull`` and the partial file is kept. Default `nil`; archive runs set their reserve.
+        public var reservedFreeBytes: Int64?
+        /// How many bytes are written between two free-space checks.
+        ///
+        /// Default 64 MiB.
+        public var freeSpaceCheckIntervalBytes: Int = 64 << 20
+
         /// Creates the default configuration.
         public init() {}
     }

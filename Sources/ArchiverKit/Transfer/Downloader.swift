@@ -91,11 +91,22 @@ public struct Downloader: Sendable {
         let partial = try opened.get().file
         defer { partial.close() }
         let cancelled = CancellationFlag()
+        if let expectedSize, Int64(expectedSize) > configuration.maximumBlobBytes {
+            throw TransferError(
+                code: .sizeMismatch,
+                message:
+                    "\(destination.lastPathComponent): the API announces \(expectedSize) bytes, more than the maximum "
+                    + "blob size of \(configuration.maximumBlobBytes) bytes; raise --max-blob-size if this is expected"
+            )
+        }
         let sink = DownloadSink(
             partial: partial,
             cancelled: cancelled,
             stallTimeout: configuration.stallTimeout,
-            expectedSize: expectedSize
+            expectedSize: expectedSize,
+            maximumBytes: configuration.maximumBlobBytes,
+            reservedFreeBytes: configuration.reservedFreeBytes,
+            freeSpaceCheckInterval: configuration.freeSpaceCheckIntervalBytes
         )
         var logger = logger
         logger[metadataKey: "transfer.destination"] = "\(destination.lastPathComponent)"

@@ -8,6 +8,10 @@ package struct TransportRequest: Sendable {
     package var url: String
     package var headers: [(name: String, value: String)]
     package var body: [UInt8]?
+    /// Whether to ignore proxies from the environment (`http_proxy`, `all_proxy`) for this request.
+    ///
+    /// Set for credentials sent over plain http to this machine: a proxy would read them in clear.
+    package var bypassesProxy = false
 
     package init(
         method: String = "GET",
@@ -102,6 +106,8 @@ package struct HTTPTransport: Sendable {
         easy.set(CURLOPT_URL, request.url)
         easy.set(CURLOPT_PROTOCOLS_STR, "http,https")
         easy.set(CURLOPT_FOLLOWLOCATION, 0)
+        // An empty proxy string disables every proxy, including those named by environment variables.
+        if request.bypassesProxy { easy.set(CURLOPT_PROXY, "") }
         easy.set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout.milliseconds))
         easy.set(CURLOPT_TIMEOUT_MS, Int(configuration.requestTimeout.milliseconds))
         easy.set(CURLOPT_SSL_VERIFYPEER, 1)

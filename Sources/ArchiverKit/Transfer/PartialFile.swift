@@ -181,7 +181,15 @@ final class PartialFile {
     }
 
     static func ioError(_ message: String, _ error: any Error) -> TransferError {
-        TransferError(code: .io, message: "\(message): \(error)", cause: error as? Errno)
+        let errno = error as? Errno
+        if errno == .noSpace || errno == .diskQuotaExceeded {
+            return TransferError(
+                code: .diskFull,
+                message: "\(message): disk full; free some space and re-run (the partial download is kept)",
+                cause: errno
+            )
+        }
+        return TransferError(code: .io, message: "\(message): \(error)", cause: errno)
     }
 }
 

@@ -14,6 +14,7 @@ public struct TransferError: Error, Sendable, CustomStringConvertible {
             case aborted
             case io
             case tls
+            case diskFull
             case internalError
         }
         private let wrapped: Wrapped
@@ -39,6 +40,10 @@ public struct TransferError: Error, Sendable, CustomStringConvertible {
         public static var io: Self { Self(wrapped: .io) }
         /// TLS negotiation or certificate verification failed.
         public static var tls: Self { Self(wrapped: .tls) }
+        /// The file system ran out of space (or fell below the free-space reserve) while writing.
+        ///
+        /// Not retried within the download; the job stays queued for a later run once space is freed.
+        public static var diskFull: Self { Self(wrapped: .diskFull) }
         /// libcurl reported an unexpected internal error.
         public static var internalError: Self { Self(wrapped: .internalError) }
 

@@ -32,6 +32,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
     @OptionGroup var api: APIOptions
+    @OptionGroup var transfer: TransferOptions
     @OptionGroup var filters: FilterOptions
     @OptionGroup var listing: ListingOptions
 
@@ -87,6 +88,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             var flags = api.flagLayer
+            flags.maxBlobSize = transfer.maxBlobBytes
             flags.archiveRoot = root.archive
             flags.concurrency = concurrency
             flags.metricsFile = metricsFile

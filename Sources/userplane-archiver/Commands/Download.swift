@@ -20,6 +20,7 @@ struct DownloadCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var api: APIOptions
+    @OptionGroup var transfer: TransferOptions
     @OptionGroup var filters: FilterOptions
     @OptionGroup var listing: ListingOptions
 
@@ -80,6 +81,7 @@ struct DownloadCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             var flags = api.flagLayer
+            flags.maxBlobSize = transfer.maxBlobBytes
             flags.concurrency = concurrency
             if let workspace { flags.workspaces = [.init(id: workspace)] }
             try listing.apply(to: &flags)

@@ -10,7 +10,10 @@ struct VerifyCommand: ParsableCommand {
             PATH is a .tar archive, a directory (searched recursively for archives), or an archive root \
             (.userplane-archiver/ and *.partial are skipped). Each archive is read once: the sidecar \
             SHA-256, every member's SHA-256 and SHA-512 against both BagIt manifests and tag manifests, \
-            Payload-Oxum and archive-manifest.json.
+            Payload-Oxum and archive-manifest.json. Only regular files are read: a FIFO, a device or a symlink \
+            given or found is a failure, never followed; a sparse member, a link or any member other than a \
+            regular file or directory fails the archive. For an archive root, every archive its catalog records \
+            that was not found and checked (missing, behind a symlink or mount point) is a failure too.
 
             Examples:
               userplane-archiver verify /srv/archive

@@ -240,4 +240,21 @@ import Testing
             #expect(error.line != nil, "\(item.key) should have a line")
         }
     }
+
+    @Test func maxBlobSizeTakesBytesOrAUnitAndRefusesNonsense() throws {
+        let bytes = try ArchiverConfiguration(parsing: "max_blob_size = 1048576", path: "c.toml")
+        #expect(bytes.maxBlobSize == 1 << 20)
+        let unit = try ArchiverConfiguration(parsing: "max_blob_size = \"64GiB\"", path: "c.toml")
+        #expect(unit.maxBlobSize == 64 << 30)
+        #expect(Self.parseError("max_blob_size = 0")?.code == .invalidValue)
+        #expect(Self.parseError("max_blob_size = \"lots\"")?.code == .invalidValue)
+    }
+
+    @Test func configFileThatIsAFIFOIsRefusedWithoutBlocking() async throws {
+        try await withTemporaryDirectory { directory in
+            let fifo = directory.appendingPathComponent("config.toml")
+            #expect(mkfifo(fifo.path, 0o600) == 0)
+            #expect(throws: ConfigurationError.self) { try ArchiverConfiguration.load(contentsOf: fifo.path) }
+        }
+    }
 }

@@ -59,7 +59,9 @@ import Testing
             ]
         )
         #expect(
-            Self.sortedKeys(json["api"]) == ["calls", "dailyBudgetLimit", "dailyBudgetUsed", "rateLimited", "retries"]
+            Self.sortedKeys(json["api"]) == [
+                "calls", "cappedPauses", "dailyBudgetLimit", "dailyBudgetUsed", "rateLimited", "retries",
+            ]
         )
         #expect(
             Self.sortedKeys((json["failures"] as? [Any])?.first) == ["attempts", "reason", "recordingId", "willRetry"]

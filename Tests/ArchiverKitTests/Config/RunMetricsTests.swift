@@ -89,4 +89,16 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
         }
     }
+
+    @Test func previousMetricsFileIsReadOnlyWhenItIsARegularFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("userplane_archiver.prom").path
+            #expect(RunMetrics.previousText(at: file) == nil)
+            try Data("x 1\n".utf8).write(to: URL(fileURLWithPath: file))
+            #expect(RunMetrics.previousText(at: file) == "x 1\n")
+            let fifo = directory.appendingPathComponent("fifo.prom").path
+            #expect(mkfifo(fifo, 0o600) == 0)
+            #expect(RunMetrics.previousText(at: fifo) == nil)
+        }
+    }
 }
