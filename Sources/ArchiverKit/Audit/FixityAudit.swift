@@ -172,7 +172,8 @@ package struct FixityAudit: Sendable {
         }
         let known = Set(catalog.filter { $0.deletedLocallyAt == nil }.map(\.relativePath))
         let rootPath = root.standardizedFileURL.path
-        report.unknownOnDisk = ArchiveVerifier.archiveFiles(under: root).compactMap { path in
+        let onDisk = ArchiveVerifier.archiveFiles(under: root)
+        report.unknownOnDisk = (onDisk.files + onDisk.unfollowed).compactMap { path in
             let relative = path.hasPrefix(rootPath + "/") ? String(path.dropFirst(rootPath.count + 1)) : path
             let tar = relative.hasSuffix(".sha256") ? String(relative.dropLast(".sha256".count)) : relative
             return known.contains(tar) ? nil : relative
