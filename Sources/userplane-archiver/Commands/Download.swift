@@ -58,6 +58,7 @@ struct DownloadCommand: AsyncParsableCommand {
         }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         _ = try resourceKinds()
+        if out.isEmpty { throw ValidationError("--out must not be empty: name the output directory.") }
     }
 
     func resourceKinds() throws -> [ResourceKind] {

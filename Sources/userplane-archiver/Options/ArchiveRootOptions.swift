@@ -31,6 +31,11 @@ struct ArchiveRootOptions: ParsableArguments {
                     + "in the config file."
             )
         }
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError(
+                "The archive root is empty (--archive \"\", USERPLANE_ARCHIVE_DIR or archive_root): name a directory."
+            )
+        }
         return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
     }
 }
