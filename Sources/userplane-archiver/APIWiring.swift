@@ -24,8 +24,8 @@ struct APIWiring {
         return build(settings: settings, keySource: keySource, logger: logger, today: today, usedToday: usedToday)
     }
 
-    /// Wires a client whose daily budget starts at zero and is not persisted: for the preflight of a root that has
-    /// no state yet (nothing is created on disk before the key and workspace are confirmed).
+    /// Wires a client whose daily budget starts at zero, without a store: for a root that has no state yet, whose
+    /// preflight runs before anything is created on disk (the run persists the pacer's usage as usual).
     static func makeUnpersisted(
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,

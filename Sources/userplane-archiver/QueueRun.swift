@@ -36,16 +36,24 @@ struct QueueRun {
         let existingLock =
             FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("lock").path)
             ? try ArchiveRootLock(root: root, waits: waitsForLock) : nil
-        // A root without state yet: check the key, host and workspaces before creating anything on disk.
+        // A root without state yet: check the key, host and workspaces before creating anything on disk. No state
+        // means no API usage recorded today, so this client (and its pacer, counting these calls) serves the run.
+        var earlyWiring: APIWiring?
         if !FileManager.default.fileExists(atPath: ArchiveStore.databaseURL(archiveRoot: root).path) {
             let probe = APIWiring.makeUnpersisted(settings: settings, keySource: keySource, logger: logger)
             _ = try await probe.client.me()
             for workspace in workspaces { _ = try await probe.client.workspace(workspace.id) }
             try Self.createRoot(root)
+            earlyWiring = probe
         }
         let lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
         let store = try ArchiveStore(archiveRoot: root)
-        let wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+        let wiring: APIWiring
+        if let earlyWiring {
+            wiring = earlyWiring
+        } else {
+            wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+        }
         let (client, pacer, today, usedToday) = (wiring.client, wiring.client.pacer, wiring.today, wiring.usedToday)
         let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
 
