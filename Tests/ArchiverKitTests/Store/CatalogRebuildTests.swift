@@ -86,6 +86,26 @@ import Testing
         }
     }
 
+    /// A catalog written before `holds.jsonl` existed gets its holds written there when it is opened.
+    @Test func holdsOfACatalogWithoutALogAreBackfilled() async throws {
+        try await withTemporaryDirectory { root in
+            do {
+                let store = try ArchiveStore(archiveRoot: root)
+                try await store.catalog.addHold(recordingID: "rec_1", reason: "old", operatorName: "ana", now: Date())
+                try await store.catalog.removeHold(recordingID: "rec_1", reason: nil, operatorName: "ana", now: Date())
+                try await store.catalog.addHold(recordingID: "rec_2", reason: "old", operatorName: "bo", now: Date())
+                try store.close()
+            }
+            let log = HoldsLog(databasePath: ArchiveStore.databaseURL(archiveRoot: root).path)
+            try FileManager.default.removeItem(atPath: log.path)
+            let reopened = try ArchiveStore(archiveRoot: root)
+            try reopened.close()
+            let entries = try log.entries().entries
+            #expect(entries.map(\.action) == [.add, .remove, .add])
+            #expect(entries.map(\.recordingId) == ["rec_1", "rec_1", "rec_2"])
+        }
+    }
+
     @Test func rebuildRestoresCatalogAndHoldsWithoutTouchingTheArchives() async throws {
         try await withTemporaryDirectory { scratch in
             let root = scratch.appendingPathComponent("root")
