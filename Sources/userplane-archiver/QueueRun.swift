@@ -137,7 +137,7 @@ struct QueueRun {
     /// Creates the root's last component (mode 0750) if missing; its parent must exist.
     static func createRoot(_ root: URL) throws {
         if mkdir(root.path, 0o750) == 0 {
-            _ = chmod(root.path, 0o750)
+            try ArchiveOwnership.privatize(directory: root.path)
             return
         }
         let code = errno

@@ -63,6 +63,53 @@ import UserplaneSimulator
         }
     }
 
+    static var daemonGroup: gid_t? { getgrnam("daemon").map { $0.pointee.gr_gid } }
+    static var canChangeGroups: Bool { geteuid() == 0 && daemonGroup != nil }
+
+    /// `--group daemon`: every file and directory created under the root (the root itself included) belongs to
+    /// that group, directories carry the setgid bit, and modes stay 0640 / 0750; an unknown group is refused.
+    @Test(.enabled(if: canChangeGroups, "needs root and a 'daemon' group to give files another group"))
+    func groupOptionGivesEverythingTheGroup() async throws {
+        try await withUserplaneSimulator(Self.smallWorkspace()) { sim in
+            try await withTemporaryDirectory { scratch in
+                let root = scratch.appendingPathComponent("archive")
+                let group = try #require(Self.daemonGroup)
+                let unknown = try await Self.archiver(
+                    ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--group", "no-such-group-x"],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(unknown.status == 64 && unknown.stderr.contains("no-such-group-x"), "\(unknown.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: root.path))
+                let run = try await Self.archiver(
+                    [
+                        "archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url",
+                        sim.apiBaseURL, "--group", "daemon",
+                    ],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+                var paths = [root.path]
+                let enumerator = FileManager.default.enumerator(atPath: root.path)
+                while let relative = enumerator?.nextObject() as? String {
+                    paths.append(root.appendingPathComponent(relative).path)
+                }
+                #expect(paths.count >= 10)
+                for path in paths {
+                    var status = stat()
+                    #expect(lstat(path, &status) == 0)
+                    let isDirectory = status.st_mode & S_IFMT == S_IFDIR
+                    #expect(status.st_gid == group, "\(path) has group \(status.st_gid)")
+                    #expect(
+                        status.st_mode & 0o7777 == (isDirectory ? 0o2750 : 0o640),
+                        "\(path) has mode \(String(status.st_mode & 0o7777, radix: 8))"
+                    )
+                }
+            }
+        }
+    }
+
     /// A `staging` directory replaced by a link to elsewhere is refused; nothing outside the root is deleted.
     @Test func symlinkedStagingIsRefusedNotSwept() async throws {
         try await withUserplaneSimulator(Self.smallWorkspace()) { sim in

@@ -41,7 +41,8 @@ extension ArchiverConfiguration {
     /// Top level: `base_url` (string), `api_key_file` (string path; the key itself never goes in
     /// this file), `archive_root` (string), `ca_bundle` (string), `api_rate` (integer ≥ 1, per
     /// minute), `api_daily_budget` (integer ≥ 1), `concurrency` (integer 1…64), `metrics_file`
-    /// (string path of the Prometheus text file `archive` writes).
+    /// (string path of the Prometheus text file `archive` writes), `group` (string: the group given to every
+    /// file and directory created under the archive root).
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -94,7 +95,7 @@ extension ArchiverConfiguration {
         let top = TableReader(table: root, section: nil, index: nil, path: path, lines: lines)
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
-            "metrics_file", "workspace", "retention",
+            "metrics_file", "group", "workspace", "retention",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -111,6 +112,7 @@ extension ArchiverConfiguration {
         apiDailyBudget = try top.int("api_daily_budget", in: 1...Int.max)
         concurrency = try top.int("concurrency", in: 1...64)
         metricsFile = try top.string("metrics_file")
+        group = try top.string("group")
         workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)

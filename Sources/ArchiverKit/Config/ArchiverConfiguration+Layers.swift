@@ -46,6 +46,7 @@ extension ArchiverConfiguration {
         merged.apiDailyBudget = apiDailyBudget ?? lower.apiDailyBudget
         merged.concurrency = concurrency ?? lower.concurrency
         merged.metricsFile = metricsFile ?? lower.metricsFile
+        merged.group = group ?? lower.group
         merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
         merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
         merged.retention.deleteRemoteOlderThan =

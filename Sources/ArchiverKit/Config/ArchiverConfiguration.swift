@@ -56,6 +56,8 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var concurrency: Int?
     /// Where `archive` writes its Prometheus metrics (`metrics_file`).
     package var metricsFile: String?
+    /// The group given to every file and directory created under the archive root (`group`).
+    package var group: String?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -21,6 +22,23 @@ enum PrivateFile {
     /// Mode of every directory the archiver creates: owner all, group read-search (`0750`).
     static let directoryMode: mode_t = 0o750
 
+    /// The group given to everything created (`--group`, config `group`), or -1 for the process's own.
+    private static let groupID = Atomic<Int64>(-1)
+
+    /// The group set by ``ArchiveOwnership/useGroup(named:)``, if any.
+    static var group: gid_t? {
+        let value = groupID.load(ordering: .relaxed)
+        return value < 0 ? nil : gid_t(value)
+    }
+
+    static func setGroup(_ gid: gid_t?) { groupID.store(gid.map { Int64($0) } ?? -1, ordering: .relaxed) }
+
+    /// Gives the open file `fd` the configured group, if one is set.
+    static func applyGroup(_ fd: Int32) throws(ErrnoFailure) {
+        guard let group else { return }
+        guard fchown(fd, uid_t.max, group) == 0 else { throw ErrnoFailure(rawValue: errno) }
+    }
+
     /// Creates `path` for writing with `O_EXCL | O_NOFOLLOW` and mode `mode` (umask ignored), removing a stale
     /// file or link of that name first.
     ///
@@ -30,10 +48,12 @@ enum PrivateFile {
         if unlink(path) != 0 && errno != ENOENT { throw ErrnoFailure(rawValue: errno) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ErrnoFailure(rawValue: errno) }
-        guard fchmod(fd, mode) == 0 else {
-            let code = errno
+        do throws(ErrnoFailure) {
+            guard fchmod(fd, mode) == 0 else { throw ErrnoFailure(rawValue: errno) }
+            try applyGroup(fd)
+        } catch {
             close(fd)
-            throw ErrnoFailure(rawValue: code)
+            throw error
         }
         return fd
     }
@@ -56,7 +76,10 @@ enum PrivateFile {
             close(fd)
             throw ErrnoFailure(rawValue: EINVAL)
         }
-        if status.st_uid == geteuid() && status.st_mode & 0o7777 != mode { _ = fchmod(fd, mode) }
+        if status.st_uid == geteuid() {
+            if status.st_mode & 0o7777 != mode { _ = fchmod(fd, mode) }
+            if let group, status.st_gid != group { _ = fchown(fd, uid_t.max, group) }
+        }
         return fd
     }
 
@@ -91,10 +114,7 @@ enum PrivateFile {
             }
             path += "/" + component
             if mkdir(path, directoryMode) == 0 {
-                // Keep a setgid bit inherited from the parent, so a group set on the root propagates.
-                var created = stat()
-                let setgid = lstat(path, &created) == 0 ? created.st_mode & S_ISGID : 0
-                _ = chmod(path, directoryMode | setgid)
+                try privatize(directory: path)
                 continue
             }
             let code = errno
@@ -122,6 +142,26 @@ enum PrivateFile {
             }
         }
         return path
+    }
+
+    /// Gives a directory we just created mode 0750, the configured group and then the setgid bit (so what is
+    /// created inside, SQLite's `-wal`/`-shm` included, inherits the group); a setgid bit inherited from the
+    /// parent is kept.
+    static func privatize(directory path: String) throws(UnsafePath) {
+        var created = stat()
+        var setgid = lstat(path, &created) == 0 ? created.st_mode & S_ISGID : 0
+        if let group {
+            guard lchown(path, uid_t.max, group) == 0 else {
+                let code = errno
+                throw UnsafePath(
+                    path: path,
+                    message: "cannot give \(path) to group \(group): \(String(cString: strerror(code))); the user "
+                        + "running the archiver must be a member of that group (--group / config group)"
+                )
+            }
+            setgid = S_ISGID
+        }
+        _ = chmod(path, directoryMode | setgid)
     }
 
     /// ``makeDirectories(_:under:)`` for a directory URL below `root`.
@@ -196,5 +236,25 @@ enum PrivateFile {
         /// What happened and what to do.
         var message: String
         var description: String { message }
+    }
+}
+
+/// Who may read what the archiver writes: the group of every file and directory it creates.
+package enum ArchiveOwnership {
+    /// Gives every file and directory created from now on (by this process) the group `name`, with the setgid
+    /// bit on directories so that files created inside (SQLite's `-wal`/`-shm` too) inherit it.
+    ///
+    /// - Returns: `false` (and nothing changes) when no group has that name.
+    package static func useGroup(named name: String) -> Bool {
+        guard let entry = getgrnam(name) else { return false }
+        PrivateFile.setGroup(entry.pointee.gr_gid)
+        return true
+    }
+
+    /// Makes `directory` (the archive root the caller just created) private: 0750, the group, setgid.
+    ///
+    /// - Throws: An error naming the directory when the group cannot be set.
+    package static func privatize(directory: String) throws {
+        try PrivateFile.privatize(directory: directory)
     }
 }

@@ -117,7 +117,16 @@ package final class ArchiveStore: Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, PrivateFile.fileMode)
         if fd >= 0 {
             _ = fchmod(fd, PrivateFile.fileMode)
+            let grouped = Result { () throws(ErrnoFailure) in try PrivateFile.applyGroup(fd) }
             _ = Glibc.close(fd)
+            if case .failure(let error) = grouped {
+                unlink(path)
+                throw StoreError(
+                    code: .cannotOpen,
+                    message: "cannot give \(path) the configured group (\(error)); the user running the archiver "
+                        + "must be a member of that group"
+                )
+            }
         }
     }
 

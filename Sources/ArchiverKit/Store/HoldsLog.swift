@@ -65,6 +65,7 @@ package struct HoldsLog: Sendable {
         guard fd >= 0 else { throw failure("cannot open") }
         defer { close(fd) }
         _ = fchmod(fd, PrivateFile.fileMode)
+        _ = try? PrivateFile.applyGroup(fd)
         let written = [UInt8](line).withUnsafeBytes { buffer in
             Result { () throws(PackingError) in try DurableFile.writeAll(fd, buffer, path: path) }
         }

@@ -34,6 +34,15 @@ struct DownloadCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "Give every file (0640) and directory (0750, setgid) created under the output directory this group.",
+            valueName: "name"
+        )
+    )
+    var group: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Comma-separated resources: video, thumbnail, console-log, network-log, actions. (default: all)",
             valueName: "list"
         )
@@ -79,6 +88,7 @@ struct DownloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ExitCodes.mapping {
+            try ArchiveRootOptions.useGroup(group)
             var flags = api.flagLayer
             flags.concurrency = concurrency
             if let workspace { flags.workspaces = [.init(id: workspace)] }
