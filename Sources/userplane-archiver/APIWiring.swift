@@ -19,9 +19,29 @@ struct APIWiring {
         store: ArchiveStore,
         logger: Logger
     ) async throws -> APIWiring {
-        let defaults = ArchiverConfiguration.defaults
         let today = Date()
         let usedToday = try await store.catalog.apiUsage(on: today)
+        return build(settings: settings, keySource: keySource, logger: logger, today: today, usedToday: usedToday)
+    }
+
+    /// Wires a client whose daily budget starts at zero, without a store: for a root that has no state yet, whose
+    /// preflight runs before anything is created on disk (the run persists the pacer's usage as usual).
+    static func makeUnpersisted(
+        settings: ArchiverConfiguration,
+        keySource: APIClient.APIKeySource,
+        logger: Logger
+    ) -> APIWiring {
+        build(settings: settings, keySource: keySource, logger: logger, today: Date(), usedToday: 0)
+    }
+
+    private static func build(
+        settings: ArchiverConfiguration,
+        keySource: APIClient.APIKeySource,
+        logger: Logger,
+        today: Date,
+        usedToday: Int
+    ) -> APIWiring {
+        let defaults = ArchiverConfiguration.defaults
         let pacer = APIPacer(
             configuration: APIPacer.Configuration(
                 requestsPerWindow: settings.apiRate ?? defaults.apiRate ?? 1,

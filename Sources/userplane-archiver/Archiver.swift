@@ -12,8 +12,9 @@ struct Archiver: AsyncParsableCommand {
             sidecar SHA-256 digest.
 
             Exit codes: 0 success, 1 fatal (auth, config, I/O), 3 partial (some recordings failed), \
-            4 verification failed, 64 usage error, 75 another run holds the archive root (retry later or pass \
-            --wait-lock), 130 interrupted (state saved).
+            4 verification failed, 64 usage error, 65 the archive root holds archives but no readable catalog \
+            (run rebuild-catalog), 75 another run holds the archive root (retry later or pass --wait-lock), \
+            130 interrupted (state saved).
 
             Settings come from flags, then environment variables, then a TOML config file (--config, \
             default $XDG_CONFIG_HOME/userplane-archiver/config.toml, ~/.config/userplane-archiver/config.toml \
@@ -29,6 +30,7 @@ struct Archiver: AsyncParsableCommand {
             PruneCommand.self,
             DeleteRemoteCommand.self,
             HoldCommand.self,
+            RebuildCatalogCommand.self,
         ]
     )
 }

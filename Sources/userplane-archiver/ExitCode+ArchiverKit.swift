@@ -8,6 +8,9 @@ enum ExitCodes {
     static let partial: Int32 = 3
     static let verificationFailed: Int32 = 4
     static let usage: Int32 = 64
+    /// The archive root holds archives but its catalog is missing, empty or damaged (EX_DATAERR): nothing was
+    /// written; `rebuild-catalog` restores it from the archives.
+    static let catalogUnreadable: Int32 = 65
     /// Another process holds the archive root (EX_TEMPFAIL): try again later or pass `--wait-lock`.
     static let locked: Int32 = 75
     static let interrupted: Int32 = 130
@@ -46,6 +49,8 @@ enum ExitCodes {
             return (locked, error.message)
         case let error as QueueError:
             return (fatal, error.message)
+        case let error as StoreError where error.code == .catalogMissing || error.code == .corrupt:
+            return (catalogUnreadable, error.description)
         case let error as StoreError:
             return (fatal, error.description)
         case let error as PackingError:

@@ -33,9 +33,29 @@ struct QueueRun {
         let started = clock.now
         let logger = LoggingBootstrap.bootstrap(global)
         let defaults = ArchiverConfiguration.defaults
-        let lock = try ArchiveRootLock(root: root, waits: waitsForLock)
+        let stateDirectory = ArchiveStore.databaseURL(archiveRoot: root).deletingLastPathComponent()
+        // An existing lock file is taken first, so a concurrent run is reported (exit 75) before anything else.
+        let existingLock =
+            FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("lock").path)
+            ? try ArchiveRootLock(root: root, waits: waitsForLock) : nil
+        // A root without state yet: check the key, host and workspaces before creating anything on disk. No state
+        // means no API usage recorded today, so this client (and its pacer, counting these calls) serves the run.
+        var earlyWiring: APIWiring?
+        if !FileManager.default.fileExists(atPath: ArchiveStore.databaseURL(archiveRoot: root).path) {
+            let probe = APIWiring.makeUnpersisted(settings: settings, keySource: keySource, logger: logger)
+            _ = try await probe.client.me()
+            for workspace in workspaces { _ = try await probe.client.workspace(workspace.id) }
+            try Self.createRoot(root)
+            earlyWiring = probe
+        }
+        let lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
         let store = try ArchiveStore(archiveRoot: root)
-        let wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+        let wiring: APIWiring
+        if let earlyWiring {
+            wiring = earlyWiring
+        } else {
+            wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+        }
         let (client, pacer, today, usedToday) = (wiring.client, wiring.client.pacer, wiring.today, wiring.usedToday)
         let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
 
@@ -122,6 +142,28 @@ struct QueueRun {
         if !global.json { for report in reports { Self.printSummary(report, root: root) } }
         if let thrown { throw thrown }
         if exitCode != 0 { throw ExitCode(exitCode) }
+    }
+
+    /// Creates the root's last component (mode 0750) if missing; its parent must exist.
+    static func createRoot(_ root: URL) throws {
+        if mkdir(root.path, 0o750) == 0 {
+            try ArchiveOwnership.privatize(directory: root.path)
+            return
+        }
+        let code = errno
+        var isDirectory: ObjCBool = false
+        if code == EEXIST, FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        {
+            return
+        }
+        throw CLIError(
+            "cannot create the archive root \(root.path): \(String(cString: strerror(code))); "
+                + (code == ENOENT
+                    ? "its parent directory does not exist: create it first (the archiver creates only the last "
+                        + "component) or fix --archive / --out"
+                    : "check the path and its permissions")
+        )
     }
 
     /// The exit code of a multi-workspace run: interrupted, then fatal, then partial, then any other, then 0.

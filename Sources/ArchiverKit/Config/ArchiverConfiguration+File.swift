@@ -45,7 +45,8 @@ extension ArchiverConfiguration {
     /// `full_listing_every` (durations such as `72h`, `7d`: how far behind the high-water mark an
     /// incremental listing reads, and how often the whole workspace is listed), `max_blob_size` (bytes
     /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
-    /// announced).
+    /// announced), `group` (string: the group given to every file and directory created under the
+    /// archive root).
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -107,7 +108,7 @@ extension ArchiverConfiguration {
         let top = TableReader(table: root, section: nil, index: nil, path: path, lines: lines)
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
-            "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "workspace", "retention",
+            "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "group", "workspace", "retention",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -127,6 +128,7 @@ extension ArchiverConfiguration {
         listingOverlap = try top.duration("listing_overlap")
         fullListingEvery = try top.duration("full_listing_every")
         maxBlobSize = try top.byteSize("max_blob_size")
+        group = try top.string("group")
         workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)

@@ -51,6 +51,7 @@ extension ArchiverConfiguration {
         merged.listingOverlap = listingOverlap ?? lower.listingOverlap
         merged.fullListingEvery = fullListingEvery ?? lower.fullListingEvery
         merged.maxBlobSize = maxBlobSize ?? lower.maxBlobSize
+        merged.group = group ?? lower.group
         merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
         merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
         merged.retention.deleteRemoteOlderThan =

@@ -62,6 +62,8 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var listingOverlap: RetentionDuration?
     /// How often a listing reads the whole workspace (`full_listing_every`).
     package var fullListingEvery: RetentionDuration?
+    /// The group given to every file and directory created under the archive root (`group`).
+    package var group: String?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).

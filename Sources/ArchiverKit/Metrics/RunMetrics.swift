@@ -244,9 +244,12 @@ package struct RunMetrics: Sendable, Equatable {
 
     /// Writes ``prometheusText`` to `path` atomically and durably (`path.partial`, fsync, rename).
     ///
+    /// The `.partial` is created without following links; the file gets mode 0644 (it holds counts, no personal
+    /// data, and node_exporter usually runs as another user).
+    ///
     /// - Parameter path: The `.prom` file in node_exporter's textfile directory.
     /// - Throws: ``PackingError`` with code `io` when the file cannot be written.
     package func write(to path: String) throws {
-        try DurableFile.writeAtomically(Array(prometheusText.utf8), to: path)
+        try DurableFile.writeAtomically(Array(prometheusText.utf8), to: path, mode: 0o644)
     }
 }

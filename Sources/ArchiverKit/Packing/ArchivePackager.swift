@@ -61,21 +61,31 @@ public struct ArchivePackager: Sendable {
         let tarPath = tarURL.path
         let partialPath = tarPath + ".partial"
         let result: (size: Int64, sha256: String)
-        do {
-            result = try write(plan, to: partialPath)
-        } catch {
-            unlink(partialPath)
-            throw error
-        }
         let sidecarPath = tarPath + ".sha256"
-        unlink(sidecarPath)  // a stale sidecar must never vouch for the new tar
-        do {
-            try DurableFile.commit(partialPath, to: tarPath)
-        } catch {
-            unlink(partialPath)
-            throw error
+        do throws(PackingError) {
+            do {
+                result = try write(plan, to: partialPath)
+            } catch {
+                unlink(partialPath)
+                throw error
+            }
+            unlink(sidecarPath)  // a stale sidecar must never vouch for the new tar
+            do {
+                try DurableFile.commit(partialPath, to: tarPath)
+            } catch {
+                unlink(partialPath)
+                throw error
+            }
+            try DurableFile.writeAtomically(Array("\(result.sha256)  \(bagName).tar\n".utf8), to: sidecarPath)
+        } catch  where error.code == .diskFull {
+            let directory = tarURL.deletingLastPathComponent().path
+            throw PackingError(
+                code: .diskFull,
+                message: "disk full while packing \(staged.recordingId): free space in \(directory) and re-run "
+                    + "(earlier archives are intact)",
+                cause: error.cause
+            )
         }
-        try DurableFile.writeAtomically(Array("\(result.sha256)  \(bagName).tar\n".utf8), to: sidecarPath)
         return PackedArchive(
             tarURL: tarURL,
             sidecarURL: URL(fileURLWithPath: sidecarPath),
@@ -142,7 +152,7 @@ public struct ArchivePackager: Sendable {
         buffer: UnsafeMutableRawBufferPointer
     ) throws(PackingError) {
         let path = file.stagedPath
-        let fd = try DurableFile.openForReading(path)
+        let fd = try DurableFile.openForReading(path, followsLinks: false)
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }

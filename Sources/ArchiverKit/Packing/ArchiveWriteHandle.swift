@@ -22,7 +22,8 @@ final class ArchiveWriteHandle {
     private let locale = UTF8LocaleScope()
     private var isClosed = false
 
-    /// Creates `path` (truncating it) and opens a pax writer on it.
+    /// Creates `path` afresh (private, never through a link: ``DurableFile/createForWriting(_:mode:)``) and opens a
+    /// pax writer on it.
     init(path: String) throws(PackingError) {
         let fd = try DurableFile.createForWriting(path)
         sink = Sink(fd: fd, path: path)
@@ -82,7 +83,10 @@ final class ArchiveWriteHandle {
             while offset < chunk.count {
                 guard let base = chunk.baseAddress else { break }
                 let count = archive_write_data(archive, base + offset, chunk.count - offset)
-                guard count > 0 else { throw Self.failure(archive, "cannot write \(name) into \(sink.path)") }
+                guard count > 0 else {
+                    // libarchive reports our callback's failure as status -30 with errno 0: the sink has the cause.
+                    throw sink.error ?? Self.failure(archive, "cannot write \(name) into \(sink.path)")
+                }
                 offset += count
             }
             written += Int64(chunk.count)

@@ -2,16 +2,23 @@ import Foundation
 
 /// POSIX helpers for the `.partial` → fsync → rename → directory fsync sequence.
 enum DurableFile {
-    /// Opens `path` for writing, creating or truncating it, with mode 0644.
-    static func createForWriting(_ path: String) throws(PackingError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("cannot create \(path)") }
-        return fd
+    /// Creates `path` afresh for writing (a stale file or planted link of that name is removed, never followed),
+    /// with `mode` whatever the umask; see ``PrivateFile/createExclusive(_:mode:)``.
+    static func createForWriting(_ path: String, mode: mode_t = PrivateFile.fileMode) throws(PackingError) -> Int32 {
+        do {
+            return try PrivateFile.createExclusive(path, mode: mode)
+        } catch {
+            throw PackingError(
+                code: isDiskFull(error.rawValue) ? .diskFull : .io,
+                message: "cannot create \(path)",
+                cause: error
+            )
+        }
     }
 
-    /// Opens `path` for reading.
-    static func openForReading(_ path: String) throws(PackingError) -> Int32 {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens `path` for reading; with `followsLinks: false` a symbolic link is refused (`ELOOP`).
+    static func openForReading(_ path: String, followsLinks: Bool = true) throws(PackingError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (followsLinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else {
             let code = errno
             throw PackingError(
@@ -131,9 +138,16 @@ enum DurableFile {
     }
 
     /// Writes `bytes` to `path` atomically and durably (`path.partial`, fsync, rename, directory fsync).
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(PackingError) {
+    ///
+    /// The `.partial` is created with `O_EXCL | O_NOFOLLOW` and `mode` (default ``PrivateFile/fileMode``, 0640)
+    /// whatever the umask, so the renamed file is always our own regular file.
+    static func writeAtomically(
+        _ bytes: [UInt8],
+        to path: String,
+        mode: mode_t = PrivateFile.fileMode
+    ) throws(PackingError) {
         let partial = path + ".partial"
-        let fd = try createForWriting(partial)
+        let fd = try createForWriting(partial, mode: mode)
         do {
             let result = bytes.withUnsafeBytes { buffer in
                 Result { () throws(PackingError) in try writeAll(fd, buffer, path: partial) }
@@ -154,7 +168,16 @@ enum DurableFile {
         }
     }
 
+    /// An I/O error from the current `errno`; `ENOSPC`/`EDQUOT` give ``PackingError/Code/diskFull``.
     static func ioError(_ message: String) -> PackingError {
-        PackingError(code: .io, message: message, cause: ErrnoFailure(rawValue: errno))
+        let code = errno
+        return PackingError(
+            code: isDiskFull(code) ? .diskFull : .io,
+            message: message,
+            cause: ErrnoFailure(rawValue: code)
+        )
     }
+
+    /// Whether `code` means the file system or the user's quota is full.
+    static func isDiskFull(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
 }

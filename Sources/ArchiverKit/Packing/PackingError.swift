@@ -12,6 +12,7 @@ public struct PackingError: Error, Sendable, CustomStringConvertible {
             case io
             case archive
             case manifest
+            case diskFull
         }
         private let wrapped: Wrapped
         /// The staged recording or its resources are inconsistent (duplicate kinds, missing files).
@@ -28,6 +29,8 @@ public struct PackingError: Error, Sendable, CustomStringConvertible {
         public static var archive: Self { Self(wrapped: .archive) }
         /// The archive has no readable `archive-manifest.json`.
         public static var manifest: Self { Self(wrapped: .manifest) }
+        /// The file system (or the user's quota) is full (`ENOSPC`, `EDQUOT`); retrying after freeing space works.
+        public static var diskFull: Self { Self(wrapped: .diskFull) }
 
         /// A short name for logs.
         public var description: String { "\(wrapped)" }

@@ -12,7 +12,7 @@ import Glibc
 package final class ArchiveRootLock: Sendable {
     private let descriptor: Int32
 
-    /// Takes the lock, creating the state directory if needed.
+    /// Takes the lock, creating the state directory (never the root itself) if needed.
     ///
     /// - Parameters:
     ///   - root: The archive root.
@@ -21,22 +21,27 @@ package final class ArchiveRootLock: Sendable {
     ///   (and `waits` is false), ``QueueError/Code/archiveRootUnusable`` when the file cannot be opened.
     package init(root: URL, waits: Bool = false) throws {
         let directory = root.appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory), isDirectory.boolValue
+        else {
+            throw QueueError(
+                code: .archiveRootUnusable,
+                message: "the archive root \(root.path) does not exist; check --archive or USERPLANE_ARCHIVE_DIR"
+            )
+        }
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try PrivateFile.makeDirectories(directory, under: root)
+        } catch {
+            throw QueueError(code: .archiveRootUnusable, message: error.message)
+        }
+        let path = directory.appendingPathComponent("lock").path
+        let descriptor: Int32
+        do {
+            descriptor = try PrivateFile.openOrCreate(path)
         } catch {
             throw QueueError(
                 code: .archiveRootUnusable,
-                message:
-                    "cannot create \(directory.path): \(error.localizedDescription); check the path and its permissions"
-            )
-        }
-        let path = directory.appendingPathComponent("lock").path
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw QueueError(
-                code: .archiveRootUnusable,
-                message:
-                    "cannot open \(path): \(String(cString: strerror(errno))); check the archive root's permissions"
+                message: "cannot open \(path) (\(error)); it must be a regular file: check the archive root"
             )
         }
         var result: Int32

@@ -10,7 +10,7 @@ enum RunReportWriter {
     /// Encodes and writes `report`; returns its URL.
     static func write(_ report: RunReport, archiveRoot: URL) throws -> URL {
         let directory = directory(archiveRoot: archiveRoot)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFile.makeDirectories(directory, under: archiveRoot)
         let url = directory.appendingPathComponent(RecordingPathComponent.encode(report.runId) + ".json")
         try DurableFile.writeAtomically(Array(encode(report)), to: url.path)
         return url

@@ -27,7 +27,7 @@ extension WorkerQueue {
             configuration.kind == .download
             ? configuration.downloadDirectory(recordingID: job.recordingID)
             : configuration.stagingDirectory(jobID: job.id)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try PrivateFile.makeDirectories(directory, under: configuration.root)
         let recordingJSON = directory.appendingPathComponent("recording.json")
         try DurableFile.writeAtomically(detail.rawData, to: recordingJSON.path)
         var staged: [StagedResource] = []
@@ -65,10 +65,7 @@ extension WorkerQueue {
             resources: staged
         )
         let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
-        try FileManager.default.createDirectory(
-            at: tarURL.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: configuration.root)
         let packager = self.packager
         let packed = try await BlockingExecutor.run {
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
@@ -113,6 +110,7 @@ extension WorkerQueue {
             let sha512 = record.sha512
         else { return nil }
         let file = directory.appendingPathComponent(name)
+        guard PrivateFile.isRegularFile(file.path) else { return nil }
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
         return StagedResource(

@@ -209,14 +209,20 @@ extension WorkerQueue {
         case let error as APIError: return error.isRetryable || error.status == nil
         case let error as TransferError:
             return error.isTransient || error.code == .httpStatus || error.code == .sizeMismatch
+                || error.code == .diskFull
         case let error as PackingError:
             return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
+                || error.code == .diskFull
         default: return true
         }
     }
 
     func removeStaging(_ job: Job) {
-        try? FileManager.default.removeItem(at: configuration.stagingDirectory(jobID: job.id))
+        // Through verified descriptors: a link planted as `staging` (or inside it) is never followed.
+        if let staging = PrivateFile.openDirectory(Self.stagingComponents, under: configuration.root.path) {
+            PrivateFile.removeTree(named: "job-\(job.id)", in: staging)
+            close(staging)
+        }
         // A tar being packed when an earlier process was killed; a packed archive is renamed away from it.
         let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: job.recordingCreatedAt)
         try? FileManager.default.removeItem(atPath: tarURL.path + ".partial")
@@ -226,21 +232,43 @@ extension WorkerQueue {
     /// Removes staging directories that no job will resume: left by a process killed between cataloguing
     /// an archive and removing its staging, or belonging to jobs that are gone or failed for good.
     ///
-    /// Runs before any worker starts, under the archive root's lock.
+    /// Runs before any worker starts, under the archive root's lock. Only `job-<id>` entries (what the archiver
+    /// creates) are removed, through directory descriptors opened with `O_NOFOLLOW`: links are unlinked, never
+    /// followed, and a `staging` that is itself a link is refused.
     ///
-    /// - Throws: ``StoreError`` when the job table cannot be read.
+    /// - Throws: ``StoreError`` when the job table cannot be read; ``QueueError/Code/archiveRootUnusable`` when
+    ///   `staging` (or `.userplane-archiver`) is a symbolic link or not a directory.
     func sweepStaging() async throws {
         let parent = configuration.stagingDirectory(jobID: 0).deletingLastPathComponent()
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: parent.path) else { return }
+        var status = stat()
+        for path in [parent.deletingLastPathComponent().path, parent.path] where lstat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw QueueError(
+                    code: .archiveRootUnusable,
+                    message:
+                        "\(path) is \(status.st_mode & S_IFMT == S_IFLNK ? "a symbolic link" : "not a directory"); "
+                        + "the archiver never follows links below the archive root and removes only its own "
+                        + "staging. Inspect it, remove it (rm \(path)) and re-run"
+                )
+            }
+        }
+        guard let staging = PrivateFile.openDirectory(Self.stagingComponents, under: configuration.root.path) else {
+            return
+        }
+        defer { close(staging) }
+        let names = PrivateFile.entries(of: staging)
         let resumable: [JobState] = [.queued, .listingConfirmed, .downloading, .packing, .deferred, .failed]
-        for name in names {
-            if name.hasPrefix("job-"), let id = Int64(name.dropFirst(4)),
-                let job = try await store.jobs.job(id: id), resumable.contains(job.state)
+        for name in names where name.hasPrefix("job-") {
+            if let id = Int64(name.dropFirst(4)), let job = try await store.jobs.job(id: id),
+                resumable.contains(job.state)
             {
                 continue
             }
             logger.debug("removing stale staging", metadata: ["staging.name": "\(name)"])
-            try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
+            PrivateFile.removeTree(named: name, in: staging)
         }
     }
+
+    /// `.userplane-archiver/staging` below the root.
+    static var stagingComponents: [String] { [ArchiveStore.stateDirectoryName, "staging"] }
 }

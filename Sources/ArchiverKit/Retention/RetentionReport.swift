@@ -156,10 +156,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     @discardableResult
     package func write(archiveRoot: URL) throws -> URL {
         let url = url(archiveRoot: archiveRoot)
-        try FileManager.default.createDirectory(
-            at: url.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
+        try PrivateFile.makeDirectories(url.deletingLastPathComponent(), under: archiveRoot)
         try DurableFile.writeAtomically(Array(encoded()), to: url.path)
         return url
     }

@@ -2,7 +2,8 @@ package import Foundation
 import GRDB
 
 extension CatalogStore {
-    /// Places a legal hold on a recording, and appends an `add` event to the audit trail.
+    /// Places a legal hold on a recording, and appends an `add` event to the audit trail and to the holds log
+    /// (`holds.jsonl`, fsynced inside the same transaction: if the line cannot be written, no hold row is).
     ///
     /// - Parameters:
     ///   - recordingID: The recording to hold.
@@ -10,6 +11,7 @@ extension CatalogStore {
     ///   - reason: Why (required by the CLI).
     ///   - operatorName: Who.
     ///   - now: The current time.
+    ///   - logs: Whether to append the change to the holds log (`false` only when replaying that log).
     /// - Returns: `true` when a hold was placed, `false` when an identical active hold already existed.
     /// - Throws: ``StoreError``.
     @discardableResult
@@ -18,9 +20,11 @@ extension CatalogStore {
         workspaceID: String? = nil,
         reason: String,
         operatorName: String,
-        now: Date
+        now: Date,
+        logs: Bool = true
     ) async throws -> Bool {
-        try await database.write { db in
+        let holdsLog = logs ? self.holdsLog : nil
+        return try await database.write { db in
             if try Self.activeHoldID(db, recordingID: recordingID, workspaceID: workspaceID) != nil { return false }
             try db.execute(
                 sql: """
@@ -39,11 +43,22 @@ extension CatalogStore {
                 operatorName: operatorName,
                 at: now
             )
+            try holdsLog?.append(
+                .init(
+                    action: .add,
+                    recordingId: recordingID,
+                    workspaceId: workspaceID,
+                    reason: reason,
+                    operator: operatorName,
+                    at: now
+                )
+            )
             return true
         }
     }
 
-    /// Lifts the active hold on a recording; the hold row stays, marked inactive, and a `remove` event is appended.
+    /// Lifts the active hold on a recording; the hold row stays, marked inactive, and a `remove` event is appended
+    /// (to the audit trail and to the holds log, as for ``addHold(recordingID:workspaceID:reason:operatorName:now:logs:)``).
     ///
     /// - Returns: `true` when a hold was lifted, `false` when there was no such active hold.
     /// - Throws: ``StoreError``.
@@ -53,9 +68,11 @@ extension CatalogStore {
         workspaceID: String? = nil,
         reason: String?,
         operatorName: String,
-        now: Date
+        now: Date,
+        logs: Bool = true
     ) async throws -> Bool {
-        try await database.write { db in
+        let holdsLog = logs ? self.holdsLog : nil
+        return try await database.write { db in
             guard let holdID = try Self.activeHoldID(db, recordingID: recordingID, workspaceID: workspaceID) else {
                 return false
             }
@@ -69,6 +86,16 @@ extension CatalogStore {
                 reason: reason,
                 operatorName: operatorName,
                 at: now
+            )
+            try holdsLog?.append(
+                .init(
+                    action: .remove,
+                    recordingId: recordingID,
+                    workspaceId: workspaceID,
+                    reason: reason,
+                    operator: operatorName,
+                    at: now
+                )
             )
             return true
         }

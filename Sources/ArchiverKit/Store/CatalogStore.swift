@@ -12,6 +12,8 @@ package struct CatalogStore: Sendable {
     }
 
     let database: StoreDatabase
+    /// Where every hold change is also appended (`nil` only for stores not in an archive root's state directory).
+    let holdsLog: HoldsLog?
 
     // MARK: - Archives
 

@@ -19,7 +19,7 @@ package struct Hold: Sendable, Hashable {
     /// When it was lifted, if it was.
     package var removedAt: Date?
 
-    /// Creates a hold value (the store creates rows through ``CatalogStore/addHold(recordingID:workspaceID:reason:operatorName:now:)``).
+    /// Creates a hold value (the store creates rows through ``CatalogStore/addHold(recordingID:workspaceID:reason:operatorName:now:logs:)``).
     package init(
         id: Int64,
         recordingID: String,
@@ -44,7 +44,7 @@ package struct Hold: Sendable, Hashable {
 /// One entry of the append-only audit trail of holds.
 package struct HoldEvent: Sendable, Hashable {
     /// What happened to the hold.
-    package enum Action: String, Sendable, Hashable {
+    package enum Action: String, Sendable, Hashable, Codable {
         /// The hold was placed.
         case add
         /// The hold was lifted.

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The GRDB pool behind every store, with SQLite failures mapped to ``StoreError``.
@@ -58,11 +59,13 @@ struct StoreDatabase: Sendable {
     }
 
     static func corrupt(path: String, detail: String, cause: (any Error & Sendable)? = nil) -> StoreError {
-        StoreError(
+        let root = ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return StoreError(
             code: .corrupt,
             message: """
-                \(path) is corrupt: \(detail); move it away (mv \(path) \(path).corrupt) and re-run to \
-                rebuild the queue from the catalog of archives on disk
+                \(path) is corrupt: \(detail); do not delete it (that would forget legal holds and archive \
+                everything again): rebuild the catalog from the archives' own manifests with \
+                `userplane-archiver rebuild-catalog --archive \(root)` (it keeps the damaged file aside)
                 """,
             cause: cause
         )

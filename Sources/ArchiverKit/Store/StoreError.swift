@@ -11,6 +11,8 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
             case illegalTransition
             case leaseLost
             case notFound
+            case catalogMissing
+            case catalogIntact
         }
         private let wrapped: Wrapped
         /// The database file or its directory cannot be created or opened (permissions, missing volume).
@@ -29,6 +31,11 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
         package static var leaseLost: Self { Self(wrapped: .leaseLost) }
         /// The job or record does not exist.
         package static var notFound: Self { Self(wrapped: .notFound) }
+        /// The archive root holds archives but its state file is missing or empty: starting over would forget
+        /// legal holds and download everything again, so the store refuses until `rebuild-catalog` has run.
+        package static var catalogMissing: Self { Self(wrapped: .catalogMissing) }
+        /// `rebuild-catalog` was asked to replace a state file that opens cleanly.
+        package static var catalogIntact: Self { Self(wrapped: .catalogIntact) }
 
         /// A short name for logs.
         package var description: String { "\(wrapped)" }

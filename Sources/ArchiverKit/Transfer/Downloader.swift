@@ -251,7 +251,8 @@ public struct Downloader: Sendable {
         _ expectedSize: Int?,
         _ configuration: Configuration
     ) async throws -> (bytes: Int, sha256: String, sha512: String)? {
-        guard FileManager.default.fileExists(atPath: destination.path) else { return nil }
+        // Only a regular file of ours counts: a link planted under the name is never read (nor packed).
+        guard PrivateFile.isRegularFile(destination.path) else { return nil }
         let result = await BlockingExecutor.run {
             Result { () throws(TransferError) in
                 try PartialFile.digests(of: destination, bufferBytes: configuration.rehashBufferBytes)

@@ -33,18 +33,16 @@ final class PartialFile {
         self.validatorURL = URL(fileURLWithPath: destination.path + ".partial.etag")
         let descriptor: FileDescriptor
         do {
-            descriptor = try FileDescriptor.open(
-                FilePath(partialURL.path),
-                .readWrite,
-                options: [.create],
-                permissions: [.ownerReadWrite, .groupRead, .otherRead]
-            )
+            descriptor = try FileDescriptor(rawValue: Self.openPartial(partialURL.path))
         } catch {
-            throw Self.ioError("cannot open \(partialURL.lastPathComponent)", error)
+            throw Self.ioError("cannot open \(partialURL.lastPathComponent)", Errno(rawValue: error.rawValue))
         }
         self.descriptor = descriptor
-        let stored = (try? String(contentsOf: validatorURL, encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        // Read the validator only from a regular file of ours: a planted link is not followed.
+        let stored =
+            PrivateFile.isRegularFile(validatorURL.path)
+            ? (try? String(contentsOf: validatorURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            : nil
         validator = (stored?.isEmpty ?? true) ? nil : stored
         if validator == nil {
             try truncate()
@@ -54,6 +52,16 @@ final class PartialFile {
     }
 
     deinit { close() }
+
+    /// Opens the resumable partial without following a link: a link or non-regular file planted under its
+    /// name is removed (the link itself, never its target) and a fresh private file is created.
+    private static func openPartial(_ path: String) throws(ErrnoFailure) -> Int32 {
+        do {
+            return try PrivateFile.openOrCreate(path)
+        } catch  where error.rawValue == ELOOP || error.rawValue == EINVAL {
+            return try PrivateFile.createExclusive(path)
+        }
+    }
 
     private func rehashPrefix(_ descriptor: FileDescriptor, bufferBytes: Int) throws(TransferError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, 4096), alignment: 16)
@@ -108,9 +116,12 @@ final class PartialFile {
         guard newValue != validator else { return }
         validator = newValue
         if let newValue {
-            try? Data(newValue.utf8).write(to: validatorURL)
+            // Never through a planted link: a fresh private file, written in place (best effort).
+            guard let fd = try? PrivateFile.createExclusive(validatorURL.path) else { return }
+            defer { _ = Glibc.close(fd) }
+            _ = Array(newValue.utf8).withUnsafeBytes { try? DurableFile.writeAll(fd, $0, path: validatorURL.path) }
         } else {
-            try? FileManager.default.removeItem(at: validatorURL)
+            unlink(validatorURL.path)
         }
     }
 
@@ -129,7 +140,7 @@ final class PartialFile {
         guard rename(partialURL.path, destination.path) == 0 else {
             throw Self.ioError("cannot rename to \(destination.lastPathComponent)", Errno(rawValue: errno))
         }
-        try? FileManager.default.removeItem(at: validatorURL)
+        unlink(validatorURL.path)
         try Self.syncDirectory(of: destination)
     }
 
@@ -185,7 +196,8 @@ final class PartialFile {
         if errno == .noSpace || errno == .diskQuotaExceeded {
             return TransferError(
                 code: .diskFull,
-                message: "\(message): disk full; free some space and re-run (the partial download is kept)",
+                message:
+                    "disk full: \(message): free some space and re-run (the partial download is kept; finished archives are intact)",
                 cause: errno
             )
         }

@@ -36,6 +36,15 @@ struct DownloadCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
+            "Give every file (0640) and directory (0750, setgid) created under the output directory this group.",
+            valueName: "name"
+        )
+    )
+    var group: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "Comma-separated resources: video, thumbnail, console-log, network-log, actions. (default: all)",
             valueName: "list"
         )
@@ -60,6 +69,7 @@ struct DownloadCommand: AsyncParsableCommand {
         }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         _ = try resourceKinds()
+        if out.isEmpty { throw ValidationError("--out must not be empty: name the output directory.") }
     }
 
     func resourceKinds() throws -> [ResourceKind] {
@@ -80,6 +90,7 @@ struct DownloadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ExitCodes.mapping {
+            try ArchiveRootOptions.useGroup(group)
             var flags = api.flagLayer
             flags.maxBlobSize = transfer.maxBlobBytes
             flags.concurrency = concurrency

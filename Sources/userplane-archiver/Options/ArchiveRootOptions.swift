@@ -14,6 +14,16 @@ struct ArchiveRootOptions: ParsableArguments {
     )
     var archive: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Give every file (0640) and directory (0750, setgid) the archiver creates under the root this group. "
+                + "(config: group)",
+            valueName: "name"
+        )
+    )
+    var group: String?
+
     /// The archive root: flag, then `USERPLANE_ARCHIVE_DIR`, then the config file's `archive_root`.
     ///
     /// Loads the configuration file named by `global` (or the default one, if present).
@@ -31,6 +41,22 @@ struct ArchiveRootOptions: ParsableArguments {
                     + "in the config file."
             )
         }
+        guard !path.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError(
+                "The archive root is empty (--archive \"\", USERPLANE_ARCHIVE_DIR or archive_root): name a directory."
+            )
+        }
+        try Self.useGroup(group ?? settings.group)
         return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
+    }
+
+    /// Applies `--group` / config `group`: everything created from now on gets that group.
+    static func useGroup(_ name: String?) throws {
+        guard let name else { return }
+        guard ArchiveOwnership.useGroup(named: name) else {
+            throw ValidationError(
+                "--group / group: no group named '\(name)' on this system; check the name (getent group)."
+            )
+        }
     }
 }

@@ -64,7 +64,7 @@ import Testing
             let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: root) }
             #expect(error.code == .corrupt)
             #expect(error.message.contains("state.sqlite is corrupt"))
-            #expect(error.message.contains("move it away"))
+            #expect(error.message.contains("rebuild-catalog --archive"))
         }
     }
 

@@ -1,0 +1,182 @@
+package import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ArchiveStore {
+    /// What ``rebuildCatalog(archiveRoot:verifier:now:)`` found and did.
+    package struct RebuildReport: Sendable {
+        /// Archives verified and catalogued (relative paths).
+        package var catalogued: [String] = []
+        /// Archives that failed verification or have no readable manifest: not catalogued, left untouched.
+        package var rejected: [ArchiveVerification] = []
+        /// Hold log entries replayed.
+        package var holdEventsReplayed = 0
+        /// Holds active after the replay.
+        package var activeHolds = 0
+        /// Lines of the holds log that could not be read (a torn last line).
+        package var unreadableHoldLines = 0
+        /// Where the previous (empty or damaged) state file was moved, if there was one.
+        package var previousStateMovedTo: String?
+    }
+
+    /// Rebuilds `state.sqlite` from the archives' own manifests and the holds log, without touching the archives.
+    ///
+    /// Every `*.tar` under the root (outside `.userplane-archiver/`) is verified like `verify` does (sidecar,
+    /// BagIt manifests, archive manifest); each valid one becomes a catalog entry stamped verified `now`,
+    /// from its `archive-manifest.json` (workspace, recording, createdAt, archivedAt) and sidecar digest. An
+    /// archive that fails is reported and left out (and on disk as it is). Then `holds.jsonl` is replayed in
+    /// order. The new database is written to `state.sqlite.rebuild.partial`, closed, and renamed into place;
+    /// an existing empty or damaged state file (and its `-wal`/`-shm`) is first moved to
+    /// `state.sqlite.unreadable-<time>`. The job queue starts empty: the next `archive` run lists the
+    /// workspace again and skips every catalogued recording.
+    ///
+    /// The caller must hold the root's ``ArchiveRootLock``. Blocking file I/O and hashing: call off the
+    /// cooperative pool where that matters.
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/catalogIntact`` when the current state file opens cleanly
+    ///   (nothing to rebuild), or another ``StoreError`` when the new file cannot be written.
+    package static func rebuildCatalog(
+        archiveRoot: URL,
+        verifier: ArchiveVerifier = .init(),
+        now: Date = Date()
+    ) async throws -> RebuildReport {
+        try prepareStateDirectory(archiveRoot: archiveRoot)
+        let path = databaseURL(archiveRoot: archiveRoot).path
+        if isReadableCatalog(path) {
+            throw StoreError(
+                code: .catalogIntact,
+                message: "\(path) opens cleanly; rebuild-catalog only replaces a missing, empty or damaged "
+                    + "catalog (run `verify` to check the archives instead)"
+            )
+        }
+        let partial = path + ".rebuild.partial"
+        for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) }
+        try createPrivately(partial)
+        var report = RebuildReport()
+        do {
+            let store = try ArchiveStore(path: partial)
+            try await fill(store, archiveRoot: archiveRoot, verifier: verifier, now: now, report: &report)
+            try store.close()
+        } catch {
+            for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) }
+            throw error
+        }
+        for suffix in ["-wal", "-shm"] { unlink(partial + suffix) }
+        report.previousStateMovedTo = try moveAside(path, now: now)
+        do {
+            try DurableFile.commit(partial, to: path)
+        } catch {
+            throw StoreError(code: .io, message: "cannot rename \(partial) to \(path); rename it by hand", cause: error)
+        }
+        return report
+    }
+
+    private static func fill(
+        _ store: ArchiveStore,
+        archiveRoot: URL,
+        verifier: ArchiveVerifier,
+        now: Date,
+        report: inout RebuildReport
+    ) async throws {
+        let rootPath = archiveRoot.standardizedFileURL.path
+        for file in ArchiveVerifier.archiveFiles(under: archiveRoot) where file.hasSuffix(".tar") {
+            let url = URL(fileURLWithPath: file)
+            let verdict = verifier.verify(tarURL: url)
+            guard verdict.isValid, let sha256 = verdict.sha256 else {
+                report.rejected.append(verdict)
+                continue
+            }
+            let manifest: ArchiveManifest
+            do {
+                manifest = try ArchiveReader.readManifest(url)
+            } catch {
+                report.rejected.append(
+                    ArchiveVerification(path: file, problems: [.init(code: .manifestInvalid, message: error.message)])
+                )
+                continue
+            }
+            let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
+            var status = stat()
+            let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
+            let summary = Dictionary(
+                manifest.resources.map { ($0.key, $0.value.availability.rawValue) },
+                uniquingKeysWith: { _, last in last }
+            )
+            try await store.catalog.recordArchived(
+                ArchiveRecord(
+                    workspaceID: manifest.workspaceId,
+                    recordingID: manifest.recordingId,
+                    relativePath: relative,
+                    sizeBytes: size,
+                    sha256: sha256,
+                    archivedAt: manifest.archivedAt,
+                    verifiedAt: now,
+                    recordingCreatedAt: manifest.createdAt,
+                    manifestSummaryJSON: (try? JSONEncoder.archiver.encode(summary)).map {
+                        String(decoding: $0, as: UTF8.self)
+                    }
+                )
+            )
+            report.catalogued.append(relative)
+        }
+        let log = HoldsLog(databasePath: databaseURL(archiveRoot: archiveRoot).path)
+        let (entries, unreadable) = try log.entries()
+        report.unreadableHoldLines = unreadable
+        for entry in entries {
+            switch entry.action {
+            case .add:
+                try await store.catalog.addHold(
+                    recordingID: entry.recordingId,
+                    workspaceID: entry.workspaceId,
+                    reason: entry.reason ?? "",
+                    operatorName: entry.operator,
+                    now: entry.at,
+                    logs: false
+                )
+            case .remove:
+                try await store.catalog.removeHold(
+                    recordingID: entry.recordingId,
+                    workspaceID: entry.workspaceId,
+                    reason: entry.reason,
+                    operatorName: entry.operator,
+                    now: entry.at,
+                    logs: false
+                )
+            }
+            report.holdEventsReplayed += 1
+        }
+        report.activeHolds = try await store.catalog.holds().count
+    }
+
+    /// Whether `path` is a non-empty database that opens and passes the quick check.
+    private static func isReadableCatalog(_ path: String) -> Bool {
+        var status = stat()
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_size > 0 else { return false }
+        guard let store = try? ArchiveStore(path: path) else { return false }
+        try? store.close()
+        return true
+    }
+
+    /// Moves an unreadable state file and its `-wal`/`-shm` aside; returns the new name of the main file.
+    private static func moveAside(_ path: String, now: Date) throws -> String? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else {
+            for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
+            return nil
+        }
+        let stamp = Int(now.timeIntervalSince1970)
+        let target = "\(path).unreadable-\(stamp)"
+        for suffix in ["", "-wal", "-shm"] where lstat(path + suffix, &status) == 0 {
+            guard rename(path + suffix, target + suffix) == 0 else {
+                throw StoreError(
+                    code: .io,
+                    message: "cannot move \(path + suffix) aside to \(target + suffix): "
+                        + "\(String(cString: strerror(errno))); move it by hand and re-run rebuild-catalog"
+                )
+            }
+        }
+        return target
+    }
+}
