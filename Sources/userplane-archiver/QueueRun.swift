@@ -25,12 +25,15 @@ struct QueueRun {
     var waitsForLock: Bool
     var resourceKinds: [ResourceKind] = ResourceKind.allCases
     var metricsFile: String?
+    /// `download --overwrite`: replace differing files of the same name in the output directory.
+    var overwritesExisting = false
 
     func execute() async throws {
         let clock = ContinuousClock()
         let started = clock.now
         let logger = LoggingBootstrap.bootstrap(global)
         let defaults = ArchiverConfiguration.defaults
+        if let metricsFile, let problem = RunMetrics.targetProblem(metricsFile) { throw CLIError(problem) }
         let lock = try ArchiveRootLock(root: root, waits: waitsForLock)
         let store = try ArchiveStore(archiveRoot: root)
         let wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
@@ -55,6 +58,7 @@ struct QueueRun {
             configuration.maxRecordings = maxRecordings
             configuration.maxDuration = maxDuration
             configuration.isDryRun = isDryRun
+            configuration.overwritesExisting = overwritesExisting
             configuration.initialBudget = budget
             configuration.downloader.caBundlePath = settings.caBundle
             let queue = WorkerQueue(
@@ -88,7 +92,7 @@ struct QueueRun {
             if thrown != nil || report.exitCode == ExitCodes.interrupted { break }
         }
         renderer.finish()
-        let exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
+        var exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
         if let metricsFile {
             do {
                 let elapsed = clock.now - started
@@ -105,6 +109,12 @@ struct QueueRun {
                     "cannot write the metrics file",
                     metadata: ["path": "\(metricsFile)", "error": "\(error)"]
                 )
+                // The run's own outcome stands, but a silent metrics failure would hide it from monitoring.
+                Self.printError(
+                    "error: cannot write the metrics file \(metricsFile): \(error); "
+                        + "fix its directory or --metrics-file (exit 1 unless the run already failed)"
+                )
+                if exitCode == 0 { exitCode = ExitCodes.fatal }
             }
         }
         try? store.close()
@@ -142,6 +152,9 @@ struct QueueRun {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
+    /// How many failures the human summary lists; the run report has them all.
+    static let listedFailures = 20
+
     static func printSummary(_ report: RunReport, root: URL) {
         let counts = report.counts
         var lines: [String] = []
@@ -163,8 +176,16 @@ struct QueueRun {
                     + "(\(ProgressRenderer.formatBytes(report.bytesDownloaded)) downloaded)"
             )
         }
-        for failure in report.failures {
-            lines.append("  failed \(ProgressRenderer.shorten(failure.recordingId)): \(failure.reason)")
+        for failure in report.failures.prefix(Self.listedFailures) {
+            lines.append(
+                "  failed \(ProgressRenderer.shorten(failure.recordingId)): "
+                    + SafeText.printable(failure.reason, maximumBytes: 300)
+            )
+        }
+        if report.failures.count > Self.listedFailures {
+            lines.append(
+                "  ... and \(report.failures.count - Self.listedFailures) more; see the run report"
+            )
         }
         lines.append(
             "API: \(report.api.calls) call(s), \(report.api.rateLimited) rate-limited, "

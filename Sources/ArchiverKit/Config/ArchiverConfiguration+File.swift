@@ -111,7 +111,15 @@ extension ArchiverConfiguration {
         apiDailyBudget = try top.int("api_daily_budget", in: 1...Int.max)
         concurrency = try top.int("concurrency", in: 1...64)
         metricsFile = try top.string("metrics_file")
-        workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
+        let workspaceTables = try top.tables("workspace")
+        workspaces = try workspaceTables.map { try Self.workspace(from: $0) }
+        var seen: Set<String> = []
+        for (table, workspace) in zip(workspaceTables, workspaces) where !seen.insert(workspace.id).inserted {
+            throw table.invalid(
+                "id",
+                "workspace '\(workspace.id)' is listed twice; merge the two [[workspace]] tables into one"
+            )
+        }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)
         }

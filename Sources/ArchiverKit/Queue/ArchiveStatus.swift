@@ -1,5 +1,9 @@
 package import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A summary of an archive root's queue and catalog: what `status` prints.
 ///
 /// Schema `userplane-archiver/status/v1`.
@@ -24,6 +28,13 @@ package struct ArchiveStatus: Codable, Sendable {
         package var nextAttemptAt: Date?
     }
 
+    /// A catalogued archive whose tar is not on disk although no run deleted it.
+    package struct Missing: Codable, Sendable {
+        package var workspaceId: String
+        package var recordingId: String
+        package var archivePath: String
+    }
+
     package var schema = "userplane-archiver/status/v1"
     /// The archive root.
     package var archiveRoot: String
@@ -43,6 +54,8 @@ package struct ArchiveStatus: Codable, Sendable {
     package var failures: [Failure]
     /// Active legal holds.
     package var activeHolds: Int
+    /// Catalogued (not pruned) archives whose tar is missing on disk: the catalog and the disk disagree.
+    package var missingOnDisk: [Missing] = []
 
     /// Reads the status of the archive root whose store is `store`.
     ///
@@ -84,7 +97,27 @@ package struct ArchiveStatus: Codable, Sendable {
             apiBudgetDay: DailyBudget.utcDay(of: now),
             lastRun: lastRun,
             failures: failures,
-            activeHolds: try await store.catalog.holds().count
+            activeHolds: try await store.catalog.holds().count,
+            missingOnDisk: try await missing(store: store, archiveRoot: archiveRoot)
         )
+    }
+
+    /// `lstat`s each catalogued, not pruned archive's tar (cheap: no read) and lists those absent.
+    private static func missing(store: ArchiveStore, archiveRoot: URL) async throws -> [Missing] {
+        var missing: [Missing] = []
+        for archive in try await store.catalog.allArchives() where archive.deletedLocallyAt == nil {
+            let path = archive.relativePath
+            let components = path.split(separator: "/", omittingEmptySubsequences: false)
+            var info = stat()
+            let isSafe = !path.hasPrefix("/") && !components.contains { $0 == ".." || $0.isEmpty }
+            if isSafe,
+                lstat(archiveRoot.appendingPathComponent(path, isDirectory: false).path, &info) == 0,
+                (info.st_mode & S_IFMT) == S_IFREG
+            {
+                continue
+            }
+            missing.append(.init(workspaceId: archive.workspaceID, recordingId: archive.recordingID, archivePath: path))
+        }
+        return missing
     }
 }
