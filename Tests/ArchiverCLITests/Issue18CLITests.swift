@@ -51,6 +51,21 @@ import UserplaneSimulator
         )
     }
 
+    /// Runs the archiver with `directory` as its working directory; returns its exit status.
+    static func runIn(_ directory: URL, _ arguments: [String]) async throws -> Int32 {
+        let process = Process()
+        process.executableURL = ExecutableLocator.url(of: "userplane-archiver")
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("USERPLANE_") }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        return try await withCheckedThrowingContinuation { continuation in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+    }
+
     @Test func holdAddRefusesARootWithoutCatalogueAndCreatesNothing() async throws {
         try await withTemporaryDirectory { directory in
             let empty = directory.appendingPathComponent("not-a-root")
@@ -63,11 +78,10 @@ import UserplaneSimulator
             #expect(outcome.stderr.contains("no archive catalogue"))
             #expect(!FileManager.default.fileExists(atPath: empty.appendingPathComponent(".userplane-archiver").path))
 
-            let blank = try await Self.run(
-                ["hold", "add", "rec_1", "--archive", "", "--reason", "case"],
-                in: directory
-            )
-            #expect(blank.status == 64, "\(blank.output)")
+            // Run from inside `empty`, so that even a regression (empty = current directory) stays in the sandbox.
+            let blank = try await Self.runIn(empty, ["hold", "add", "rec_1", "--archive", "", "--reason", "case"])
+            #expect(blank == 64)
+            #expect(!FileManager.default.fileExists(atPath: empty.appendingPathComponent(".userplane-archiver").path))
         }
     }
 

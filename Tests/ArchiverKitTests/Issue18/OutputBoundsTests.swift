@@ -89,6 +89,9 @@ import Testing
                 let store = APIKeyStore(source: .file(path))
                 let error = #expect(throws: APIError.self, "\(path)") { try store.current() }
                 #expect(error?.code == .apiKeyUnavailable, "\(path)")
+                if [fifo.path, "/dev/zero"].contains(path) {
+                    #expect(error?.message.contains("not a regular file") == true, "\(path)")
+                }
             }
             let good = directory.appendingPathComponent("key")
             try "uspl_ok\n".write(to: good, atomically: true, encoding: .utf8)
