@@ -212,6 +212,29 @@ import UserplaneSimulator
         }
     }
 
+    @Test func aMetricsWriteThatFailsAtTheEndMakesTheRunExit1() async throws {
+        let configuration = EndToEnd.configuration(recordings: 4) { $0.faults.blobBytesPerSecond = 64 << 10 }
+        try await withUserplaneSimulator(configuration) { simulator in
+            try await withTemporaryDirectory { directory in
+                let root = directory.appendingPathComponent("archive", isDirectory: true)
+                let metrics = directory.appendingPathComponent("m.prom")
+                let run = try ArchiverProcess(
+                    EndToEnd.archiveArguments(simulator, root: root, ["--metrics-file", metrics.path]),
+                    environment: EndToEnd.environment(simulator),
+                    logDirectory: EndToEnd.logDirectory(directory)
+                )
+                // Valid at start; replaced by a FIFO while the run goes on, so the final write must fail.
+                #expect(try await run.waitForOutput(containing: "recording-archived", timeout: .seconds(60)))
+                #expect(mkfifo(metrics.path, 0o600) == 0)
+                let outcome = try await run.waitForExit(timeout: .seconds(120))
+                #expect(outcome.status == 1, "\(outcome.stderr.suffix(800))")
+                #expect(outcome.stderr.contains("cannot write the metrics file"))
+                let report = try #require(try ArchiveRootInspection(root: root).runReports().last)
+                #expect(report.exitCode == 0, "the run itself succeeded")
+            }
+        }
+    }
+
     @Test func downloadRefusesAnOutputDirectoryInsideAnArchiveRoot() async throws {
         try await withUserplaneSimulator(EndToEnd.configuration(recordings: 2)) { simulator in
             try await withTemporaryDirectory { directory in
