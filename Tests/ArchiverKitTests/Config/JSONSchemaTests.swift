@@ -128,7 +128,7 @@ import Testing
         #expect(
             Self.sortedKeys(json) == [
                 "activeHolds", "apiBudgetDay", "apiBudgetUsedToday", "archiveRoot", "archivesTotal", "bytesArchived",
-                "failures", "jobs", "lastRun", "schema",
+                "failures", "jobs", "lastRun", "missingOnDisk", "schema",
             ]
         )
         #expect(
