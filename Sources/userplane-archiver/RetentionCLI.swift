@@ -134,6 +134,19 @@ enum RetentionCLI {
         if report.count(.blocked) > 0 {
             lines.append("\(report.count(.blocked)) archive(s) failed re-verification; run verify on them (exit 4)")
         }
+        if report.count(.missing) > 0 {
+            lines.append(
+                "\(report.count(.missing)) catalogued archive(s) are missing on disk; run verify and restore them (exit 4)"
+            )
+        }
+        if report.count(.unknown) > 0 {
+            lines.append(
+                "\(report.count(.unknown)) DELETE(s) got no answer in time; the next run checks them with GET (exit 3)"
+            )
+        }
+        if report.count(.notProcessed) > 0 {
+            lines.append("\(report.count(.notProcessed)) recording(s) not processed before --max-duration; run again")
+        }
         lines.append("report: \(reportURL.path)")
         return lines.joined(separator: "\n")
     }

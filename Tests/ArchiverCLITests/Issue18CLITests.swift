@@ -185,16 +185,17 @@ import UserplaneSimulator
                 let fifo = directory.appendingPathComponent("metrics.fifo")
                 #expect(mkfifo(fifo.path, 0o600) == 0)
                 let link = directory.appendingPathComponent("metrics-link.prom")
-                try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: "/dev/null")
+                // Never a real device here: a regression would replace it (as root, even /dev/null).
+                let elsewhere = directory.appendingPathComponent("elsewhere.prom")
+                try Data().write(to: elsewhere)
+                try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: elsewhere.path)
                 let readOnly = directory.appendingPathComponent("ro", isDirectory: true)
                 try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true)
                 try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: readOnly.path)
                 defer {
                     try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: readOnly.path)
                 }
-                var targets = [
-                    directory.appendingPathComponent("missing/dir/m.prom").path, fifo.path, link.path, "/dev/null",
-                ]
+                var targets = [directory.appendingPathComponent("missing/dir/m.prom").path, fifo.path, link.path]
                 if getuid() != 0 { targets.append(readOnly.appendingPathComponent("m.prom").path) }
                 for target in targets {
                     let outcome = try await ArchiverProcess.run(

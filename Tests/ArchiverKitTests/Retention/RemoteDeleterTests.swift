@@ -306,7 +306,7 @@ import UserplaneSimulator
         }
     }
 
-    @Test func hangingDeleteHitsItsDeadlineAndTheRunStopsAtItsOwn() async throws {
+    @Test func hangingDeleteHitsItsDeadlineAndStaysOpenForTheNextRun() async throws {
         let deletes = Mutex(0)
         let router = Router()
         router.delete("/api/v1/public/workspace/:ws/recordings/:id") { _, _ -> Response in
@@ -318,15 +318,13 @@ import UserplaneSimulator
             try await withTemporaryDirectory { root in
                 let store = try ArchiveStore(archiveRoot: root)
                 try await RetentionFixture.archive("rec_a", workspace: "ws", ageDays: 200, root: root, store: store)
-                try await RetentionFixture.archive("rec_b", workspace: "ws", ageDays: 100, root: root, store: store)
                 var configuration = RemoteDeleter.Configuration(
                     workspaceId: "ws",
                     olderThan: try RetentionDuration(parsing: "30d"),
                     runId: "run-hang"
                 )
                 configuration.isDryRun = false
-                configuration.requestDeadline = .seconds(2)
-                configuration.runDeadline = .seconds(1)
+                configuration.requestDeadline = .seconds(1)
                 let report = try await RemoteDeleter(
                     root: root,
                     store: store,
@@ -334,13 +332,34 @@ import UserplaneSimulator
                     configuration: configuration
                 ).run(now: RetentionFixture.now)
 
+                // Had the deadline not fired, the 200 after 4 s would have been logged (unconfirmed).
                 #expect(deletes.withLock { $0 } == 1)
-                #expect(report.entries.first { $0.recordingId == "rec_a" }?.action == .unknown)
-                #expect(report.entries.first { $0.recordingId == "rec_b" }?.action == .notProcessed)
+                #expect(report.entries.first?.action == .unknown)
                 #expect(report.exitCode == 3)
-                // The unanswered DELETE stays open for the next run to reconcile.
                 let open = try await store.catalog.openRemoteIntents(workspaceID: "ws")
                 #expect(open.map(\.recordingID) == ["rec_a"] && open.first?.outcome == .unknown)
+            }
+        }
+    }
+
+    @Test func runDeadlineLeavesTheRestNotProcessedWithoutSendingDelete() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                _ = try await Self.archiveRecordings(sim, count: 2, root: root, store: store)
+                var configuration = try Self.deleter(root, store, sim, client: nil).configuration
+                configuration.isDryRun = false
+                configuration.runDeadline = .zero
+                let report = try await RemoteDeleter(
+                    root: root,
+                    store: store,
+                    client: Self.client(sim),
+                    configuration: configuration
+                ).run(now: .now)
+
+                #expect(report.count(.notProcessed) == 2 && report.exitCode == 3)
+                #expect(sim.counters().deletes == 0)
+                #expect(try await store.catalog.deletionLog().isEmpty)
             }
         }
     }
