@@ -176,17 +176,7 @@ struct QueueRun {
                     + "(\(ProgressRenderer.formatBytes(report.bytesDownloaded)) downloaded)"
             )
         }
-        for failure in report.failures.prefix(Self.listedFailures) {
-            lines.append(
-                "  failed \(ProgressRenderer.shorten(failure.recordingId)): "
-                    + SafeText.printable(failure.reason, maximumBytes: 300)
-            )
-        }
-        if report.failures.count > Self.listedFailures {
-            lines.append(
-                "  ... and \(report.failures.count - Self.listedFailures) more; see the run report"
-            )
-        }
+        lines += report.failureSummaryLines(limit: Self.listedFailures, shorten: ProgressRenderer.shorten)
         lines.append(
             "API: \(report.api.calls) call(s), \(report.api.rateLimited) rate-limited, "
                 + "\(report.api.dailyBudgetUsed)/\(report.api.dailyBudgetLimit) used today"

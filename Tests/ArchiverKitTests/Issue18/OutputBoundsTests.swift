@@ -42,6 +42,25 @@ import Testing
         #expect((machine.lastError?.utf8.count ?? 0) < SafeText.maximumStoredBytes + 64)
     }
 
+    @Test func archiveSummaryListsTwentyFailuresAndCountsTheRest() {
+        var report = RunReport(runId: "r", command: "archive", workspaceId: "ws", arguments: [], startedAt: .now)
+        for index in 0..<10_001 {
+            report.failures.append(
+                .init(
+                    recordingId: "rec_\(index)\u{202E}",
+                    reason: "HTTP 500\r\nINFO forged line " + String(repeating: "z", count: 2_000),
+                    attempts: 1,
+                    willRetry: true
+                )
+            )
+        }
+        let lines = report.failureSummaryLines()
+        #expect(lines.count == 21)
+        #expect(lines.last == "  ... and 9981 more; see the run report")
+        #expect(lines.allSatisfy { $0.utf8.count < 500 })
+        #expect(!lines.joined().unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x202E })
+    }
+
     // MARK: - Config
 
     @Test func crlfConfigKeepsLineNumbersInErrors() throws {
