@@ -27,12 +27,15 @@ struct QueueRun {
     var forcesFullListing = false
     var resourceKinds: [ResourceKind] = ResourceKind.allCases
     var metricsFile: String?
+    /// `download --overwrite`: replace differing files of the same name in the output directory.
+    var overwritesExisting = false
 
     func execute() async throws {
         let clock = ContinuousClock()
         let started = clock.now
         let logger = LoggingBootstrap.bootstrap(global)
         let defaults = ArchiverConfiguration.defaults
+        if let metricsFile, let problem = RunMetrics.targetProblem(metricsFile) { throw CLIError(problem) }
         let stateDirectory = ArchiveStore.databaseURL(archiveRoot: root).deletingLastPathComponent()
         // An existing lock file is taken first, so a concurrent run is reported (exit 75) before anything else.
         let existingLock =
@@ -77,6 +80,7 @@ struct QueueRun {
             configuration.maxRecordings = maxRecordings
             configuration.maxDuration = maxDuration
             configuration.isDryRun = isDryRun
+            configuration.overwritesExisting = overwritesExisting
             configuration.initialBudget = budget
             configuration.downloader.caBundlePath = settings.caBundle
             configuration.listing.forceFull = forcesFullListing
@@ -118,7 +122,7 @@ struct QueueRun {
             if thrown != nil || report.exitCode == ExitCodes.interrupted { break }
         }
         renderer.finish()
-        let exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
+        var exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
         if let metricsFile {
             do {
                 let elapsed = clock.now - started
@@ -135,6 +139,12 @@ struct QueueRun {
                     "cannot write the metrics file",
                     metadata: ["path": "\(metricsFile)", "error": "\(error)"]
                 )
+                // The run's own outcome stands, but a silent metrics failure would hide it from monitoring.
+                Self.printError(
+                    "error: cannot write the metrics file \(metricsFile): \(error); "
+                        + "fix its directory or --metrics-file (exit 1 unless the run already failed)"
+                )
+                if exitCode == 0 { exitCode = ExitCodes.fatal }
             }
         }
         try? store.close()
@@ -194,6 +204,9 @@ struct QueueRun {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
+    /// How many failures the human summary lists; the run report has them all.
+    static let listedFailures = 20
+
     static func printSummary(_ report: RunReport, root: URL) {
         let counts = report.counts
         var lines: [String] = []
@@ -221,9 +234,7 @@ struct QueueRun {
             if let mark = listing.highWaterMark { text += "; high-water mark \(mark.formatted(.iso8601))" }
             lines.append(text)
         }
-        for failure in report.failures {
-            lines.append("  failed \(ProgressRenderer.shorten(failure.recordingId)): \(failure.reason)")
-        }
+        lines += report.failureSummaryLines(limit: Self.listedFailures, shorten: ProgressRenderer.shorten)
         lines.append(
             "API: \(report.api.calls) call(s), \(report.api.rateLimited) rate-limited, "
                 + "\(report.api.dailyBudgetUsed)/\(report.api.dailyBudgetLimit) used today"

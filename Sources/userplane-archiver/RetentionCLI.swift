@@ -28,11 +28,57 @@ enum RetentionCLI {
         return (lock, try ArchiveStore(archiveRoot: rootURL))
     }
 
-    /// Opens the state store of an archive root that must already exist (`hold` never creates one).
+    /// Opens the state store of an archive root that must already have an archive catalogue
+    /// (`hold` never creates a root or a `state.sqlite`).
     static func openExistingRoot(_ root: ArchiveRootOptions, global: GlobalOptions) throws -> ArchiveStore {
         let rootURL = try root.resolvedURL(global: global)
         try requireDirectory(rootURL)
+        let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
+        var info = stat()
+        guard lstat(database.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw CLIError(
+                "\(rootURL.path) has no archive catalogue (\(database.path) is missing); "
+                    + "check --archive or USERPLANE_ARCHIVE_DIR, or run archive there first"
+            )
+        }
         return try ArchiveStore(archiveRoot: rootURL)
+    }
+
+    /// Places a hold: the one write of `hold add`, a write transaction of the catalog that
+    /// serialises with the deletion transactions of `prune` and `delete-remote`.
+    ///
+    /// A second record of holds would be written here, beside the catalog write.
+    static func placeHold(
+        _ id: String,
+        workspace: String?,
+        reason: String,
+        operatorName: String,
+        store: ArchiveStore
+    ) async throws -> Bool {
+        try await store.catalog.addHold(
+            recordingID: id,
+            workspaceID: workspace,
+            reason: reason,
+            operatorName: operatorName,
+            now: Date()
+        )
+    }
+
+    /// Lifts a hold: the one write of `hold remove` (see ``placeHold(_:workspace:reason:operatorName:store:)``).
+    static func liftHold(
+        _ id: String,
+        workspace: String?,
+        reason: String?,
+        operatorName: String,
+        store: ArchiveStore
+    ) async throws -> Bool {
+        try await store.catalog.removeHold(
+            recordingID: id,
+            workspaceID: workspace,
+            reason: reason,
+            operatorName: operatorName,
+            now: Date()
+        )
     }
 
     /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
@@ -52,7 +98,7 @@ enum RetentionCLI {
             print(summary(report, reportURL: url))
         }
         if let stoppedBy = report.stoppedBy {
-            FileHandle.standardError.write(Data("error: stopped: \(stoppedBy)\n".utf8))
+            FileHandle.standardError.write(Data("error: stopped: \(SafeText.escaped(stoppedBy))\n".utf8))
         }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
     }
@@ -81,12 +127,25 @@ enum RetentionCLI {
         for entry in report.entries {
             lines.append(
                 "  \(entry.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) "
-                    + "\(entry.recordingId)  \(entry.archivePath)  \(entry.reason)"
+                    + SafeText.escaped("\(entry.recordingId)  \(entry.archivePath)  \(entry.reason)")
             )
         }
-        if let stoppedBy = report.stoppedBy { lines.append("stopped early: \(stoppedBy)") }
+        if let stoppedBy = report.stoppedBy { lines.append("stopped early: \(SafeText.escaped(stoppedBy))") }
         if report.count(.blocked) > 0 {
             lines.append("\(report.count(.blocked)) archive(s) failed re-verification; run verify on them (exit 4)")
+        }
+        if report.count(.missing) > 0 {
+            lines.append(
+                "\(report.count(.missing)) catalogued archive(s) are missing on disk; run verify and restore them (exit 4)"
+            )
+        }
+        if report.count(.unknown) > 0 {
+            lines.append(
+                "\(report.count(.unknown)) DELETE(s) got no answer in time; the next run checks them with GET (exit 3)"
+            )
+        }
+        if report.count(.notProcessed) > 0 {
+            lines.append("\(report.count(.notProcessed)) recording(s) not processed before --max-duration; run again")
         }
         lines.append("report: \(reportURL.path)")
         return lines.joined(separator: "\n")

@@ -146,7 +146,12 @@ import UserplaneSimulator
                 #expect(
                     Set(log.filter { $0.scope == .local }.map(\.recordingID)) == Set(pruned.map(\.recordingID))
                 )
-                #expect(log.filter { $0.scope == .remote }.count == report.count(.deleted) + refusable.count)
+                // One intent row before each DELETE, then one outcome row.
+                let attempts = report.count(.deleted) + refusable.count
+                let remoteRows = log.filter { $0.scope == .remote }
+                let intents = remoteRows.filter { $0.outcome == .intent }.count
+                #expect(remoteRows.count - intents == attempts)
+                #expect(intents == attempts)
             }
         }
     }

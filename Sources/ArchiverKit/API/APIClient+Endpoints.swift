@@ -62,8 +62,13 @@ extension APIClient {
     ///   - id: The recording id.
     /// - Throws: ``APIError`` (`RECORDING_GONE` when already deleted, `RECORDING_DELETE_FORBIDDEN`, …),
     ///   ``TransferError`` or `CancellationError`.
-    public func deleteRecording(workspace: String, id: String) async throws {
-        _ = try await send(Endpoint(method: "DELETE", segments: try recordingSegments(workspace, id)))
+    /// - Returns: What the server answered: the documented answer is `200` with the JSON success envelope.
+    @discardableResult
+    public func deleteRecording(workspace: String, id: String) async throws -> DeleteAnswer {
+        let response = try await send(Endpoint(method: "DELETE", segments: try recordingSegments(workspace, id)))
+        let isEnvelope =
+            (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["data"] != nil
+        return DeleteAnswer(status: response.status, hasSuccessEnvelope: isEnvelope)
     }
 
     /// The recordings of a workspace as a lazy sequence of pages (or the recordings named in
@@ -225,4 +230,15 @@ struct ListPayload: Decodable {
 /// Consumes any JSON value.
 private struct SkippedValue: Decodable {
     init(from decoder: any Decoder) throws {}
+}
+
+/// The server's 2xx answer to a `DELETE`.
+public struct DeleteAnswer: Sendable, Hashable {
+    /// The HTTP status (`200` is documented; `204` and others are possible).
+    public var status: Int
+    /// Whether the body was the documented `{"message", "data"}` JSON envelope.
+    public var hasSuccessEnvelope: Bool
+
+    /// Whether this is the documented answer: `200` with the JSON envelope.
+    public var isDocumented: Bool { status == 200 && hasSuccessEnvelope }
 }

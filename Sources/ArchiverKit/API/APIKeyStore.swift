@@ -39,9 +39,6 @@ final class APIKeyStore: Sendable {
         }
     }
 
-    /// The largest key file read; a key is one short line.
-    static let maximumKeyFileBytes = 64 << 10
-
     private func load() throws(APIError) -> String {
         if let value = source.directValue {
             let key = value.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -56,30 +53,7 @@ final class APIKeyStore: Sendable {
             return key
         }
         let path = source.filePath ?? ""
-        let data: [UInt8]?
-        do throws(PackingError) {
-            // Followed on purpose: mounted secrets are often symlinks. A FIFO or device is refused, never read.
-            data = try DurableFile.readSmallRegularFile(
-                path,
-                maximumBytes: Self.maximumKeyFileBytes,
-                followsSymlinks: true
-            )
-        } catch {
-            throw APIError(
-                code: .apiKeyUnavailable,
-                status: nil,
-                message: "cannot read the API key file: \(error.message); check that it exists and is readable"
-            )
-        }
-        guard let data else {
-            throw APIError(
-                code: .apiKeyUnavailable,
-                status: nil,
-                message:
-                    "the API key file \(path) is larger than \(Self.maximumKeyFileBytes) bytes, so it is not a key file; "
-                    + "write only the key into it"
-            )
-        }
+        let data = try Self.readKeyFile(path)
         let key = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !key.isEmpty else {
             throw APIError(code: .apiKeyUnavailable, status: nil, message: "the API key file \(path) is empty")
@@ -101,5 +75,48 @@ final class APIKeyStore: Sendable {
                 "the API key from \(origin) contains a control character (U+\(String(format: "%04X", control.value))) "
                 + "inside it, such as a line break or NUL; write the key alone on one line and try again"
         )
+    }
+
+    /// The most bytes a key file may hold (4 KiB): a key is tens of bytes.
+    static let maximumKeyFileBytes = 4096
+
+    /// Reads a key file that must be a regular file (not a FIFO, device, `/proc` pseudo-file or
+    /// directory) of at most ``maximumKeyFileBytes``; symlinks to such a file are followed.
+    private static func readKeyFile(_ path: String) throws(APIError) -> Data {
+        func unavailable(_ message: String) -> APIError {
+            APIError(code: .apiKeyUnavailable, status: nil, message: message)
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw unavailable("cannot read the API key file \(path); check that it exists and is readable")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw unavailable(
+                "the API key file \(path) is not a regular file (a FIFO, device or directory); "
+                    + "put the key alone in a regular file"
+            )
+        }
+        // /proc and /sys files are "regular" with size 0; a real key file is never empty.
+        guard info.st_size > 0 else {
+            throw unavailable(
+                "the API key file \(path) is empty or a pseudo-file (such as /proc/...); put the key in it"
+            )
+        }
+        guard info.st_size <= maximumKeyFileBytes else {
+            throw unavailable(
+                "the API key file \(path) holds \(info.st_size) bytes, more than \(maximumKeyFileBytes); "
+                    + "it must hold only the key"
+            )
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw unavailable("cannot read the API key file \(path); check that it exists and is readable")
+        }
+        defer { try? handle.close() }
+        // Read at most one byte past the cap, in case the file grew after stat.
+        let data = (try? handle.read(upToCount: maximumKeyFileBytes + 1)) ?? nil
+        guard let data, data.count <= maximumKeyFileBytes else {
+            throw unavailable("the API key file \(path) is empty, unreadable or too large; it must hold only the key")
+        }
+        return data
     }
 }

@@ -129,7 +129,15 @@ extension ArchiverConfiguration {
         fullListingEvery = try top.duration("full_listing_every")
         maxBlobSize = try top.byteSize("max_blob_size")
         group = try top.string("group")
-        workspaces = try top.tables("workspace").map { try Self.workspace(from: $0) }
+        let workspaceTables = try top.tables("workspace")
+        workspaces = try workspaceTables.map { try Self.workspace(from: $0) }
+        var seen: Set<String> = []
+        for (table, workspace) in zip(workspaceTables, workspaces) where !seen.insert(workspace.id).inserted {
+            throw table.invalid(
+                "id",
+                "workspace '\(workspace.id)' is listed twice; merge the two [[workspace]] tables into one"
+            )
+        }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)
         }

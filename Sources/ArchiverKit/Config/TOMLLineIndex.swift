@@ -25,8 +25,11 @@ struct TOMLLineIndex: Sendable {
         var section: String?
         var index: Int?
         var arrayCounts: [String: Int] = [:]
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = raw.trimmingCharacters(in: .whitespaces)
+        // Split on LF as a Unicode scalar: in a CRLF file "\r\n" is one Character, so splitting the
+        // String on the Character "\n" would find no line break at all.
+        let rawLines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        for (offset, raw) in rawLines.enumerated() {
+            let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             let number = offset + 1
             if trimmed.hasPrefix("[[") {
                 let name = Self.headerName(trimmed.dropFirst(2))

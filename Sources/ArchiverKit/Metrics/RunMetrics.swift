@@ -1,5 +1,9 @@
 package import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The Prometheus text-format metrics of one run, for node_exporter's textfile collector.
 ///
 /// Written at the end of every `archive` run with `--metrics-file PATH`, atomically
@@ -250,6 +254,41 @@ package struct RunMetrics: Sendable, Equatable {
     /// - Parameter path: The `.prom` file in node_exporter's textfile directory.
     /// - Throws: ``PackingError`` with code `io` when the file cannot be written.
     package func write(to path: String) throws {
+        if let problem = Self.targetProblem(path) { throw PackingError(code: .io, message: problem) }
         try DurableFile.writeAtomically(Array(prometheusText.utf8), to: path, mode: 0o644)
+    }
+
+    /// Why `path` cannot be the metrics file, or `nil` when it can: its directory must exist and be
+    /// writable, and the file, if it exists, must be a regular file (never a FIFO, device node,
+    /// directory or symlink, which the atomic rename would replace).
+    ///
+    /// Commands call this before any work, so a bad path fails the run at once (exit 1).
+    package static func targetProblem(_ path: String) -> String? {
+        guard !path.isEmpty else { return "the metrics file path is empty; pass --metrics-file with a file path" }
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var info = stat()
+        if lstat(path, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            guard type == S_IFREG else {
+                let kind =
+                    switch type {
+                    case S_IFIFO: "a FIFO"
+                    case S_IFCHR, S_IFBLK: "a device node"
+                    case S_IFLNK: "a symbolic link"
+                    case S_IFDIR: "a directory"
+                    default: "not a regular file"
+                    }
+                return "the metrics file \(path) is \(kind), not a regular file; point --metrics-file at a regular file"
+            }
+        }
+        var directoryInfo = stat()
+        guard stat(directory, &directoryInfo) == 0, (directoryInfo.st_mode & S_IFMT) == S_IFDIR else {
+            return "the metrics file's directory \(directory) does not exist; create it or fix --metrics-file"
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            return "the metrics file's directory \(directory) is not writable; fix its permissions or --metrics-file"
+        }
+        return nil
     }
 }

@@ -1,5 +1,9 @@
 package import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A summary of an archive root's queue and catalog: what `status` prints.
 ///
 /// Schema `userplane-archiver/status/v1`.
@@ -39,6 +43,13 @@ package struct ArchiveStatus: Codable, Sendable {
         package var lastListingMode: String
     }
 
+    /// A catalogued archive whose tar is not on disk although no run deleted it.
+    package struct Missing: Codable, Sendable {
+        package var workspaceId: String
+        package var recordingId: String
+        package var archivePath: String
+    }
+
     package var schema = "userplane-archiver/status/v1"
     /// The archive root.
     package var archiveRoot: String
@@ -62,6 +73,8 @@ package struct ArchiveStatus: Codable, Sendable {
     package var audit: AuditCoverage?
     /// Each workspace's listing high-water mark and last full reconciliation; absent before the first listing.
     package var listings: [Listing]?
+    /// Catalogued (not pruned) archives whose tar is missing on disk: the catalog and the disk disagree.
+    package var missingOnDisk: [Missing] = []
 
     /// Reads the status of the archive root whose store is `store`.
     ///
@@ -105,7 +118,8 @@ package struct ArchiveStatus: Codable, Sendable {
             failures: failures,
             activeHolds: try await store.catalog.holds().count,
             audit: try await AuditCoverage.load(store: store, now: now),
-            listings: try await Self.listings(store: store)
+            listings: try await Self.listings(store: store),
+            missingOnDisk: try await missing(store: store, archiveRoot: archiveRoot)
         )
     }
 
@@ -123,5 +137,24 @@ package struct ArchiveStatus: Codable, Sendable {
                 lastListingMode: $0.lastListingMode
             )
         }
+    }
+
+    /// `lstat`s each catalogued, not pruned archive's tar (cheap: no read) and lists those absent.
+    private static func missing(store: ArchiveStore, archiveRoot: URL) async throws -> [Missing] {
+        var missing: [Missing] = []
+        for archive in try await store.catalog.allArchives() where archive.deletedLocallyAt == nil {
+            let path = archive.relativePath
+            let components = path.split(separator: "/", omittingEmptySubsequences: false)
+            var info = stat()
+            let isSafe = !path.hasPrefix("/") && !components.contains { $0 == ".." || $0.isEmpty }
+            if isSafe,
+                lstat(archiveRoot.appendingPathComponent(path, isDirectory: false).path, &info) == 0,
+                (info.st_mode & S_IFMT) == S_IFREG
+            {
+                continue
+            }
+            missing.append(.init(workspaceId: archive.workspaceID, recordingId: archive.recordingID, archivePath: path))
+        }
+        return missing
     }
 }

@@ -178,13 +178,13 @@ package struct JobStateMachine: Sendable, Hashable {
         case .deferred(let reason):
             guard state == .queued || state == .listingConfirmed || state == .downloading else { throw illegal }
             move(to: .deferred)
-            lastError = reason
+            lastError = SafeText.capped(reason)
             deferredAt = now
             return .wait
         case .failed(let reason, let isRetryable):
             guard active else { throw illegal }
             attempts += 1
-            lastError = reason
+            lastError = SafeText.capped(reason)
             if isRetryable && attempts < configuration.maxAttempts {
                 let at = now.adding(configuration.retryDelay(afterAttempt: attempts))
                 move(to: .failed)
@@ -196,7 +196,7 @@ package struct JobStateMachine: Sendable, Hashable {
         case .gone(let reason):
             guard active else { throw illegal }
             move(to: .gone)
-            lastError = reason
+            lastError = SafeText.capped(reason)
             return .discard
         case .leaseExpired, .released:
             guard active else { throw illegal }

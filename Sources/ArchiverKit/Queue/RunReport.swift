@@ -168,4 +168,22 @@ public struct RunReport: Codable, Sendable, Equatable {
         self.arguments = arguments
         self.startedAt = startedAt
     }
+
+    /// The failure lines of the human summary: the first `limit` failures (server text capped and
+    /// escaped), then one line counting the rest, which only the run report lists.
+    ///
+    /// - Parameters:
+    ///   - limit: How many failures to list (default: 20).
+    ///   - shorten: How a recording id is shown (default: as is, escaped).
+    /// - Returns: The lines, without a trailing newline.
+    package func failureSummaryLines(limit: Int = 20, shorten: (String) -> String = { $0 }) -> [String] {
+        var lines = failures.prefix(limit).map { failure in
+            "  failed \(SafeText.escaped(shorten(failure.recordingId))): "
+                + SafeText.printable(failure.reason, maximumBytes: 300)
+        }
+        if failures.count > limit {
+            lines.append("  ... and \(failures.count - limit) more; see the run report")
+        }
+        return lines
+    }
 }

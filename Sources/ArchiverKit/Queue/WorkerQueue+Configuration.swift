@@ -49,6 +49,9 @@ extension WorkerQueue {
         ///
         /// Default `false`.
         package var isDryRun = false
+        /// `download` only: replace a file of the same name in the output directory when its content
+        /// differs (default: `false`: an identical file is kept, a different one fails the recording).
+        package var overwritesExisting = false
         /// How long a claim lasts without a heartbeat.
         ///
         /// Default 5 minutes.

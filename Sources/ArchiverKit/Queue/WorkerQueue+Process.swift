@@ -2,6 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension WorkerQueue {
     /// Confirms, downloads, packs (or writes) and records one recording.
     ///
@@ -29,7 +33,11 @@ extension WorkerQueue {
             : configuration.stagingDirectory(jobID: job.id)
         try PrivateFile.makeDirectories(directory, under: configuration.root)
         let recordingJSON = directory.appendingPathComponent("recording.json")
-        try DurableFile.writeAtomically(detail.rawData, to: recordingJSON.path)
+        if configuration.kind == .download {
+            try writeOutputFile(detail.rawData, to: recordingJSON)
+        } else {
+            try DurableFile.writeAtomically(detail.rawData, to: recordingJSON.path)
+        }
         var staged: [StagedResource] = []
         let known = Dictionary(
             try await store.jobs.resources(of: job.id).map { ($0.resourceKind, $0) },
@@ -137,26 +145,34 @@ extension WorkerQueue {
         let resolvedAt = Date()
         let resource = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
         guard let url = resource.url else {
+            let message = resource.message.map { SafeText.capped($0) }
             let availability: StagedResource.Availability =
                 resource.availability == .notCaptured ? .notCaptured : .unavailable
             let record = JobResource(
                 resourceKind: kind.archiveBaseName,
                 availability: availability.rawValue,
                 mediaType: resource.type,
-                apiMessage: resource.message,
+                apiMessage: message,
                 updatedAt: Date()
             )
             try await store.jobs.markResourceDownloaded(record, jobID: job.id, owner: owner)
             return StagedResource(
                 kind: kind.archiveBaseName,
                 availability: availability,
-                apiMessage: resource.message,
+                apiMessage: message,
                 mediaType: resource.type
             )
         }
         let fileName = ArchiveLayout.fileName(kind: kind.archiveBaseName, mediaType: resource.type)
         try checkFreeSpace(for: resource.size, at: directory)
-        let destination = directory.appendingPathComponent(fileName)
+        let final = directory.appendingPathComponent(fileName)
+        // `download`: a file of that name already in the output directory (not from this job) is compared,
+        // never silently replaced: the new copy goes to `<name>.incoming` first.
+        let existing = configuration.kind == .download && Self.fileType(final) != nil
+        if existing, Self.fileType(final) != S_IFREG {
+            throw Self.outputConflict(final, reason: "is not a regular file")
+        }
+        let destination = existing ? directory.appendingPathComponent(fileName + ".incoming") : final
         let first = Mutex<ResolvedSource?>(
             ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
         )
@@ -202,6 +218,9 @@ extension WorkerQueue {
             resumedBytes: Int64(result.provenance.resumedBytes),
             httpStatus: result.provenance.httpStatus
         )
+        if existing {
+            try settleIncoming(destination, over: final, sha256: result.sha256)
+        }
         let mediaType = resource.type ?? result.provenance.contentType
         let provenanceJSON = try String(decoding: JSONEncoder.archiver.encode(provenance), as: UTF8.self)
         try await store.jobs.markResourceDownloaded(
@@ -221,13 +240,61 @@ extension WorkerQueue {
         )
         return StagedResource(
             kind: kind.archiveBaseName,
-            stagedFile: destination,
+            stagedFile: final,
             mediaType: mediaType,
             size: Int64(result.byteCount),
             sha256: result.sha256,
             sha512: result.sha512,
             fileName: fileName,
             provenance: provenance
+        )
+    }
+
+    /// Writes `bytes` to `url` in the output directory of `download`: an identical file is kept, a
+    /// different one is replaced only with ``Configuration/overwritesExisting``.
+    private func writeOutputFile(_ bytes: [UInt8], to url: URL) throws {
+        if let type = Self.fileType(url) {
+            guard type == S_IFREG else { throw Self.outputConflict(url, reason: "is not a regular file") }
+            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.intValue
+            if size == bytes.count, let current = FileManager.default.contents(atPath: url.path),
+                Array(current) == bytes
+            {
+                return
+            }
+            guard configuration.overwritesExisting else {
+                throw Self.outputConflict(url, reason: "already exists with different content")
+            }
+        }
+        try DurableFile.writeAtomically(bytes, to: url.path)
+    }
+
+    /// Keeps the existing `final` when `incoming` has the same SHA-256 (and removes `incoming`); else
+    /// renames `incoming` over it with ``Configuration/overwritesExisting``, or fails the recording.
+    private func settleIncoming(_ incoming: URL, over final: URL, sha256: String) throws {
+        let current = try FileDigest.compute(final)
+        if current.sha256 == sha256 {
+            try? FileManager.default.removeItem(at: incoming)
+            return
+        }
+        guard configuration.overwritesExisting else {
+            try? FileManager.default.removeItem(at: incoming)
+            throw Self.outputConflict(final, reason: "already exists with different content (SHA-256 differs)")
+        }
+        guard rename(incoming.path, final.path) == 0 else {
+            throw PackingError(code: .io, message: "cannot replace \(final.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The file type bits of `url` (`lstat`: a symlink is reported as one), or `nil` when absent.
+    static func fileType(_ url: URL) -> mode_t? {
+        var info = stat()
+        return lstat(url.path, &info) == 0 ? info.st_mode & S_IFMT : nil
+    }
+
+    static func outputConflict(_ url: URL, reason: String) -> PackingError {
+        PackingError(
+            code: .invalidInput,
+            message: "\(url.path) \(reason); remove or move it, or pass --overwrite to replace it"
         )
     }
 

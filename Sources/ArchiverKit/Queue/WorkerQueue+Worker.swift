@@ -13,6 +13,16 @@ extension WorkerQueue {
         case released
     }
 
+    /// What a worker does next under `--max-recordings`.
+    private enum ClaimDecision {
+        /// Reserve a claim and ask the queue for a job.
+        case claim
+        /// The limit is reserved, but a claim is still pending and may come back empty: poll again.
+        case wait
+        /// The limit is reached by jobs actually claimed: stop claiming for the run.
+        case stop
+    }
+
     // MARK: - Worker loop
 
     func work(owner: String, startedAt: Date, deadline: Date?, listingDone: CancellationFlag) async throws {
@@ -24,30 +34,54 @@ extension WorkerQueue {
                 stopClaiming(reason: "max-duration")
                 return
             }
-            let mayClaim = state.withLock { state -> Bool in
-                if let limit = configuration.maxRecordings, state.claimed >= limit { return false }
-                state.claimed += 1
-                return true
+            // `claimed` counts reservations against --max-recordings; a reservation whose claim is still
+            // pending may come back empty, so while one is pending the limit is not final: wait, don't stop.
+            let decision = state.withLock { state -> ClaimDecision in
+                guard let limit = configuration.maxRecordings, state.claimed >= limit else {
+                    state.claimed += 1
+                    state.pendingClaims += 1
+                    return .claim
+                }
+                return state.pendingClaims > 0 ? .wait : .stop
             }
-            guard mayClaim else {
+            switch decision {
+            case .stop:
                 stopClaiming(reason: "max-recordings")
                 return
+            case .wait:
+                try await Task.sleep(for: configuration.idlePollInterval)
+                continue
+            case .claim:
+                break
             }
-            let job = try await store.jobs.claimNext(
-                kind: configuration.kind.jobKind,
-                owner: owner,
-                leaseDuration: configuration.leaseDuration,
-                now: Date(),
-                runStartedAt: startedAt,
-                workspaceID: configuration.workspaceId,
-                recordingIDs: configuration.filter.recordingIds
-            )
-            guard let job else {
-                state.withLock { $0.claimed -= 1 }
+            let claimed: Job?
+            do {
+                claimed = try await store.jobs.claimNext(
+                    kind: configuration.kind.jobKind,
+                    owner: owner,
+                    leaseDuration: configuration.leaseDuration,
+                    now: Date(),
+                    runStartedAt: startedAt,
+                    workspaceID: configuration.workspaceId,
+                    recordingIDs: configuration.filter.recordingIds
+                )
+            } catch {
+                state.withLock { state in
+                    state.claimed -= 1
+                    state.pendingClaims -= 1
+                }
+                throw error
+            }
+            guard let job = claimed else {
+                state.withLock { state in
+                    state.claimed -= 1
+                    state.pendingClaims -= 1
+                }
                 if try await shouldStopIdling(listingDone: listingDone) { return }
                 try await Task.sleep(for: configuration.idlePollInterval)
                 continue
             }
+            state.withLock { $0.pendingClaims -= 1 }
             let outcome = try await processWithLease(job, owner: owner)
             record(outcome, for: job)
             try await persistBudget()
@@ -161,7 +195,7 @@ extension WorkerQueue {
                 throw apiError
             }
             if apiError.meansGone {
-                let reason = "\(apiError.code): \(apiError.message)"
+                let reason = SafeText.printable("\(apiError.code): \(apiError.message)")
                 try await store.jobs.apply(.gone(reason: reason), to: job.id, owner: owner, now: Date())
                 removeStaging(job)
                 return .gone(reason: reason)
@@ -194,7 +228,12 @@ extension WorkerQueue {
         return .failed(reason: reason, attempts: attempts, willRetry: false)
     }
 
+    /// The error in words, capped (``SafeText/maximumStoredBytes``) and escaped, as stored and printed.
     static func describe(_ error: any Error) -> String {
+        SafeText.printable(rawDescription(error))
+    }
+
+    private static func rawDescription(_ error: any Error) -> String {
         switch error {
         case let error as APIError: return "\(error.code): \(error.message)"
         case let error as TransferError: return error.description

@@ -461,4 +461,6 @@ package final class WorkerQueue: Service, Sendable {
 struct RunState: Sendable {
     var report: RunReport
     var claimed = 0
+    /// Claims reserved against `--max-recordings` whose `claimNext` has not answered yet.
+    var pendingClaims = 0
 }

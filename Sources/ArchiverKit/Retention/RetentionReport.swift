@@ -30,6 +30,15 @@ package struct RetentionReport: Codable, Sendable, Equatable {
         case blocked
         /// Not eligible for remote deletion (pruned locally, or never verified).
         case skipped
+        /// Catalogued as archived, but the tar is missing on disk (run `verify`).
+        case missing
+        /// The server acknowledged the `DELETE` in an undocumented way (`204`, `200` without the JSON
+        /// envelope) or a confirming `GET` still found the recording; see the HTTP status.
+        case deletedUnconfirmed = "deleted-unconfirmed"
+        /// The `DELETE` got no answer within its deadline; the next run checks whether it took effect.
+        case unknown
+        /// Not processed: the run's `--max-duration` ran out first.
+        case notProcessed = "not-processed"
     }
 
     /// One archive and what the run did with it.
@@ -135,11 +144,16 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     }
 
     /// The exit code (product.md §4): 1 when the run was stopped, 4 when an archive failed
-    /// re-verification, 3 when a deletion was refused or failed, else 0.
+    /// re-verification or a catalogued tar is missing on disk, 3 when a deletion was refused, failed,
+    /// is unconfirmed or unknown, or the run ran out of time, else 0.
     package var exitCode: Int32 {
         if stoppedBy != nil { return 1 }
-        if count(.blocked) > 0 { return 4 }
-        if count(.refused) + count(.failed) > 0 { return 3 }
+        if count(.blocked) + count(.missing) > 0 { return 4 }
+        if count(.refused) + count(.failed) + count(.unknown) + count(.deletedUnconfirmed) + count(.notProcessed)
+            > 0
+        {
+            return 3
+        }
         return 0
     }
 

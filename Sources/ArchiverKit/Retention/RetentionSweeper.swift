@@ -1,4 +1,5 @@
 package import Foundation
+import GRDB
 
 #if canImport(Glibc)
 import Glibc
@@ -12,8 +13,12 @@ import Glibc
 ///    nothing is lost yet), and sync the directory;
 /// 2. unlink `<name>.tar.deleting`;
 /// 3. unlink `<name>.tar.sha256`, and sync the directory;
-/// 4. in one transaction, append the deletion to the log and stamp `deletedLocallyAt`.
+/// 4. append the deletion to the log, stamped with the time of this deletion, and stamp
+///    `deletedLocallyAt`.
 ///
+/// Steps 1 to 4 run inside one write transaction of the catalog that first re-checks the legal
+/// hold, so a hold placed while the run goes on wins: `hold add` is a write transaction too, and a
+/// hold committed before the deletion's transaction means the archive is kept (logged `held`).
 /// A crash anywhere leaves an entry that is not stamped; the next run with `--yes` repeats the
 /// missing steps for every archive that is still selected, and renames a `.tar.deleting` back when
 /// its archive is no longer selected (for example because a hold was placed in the meantime). So
@@ -44,6 +49,11 @@ package struct RetentionSweeper: Sendable {
         /// Called after each step of each deletion; a throw aborts the run there, as a crash would
         /// (default: `nil`; tests only).
         package var afterStep: (@Sendable (Step, ArchiveRecord) throws -> Void)?
+        /// Called for each selected archive just before its deletion transaction (default: `nil`;
+        /// tests use it to place a hold from another connection while the run goes on).
+        package var beforeDeleting: (@Sendable (ArchiveRecord) async throws -> Void)?
+        /// The time stamped on each deletion, read when that deletion happens (default: the system clock).
+        package var clock: @Sendable () -> Date = { Date() }
 
         /// Creates a configuration.
         package init(keepWithin: RetentionDuration, runId: String) {
@@ -122,6 +132,13 @@ package struct RetentionSweeper: Sendable {
                     )
                 }
             }
+            if decision.reason == .held, let files, !files.exists(files.tar), !files.exists(files.deleting) {
+                return .init(
+                    archive,
+                    action: .missing,
+                    reason: "under legal hold, but the tar is missing on disk; run verify and restore it from a copy"
+                )
+            }
             return .init(archive, action: action, reason: reason)
         case .selected:
             let reason = "created \(archive.recordingCreatedAt.formatted(.iso8601)), before the cutoff"
@@ -135,14 +152,28 @@ package struct RetentionSweeper: Sendable {
             if configuration.isDryRun {
                 return .init(archive, action: .wouldDelete, reason: reason)
             }
-            do {
-                try delete(files, archive)
-            } catch let error as FileError {
-                try await store.catalog.recordDeletion(logEntry(archive, outcome: .failed, at: now))
-                return .init(archive, action: .failed, reason: error.message, at: now)
+            try await configuration.beforeDeleting?(archive)
+            let outcome = try await store.catalog.unlessHeld(
+                recordingID: archive.recordingID,
+                workspaceID: archive.workspaceID
+            ) { [self] (db: Database) -> (Date, String?) in
+                let at = configuration.clock()
+                do {
+                    try delete(files, archive)
+                } catch let error as FileError {
+                    try CatalogStore.append(db, logEntry(archive, outcome: .failed, at: at))
+                    return (at, error.message)
+                }
+                try CatalogStore.append(db, logEntry(archive, outcome: .deleted, at: at))
+                return (at, nil)
             }
-            try await store.catalog.recordDeletion(logEntry(archive, outcome: .deleted, at: now))
-            return .init(archive, action: .deleted, reason: reason, at: now)
+            guard let (at, failure) = outcome else {
+                let at = configuration.clock()
+                try await store.catalog.recordDeletion(logEntry(archive, outcome: .held, at: at))
+                return .init(archive, action: .held, reason: "under legal hold (placed while this run went on)", at: at)
+            }
+            if let failure { return .init(archive, action: .failed, reason: failure, at: at) }
+            return .init(archive, action: .deleted, reason: reason, at: at)
         }
     }
 

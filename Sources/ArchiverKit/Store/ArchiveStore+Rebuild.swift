@@ -81,7 +81,16 @@ extension ArchiveStore {
         report: inout RebuildReport
     ) async throws {
         let rootPath = archiveRoot.standardizedFileURL.path
-        for file in ArchiveVerifier.archiveFiles(under: archiveRoot) where file.hasSuffix(".tar") {
+        let walk = ArchiveVerifier.archiveFiles(under: archiveRoot)
+        for file in walk.unfollowed {
+            // A link or special file is never followed: it stays out of the catalog and is reported.
+            let problem = ArchiveVerification.Problem(
+                code: .notChecked,
+                message: "is a symbolic link or not a regular file, so it was not catalogued; move the real file here"
+            )
+            report.rejected.append(ArchiveVerification(path: file, problems: [problem]))
+        }
+        for file in walk.files where file.hasSuffix(".tar") {
             let url = URL(fileURLWithPath: file)
             let verdict = verifier.verify(tarURL: url)
             guard verdict.isValid, let sha256 = verdict.sha256 else {
@@ -89,7 +98,7 @@ extension ArchiveStore {
                 continue
             }
             let manifest: ArchiveManifest
-            do {
+            do throws(PackingError) {
                 manifest = try ArchiveReader.readManifest(url)
             } catch {
                 report.rejected.append(

@@ -11,28 +11,86 @@ extension CatalogStore {
     /// - Throws: ``StoreError``.
     @discardableResult
     package func recordDeletion(_ entry: DeletionLogEntry) async throws -> Int64 {
-        try await database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO deletion_log (recordingId, workspaceId, archivePath, archiveSha256, at, scope, outcome,
-                        httpStatus, apiResponse, runId)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    entry.recordingID, entry.workspaceID, entry.archivePath, entry.archiveSha256, entry.at,
-                    entry.scope.rawValue, entry.outcome.rawValue, entry.httpStatus, entry.apiResponse, entry.runID,
-                ]
-            )
-            let id = db.lastInsertedRowID
-            if entry.outcome.isEffective {
-                let column = entry.scope == .local ? "deletedLocallyAt" : "deletedRemotelyAt"
-                try db.execute(
-                    sql:
-                        "UPDATE archives SET \(column) = IFNULL(\(column), ?) WHERE workspaceId = ? AND recordingId = ?",
-                    arguments: [entry.at, entry.workspaceID, entry.recordingID]
-                )
+        try await database.write { db in try Self.append(db, entry) }
+    }
+
+    /// Runs `body` inside one `IMMEDIATE` write transaction, unless an active hold covers the recording.
+    ///
+    /// This is how `prune` and `delete-remote` make holds win every race: the hold is re-checked in
+    /// the same transaction that records the deletion (or its intent), immediately before the
+    /// irreversible step. `hold add` is a write transaction too, so the two serialise: a hold committed
+    /// before this transaction means `body` never runs; one committed after it comes after the
+    /// deletion (or intent) in the log.
+    ///
+    /// - Parameters:
+    ///   - recordingID: The recording.
+    ///   - workspaceID: Its workspace.
+    ///   - body: The deletion step; it may append to the log with ``append(_:_:)``.
+    /// - Returns: `body`'s result, or `nil` when the recording is under hold (nothing ran).
+    /// - Throws: ``StoreError`` for SQLite failures; whatever else `body` throws passes through unchanged
+    ///   (the transaction is then rolled back).
+    func unlessHeld<T: Sendable>(
+        recordingID: String,
+        workspaceID: String,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws -> T? {
+        do {
+            return try await database.pool.write { db in
+                if try Self.isHeld(db, recordingID: recordingID, workspaceID: workspaceID) { return nil }
+                return try body(db)
             }
-            return id
+        } catch let error as DatabaseError {
+            throw StoreDatabase.storeError(from: error, path: database.path)
+        }
+    }
+
+    /// Appends `entry` to the log inside `db`'s transaction, stamping the catalog when it took effect.
+    ///
+    /// - Returns: The appended entry's id.
+    @discardableResult
+    static func append(_ db: Database, _ entry: DeletionLogEntry) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO deletion_log (recordingId, workspaceId, archivePath, archiveSha256, at, scope, outcome,
+                    httpStatus, apiResponse, runId)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                entry.recordingID, entry.workspaceID, entry.archivePath, entry.archiveSha256, entry.at,
+                entry.scope.rawValue, entry.outcome.rawValue, entry.httpStatus,
+                entry.apiResponse.map { SafeText.capped($0) }, entry.runID,
+            ]
+        )
+        let id = db.lastInsertedRowID
+        if entry.outcome.isEffective {
+            let column = entry.scope == .local ? "deletedLocallyAt" : "deletedRemotelyAt"
+            try db.execute(
+                sql: "UPDATE archives SET \(column) = IFNULL(\(column), ?) WHERE workspaceId = ? AND recordingId = ?",
+                arguments: [entry.at, entry.workspaceID, entry.recordingID]
+            )
+        }
+        return id
+    }
+
+    /// Remote deletions whose intent was recorded but whose outcome is unknown (the run was killed
+    /// after sending `DELETE`, or the request outlasted its deadline): the latest row for the
+    /// recording is an ``DeletionLogEntry/Outcome/intent`` or ``DeletionLogEntry/Outcome/unknown``.
+    ///
+    /// - Throws: ``StoreError``.
+    package func openRemoteIntents(workspaceID: String) async throws -> [DeletionLogEntry] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.* FROM deletion_log d
+                    WHERE d.scope = 'remote' AND d.workspaceId = ? AND d.outcome IN ('intent', 'unknown')
+                      AND d.id = (SELECT MAX(id) FROM deletion_log e
+                                  WHERE e.scope = 'remote' AND e.workspaceId = d.workspaceId
+                                    AND e.recordingId = d.recordingId)
+                    ORDER BY d.id
+                    """,
+                arguments: [workspaceID]
+            ).map(Self.entry(from:))
         }
     }
 
@@ -41,21 +99,23 @@ extension CatalogStore {
     /// - Throws: ``StoreError``.
     package func deletionLog() async throws -> [DeletionLogEntry] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM deletion_log ORDER BY id").map { row in
-                DeletionLogEntry(
-                    id: row["id"],
-                    recordingID: row["recordingId"],
-                    workspaceID: row["workspaceId"],
-                    archivePath: row["archivePath"],
-                    archiveSha256: row["archiveSha256"],
-                    at: row["at"],
-                    scope: DeletionLogEntry.Scope(rawValue: row["scope"]) ?? .local,
-                    outcome: DeletionLogEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
-                    httpStatus: row["httpStatus"],
-                    apiResponse: row["apiResponse"],
-                    runID: row["runId"]
-                )
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM deletion_log ORDER BY id").map(Self.entry(from:))
         }
+    }
+
+    private static func entry(from row: Row) -> DeletionLogEntry {
+        DeletionLogEntry(
+            id: row["id"],
+            recordingID: row["recordingId"],
+            workspaceID: row["workspaceId"],
+            archivePath: row["archivePath"],
+            archiveSha256: row["archiveSha256"],
+            at: row["at"],
+            scope: DeletionLogEntry.Scope(rawValue: row["scope"]) ?? .local,
+            outcome: DeletionLogEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
+            httpStatus: row["httpStatus"],
+            apiResponse: row["apiResponse"],
+            runID: row["runId"]
+        )
     }
 }

@@ -129,16 +129,18 @@ extension CatalogStore {
     ///
     /// - Throws: ``StoreError``.
     package func isHeld(recordingID: String, workspaceID: String) async throws -> Bool {
-        try await database.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT EXISTS (SELECT 1 FROM holds WHERE active AND recordingId = ?
-                        AND (workspaceId IS NULL OR workspaceId = ?))
-                    """,
-                arguments: [recordingID, workspaceID]
-            ) ?? false
-        }
+        try await database.read { db in try Self.isHeld(db, recordingID: recordingID, workspaceID: workspaceID) }
+    }
+
+    static func isHeld(_ db: Database, recordingID: String, workspaceID: String) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM holds WHERE active AND recordingId = ?
+                    AND (workspaceId IS NULL OR workspaceId = ?))
+                """,
+            arguments: [recordingID, workspaceID]
+        ) ?? false
     }
 
     /// The audit trail of holds, in order.

@@ -92,6 +92,22 @@ package struct CatalogStore: Sendable {
         try await archive(workspaceID: workspaceID, recordingID: recordingID) != nil
     }
 
+    /// Whether the catalog has an entry for `recordingID` (exactly as given: no case folding, no
+    /// trimming), in `workspaceID` or, when `nil`, in any workspace.
+    ///
+    /// - Throws: ``StoreError``.
+    package func isCatalogued(recordingID: String, workspaceID: String?) async throws -> Bool {
+        try await database.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: """
+                    SELECT EXISTS (SELECT 1 FROM archives WHERE recordingId = ? AND (? IS NULL OR workspaceId = ?))
+                    """,
+                arguments: [recordingID, workspaceID, workspaceID]
+            ) ?? false
+        }
+    }
+
     /// Every catalog entry, oldest recording first.
     ///
     /// - Throws: ``StoreError``.

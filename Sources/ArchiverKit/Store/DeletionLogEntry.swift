@@ -20,6 +20,18 @@ package struct DeletionLogEntry: Sendable, Hashable {
         case refused
         /// Failed (e.g. `500 RECORDING_DELETE_FAILED`, I/O error); may be retried.
         case failed
+        /// About to send `DELETE` (remote): written before the request, so a killed run leaves evidence
+        /// that the next run reconciles with a `GET`.
+        case intent
+        /// The `DELETE` got no answer within its deadline: whether it took effect is unknown until the
+        /// next run reconciles it.
+        case unknown
+        /// The server answered the `DELETE` with success, but not in the documented way (`204`, or
+        /// `200` without the JSON envelope), or a confirming `GET` still found the recording; see
+        /// ``DeletionLogEntry/httpStatus`` and ``DeletionLogEntry/apiResponse``.
+        case deletedUnconfirmed = "deleted-unconfirmed"
+        /// Skipped at the last moment: a legal hold was found in the deletion's own transaction.
+        case held
 
         /// Whether the recording (or tar) no longer exists afterwards.
         package var isEffective: Bool { self == .deleted || self == .alreadyGone }

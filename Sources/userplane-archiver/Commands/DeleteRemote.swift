@@ -12,15 +12,19 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
             than DUR ago. Requests are paced like every API call. 410 RECORDING_GONE counts as \
             already deleted; 403 refusals and 500 RECORDING_DELETE_FAILED are reported per recording \
             and the run goes on (exit 3). An archive that fails re-verification blocks its \
-            recording's deletion and makes the command exit 4. Every attempt is written to the \
-            catalog's append-only deletion log and the run report. Without --yes this is a dry run \
+            recording's deletion and makes the command exit 4. The legal hold is re-checked in the \
+            same catalog transaction that records the intent to delete, just before each DELETE. Each \
+            DELETE (retries included) has a 2-minute deadline; an unanswered one is logged "unknown" \
+            and checked with GET by the next run, as is one left by a killed run. A 200 is confirmed \
+            with GET before it is logged "deleted"; other 2xx answers are logged "deleted-unconfirmed". \
+            Every attempt is written to the catalog's append-only deletion log and the run report. Without --yes this is a dry run \
             that re-verifies and prints what would be deleted, without calling the API.
 
             Examples:
               export USERPLANE_API_KEY=uspl_...
               userplane-archiver delete-remote --workspace ws_abc123 --archive /srv/ua --older-than 90d
               userplane-archiver delete-remote --workspace ws_abc123 --archive /srv/ua --older-than 90d --yes \\
-                --max-delete 200 --json
+                --max-delete 200 --max-duration 30m --json
             """
     )
 
@@ -53,12 +57,22 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
     )
     var maxDelete: Int?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Send no further DELETE after this long, e.g. 30m; the rest are reported not-processed (exit 3).",
+            valueName: "duration"
+        )
+    )
+    var maxDuration: String?
+
     @Flag(name: .long, help: "Wait for another run on the same archive root to finish instead of exiting 75.")
     var waitLock = false
 
     func validate() throws {
         if let maxDelete, maxDelete < 0 { throw ValidationError("--max-delete must be 0 or more.") }
         if let olderThan { _ = try RetentionCLI.duration(olderThan, flag: "--older-than") }
+        if let maxDuration { _ = try ArchiveCommand.parseDuration(maxDuration, flag: "--max-duration") }
     }
 
     func run() async throws {
@@ -96,6 +110,9 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
             configuration.isDryRun = !yes
             configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
             configuration.arguments = QueueRun.redactedArguments()
+            configuration.runDeadline = try maxDuration.map {
+                try ArchiveCommand.parseDuration($0, flag: "--max-duration")
+            }
             let now = Date()
             try await store.catalog.startRun(id: configuration.runId, command: "delete-remote", startedAt: now)
             let deleter = RemoteDeleter(

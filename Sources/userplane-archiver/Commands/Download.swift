@@ -10,7 +10,9 @@ struct DownloadCommand: AsyncParsableCommand {
             Writes <out>/<recording>/ with recording.json and the resources (video.webm|mp4, \
             thumbnail.png|jpg|webp, console-log.ndjson, network-log.json, actions.json), no tar. Shares \
             the queue, pacing and transfer engine with 'archive': interrupted downloads resume, finished \
-            recordings are not fetched again. State lives in <out>/.userplane-archiver/.
+            recordings are not fetched again. State lives in <out>/.userplane-archiver/. --out must not \
+            be inside an archive root. A file of the same name already in --out is kept when identical \
+            (same SHA-256) and fails its recording when different, unless --overwrite.
 
             Examples:
               userplane-archiver download --workspace ws_abc123 --out ./recordings
@@ -60,6 +62,12 @@ struct DownloadCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after this many recordings.", valueName: "n"))
     var maxRecordings: Int?
 
+    @Flag(
+        name: .long,
+        help: "Replace files of the same name in --out whose content differs (default: fail those recordings)."
+    )
+    var overwrite = false
+
     @Flag(name: .long, help: "Wait for another run on the same directory to finish instead of exiting 75.")
     var waitLock = false
 
@@ -97,9 +105,11 @@ struct DownloadCommand: AsyncParsableCommand {
             if let workspace { flags.workspaces = [.init(id: workspace)] }
             try listing.apply(to: &flags)
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
+            let outURL = URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL
+            try await Self.refuseArchiveRoot(outURL, settings: settings)
             try await QueueRun(
                 kind: .download,
-                root: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL,
+                root: outURL,
                 workspaces: try WorkspaceArgument.resolve(settings: settings, filters: filters),
                 settings: settings,
                 keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
@@ -109,8 +119,48 @@ struct DownloadCommand: AsyncParsableCommand {
                 isDryRun: false,
                 waitsForLock: waitLock,
                 forcesFullListing: listing.fullListing,
-                resourceKinds: try resourceKinds()
+                resourceKinds: try resourceKinds(),
+                overwritesExisting: overwrite
             ).execute()
+        }
+    }
+
+    /// Refuses an output directory inside an archive root (where `prune` and `verify` would meet plain
+    /// files, and a download could be taken for evidence): the configured archive root, any directory
+    /// above `out` with a state file, or `out` itself when its state file catalogues archives.
+    static func refuseArchiveRoot(_ out: URL, settings: ArchiverConfiguration) async throws {
+        let outPath = out.resolvingSymlinksInPath().path
+        func isInside(_ root: String) -> Bool {
+            outPath == root || outPath.hasPrefix(root.hasSuffix("/") ? root : root + "/")
+        }
+        if let configured = settings.archiveRoot, !configured.isEmpty {
+            let root = URL(fileURLWithPath: configured, isDirectory: true).standardizedFileURL.resolvingSymlinksInPath()
+            if isInside(root.path) {
+                throw CLIError(
+                    "--out \(out.path) is inside the archive root \(root.path); choose a directory outside it"
+                )
+            }
+        }
+        var ancestor = URL(fileURLWithPath: outPath, isDirectory: true).deletingLastPathComponent()
+        while true {
+            let state = ArchiveStore.databaseURL(archiveRoot: ancestor)
+            if FileManager.default.fileExists(atPath: state.path) {
+                throw CLIError(
+                    "--out \(out.path) is inside \(ancestor.path), which has userplane-archiver state "
+                        + "(an archive root or another download directory); choose a directory outside it"
+                )
+            }
+            if ancestor.path == "/" { break }
+            ancestor.deleteLastPathComponent()
+        }
+        let own = ArchiveStore.databaseURL(archiveRoot: out)
+        guard FileManager.default.fileExists(atPath: own.path) else { return }
+        let store = try ArchiveStore(archiveRoot: out)
+        defer { try? store.close() }
+        if try await store.catalog.totals().archives > 0 {
+            throw CLIError(
+                "--out \(out.path) is an archive root (its catalogue lists archives); choose another directory"
+            )
         }
     }
 }

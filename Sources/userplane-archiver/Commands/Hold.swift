@@ -7,8 +7,10 @@ struct HoldCommand: AsyncParsableCommand {
         commandName: "hold",
         abstract: "Manage legal holds.",
         discussion: """
-            A recording under legal hold is never deleted by prune or delete-remote. Holds live in \
-            the catalog with who placed them, when and why; lifting a hold keeps it on record, and \
+            A recording under legal hold is never deleted by prune or delete-remote: they re-check \
+            the hold in the same catalog transaction that records each deletion, so a hold placed \
+            while they run wins. hold needs an existing archive catalogue, and hold add refuses ids \
+            that are not in it (matched exactly) unless --force. Holds live in the catalog with who placed them, when and why; lifting a hold keeps it on record, and \
             every placement and removal is appended to an audit trail.
 
             Examples:
@@ -49,6 +51,12 @@ struct HoldAddCommand: AsyncParsableCommand {
     )
     var workspace: String?
 
+    @Flag(
+        name: .long,
+        help: "Hold ids that are not in the archive catalogue too (for example, not archived yet)."
+    )
+    var force = false
+
     func validate() throws {
         if ids.isEmpty || ids.contains(where: \.isEmpty) {
             throw ValidationError("Give at least one non-empty recording id.")
@@ -62,17 +70,40 @@ struct HoldAddCommand: AsyncParsableCommand {
             let store = try RetentionCLI.openExistingRoot(root, global: global)
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
+            // Ids are matched exactly: a trailing space or another case is a different (unknown) id.
+            var unknown: [String] = []
+            for id in ids where try await !store.catalog.isCatalogued(recordingID: id, workspaceID: workspace) {
+                unknown.append(id)
+            }
+            if !unknown.isEmpty {
+                let list = unknown.map { "'\(SafeText.escaped($0))'" }.joined(separator: ", ")
+                let scope = workspace.map { " in workspace \(SafeText.escaped($0))" } ?? ""
+                guard force else {
+                    throw CLIError(
+                        "not in the archive catalogue\(scope): \(list); nothing was held. Ids are matched exactly "
+                            + "(case and spaces count): check them with status --json, or pass --force to hold them anyway"
+                    )
+                }
+                FileHandle.standardError.write(
+                    Data("warning: not in the archive catalogue\(scope): \(list); holding them anyway (--force)\n".utf8)
+                )
+            }
             var results: [[String: String]] = []
             for id in ids {
-                let placed = try await store.catalog.addHold(
-                    recordingID: id,
-                    workspaceID: workspace,
+                let placed = try await RetentionCLI.placeHold(
+                    id,
+                    workspace: workspace,
                     reason: reason,
                     operatorName: who,
-                    now: Date()
+                    store: store
                 )
-                results.append(["recordingId": id, "result": placed ? "held" : "already-held"])
-                if !global.json { print(placed ? "held \(id) (by \(who))" : "\(id) is already held") }
+                var row = ["recordingId": id, "result": placed ? "held" : "already-held"]
+                if unknown.contains(id) { row["catalogued"] = "false" }
+                results.append(row)
+                if !global.json {
+                    let shown = SafeText.escaped(id)
+                    print(placed ? "held \(shown) (by \(SafeText.escaped(who)))" : "\(shown) is already held")
+                }
             }
             if global.json { try HoldListCommand.printJSON(["holds": results]) }
         }
@@ -119,12 +150,12 @@ struct HoldRemoveCommand: AsyncParsableCommand {
             var results: [[String: String]] = []
             var missing = 0
             for id in ids {
-                let lifted = try await store.catalog.removeHold(
-                    recordingID: id,
-                    workspaceID: workspace,
+                let lifted = try await RetentionCLI.liftHold(
+                    id,
+                    workspace: workspace,
                     reason: reason,
                     operatorName: who,
-                    now: Date()
+                    store: store
                 )
                 if !lifted { missing += 1 }
                 results.append(["recordingId": id, "result": lifted ? "released" : "not-held"])

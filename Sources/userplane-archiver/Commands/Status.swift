@@ -7,9 +7,10 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "Summarise the queue and the catalog of an archive root.",
         discussion: """
-            Shows jobs per state, archives and bytes in the catalog, API budget used today, the last run, \
-            each workspace's listing high-water mark and last full reconciliation, and every failure with \
-            its reason. Reads state only; never talks to the API.
+            Shows jobs per state, archives and bytes in the catalog, catalogued archives whose tar is \
+            missing on disk, API budget used today, the last run, each workspace's listing high-water mark \
+            and last full reconciliation, and every failure with its reason. Reads state only; never talks \
+            to the API.
 
             Examples:
               userplane-archiver status --archive /srv/userplane-archive
@@ -50,6 +51,18 @@ struct StatusCommand: AsyncParsableCommand {
             "archives: \(status.archivesTotal) (\(ProgressRenderer.formatBytes(Int64(status.bytesArchived))))"
                 + ", active legal holds: \(status.activeHolds)"
         )
+        if !status.missingOnDisk.isEmpty {
+            lines.append(
+                "missing on disk (\(status.missingOnDisk.count)): catalogued as archived, but the tar is gone; "
+                    + "run verify and restore them from a copy:"
+            )
+            for missing in status.missingOnDisk.prefix(50) {
+                lines.append("  " + SafeText.escaped("\(missing.recordingId)  \(missing.archivePath)"))
+            }
+            if status.missingOnDisk.count > 50 {
+                lines.append("  ... and \(status.missingOnDisk.count - 50) more; see status --json")
+            }
+        }
         for (kind, counts) in status.jobs.sorted(by: { $0.key < $1.key }) {
             let text = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append("\(kind) jobs: \(text)")
@@ -82,8 +95,11 @@ struct StatusCommand: AsyncParsableCommand {
                     ?? ", not retried automatically"
                 lines.append(
                     "  \(ProgressRenderer.shorten(failure.recordingId)) [\(failure.state), \(failure.attempts) attempt(s)\(retry)]: "
-                        + (failure.reason ?? "unknown")
+                        + SafeText.printable(failure.reason ?? "unknown", maximumBytes: 300)
                 )
+            }
+            if status.failures.count > 50 {
+                lines.append("  ... and \(status.failures.count - 50) more; see status --json")
             }
         }
         return lines.joined(separator: "\n")

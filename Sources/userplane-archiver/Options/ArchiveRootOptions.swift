@@ -35,6 +35,9 @@ struct ArchiveRootOptions: ParsableArguments {
 
     /// The archive root of already resolved settings.
     func resolvedURL(settings: ArchiverConfiguration) throws -> URL {
+        if settings.archiveRoot?.isEmpty == true {
+            throw ValidationError("The archive root must not be empty: pass --archive DIR with a directory.")
+        }
         guard let path = settings.archiveRoot else {
             throw ValidationError(
                 "Missing the archive root: pass --archive DIR, set USERPLANE_ARCHIVE_DIR, or set archive_root "

@@ -20,7 +20,26 @@ enum OperatorSettings {
     static func resolve(flags: ArchiverConfiguration, global: GlobalOptions) throws -> ArchiverConfiguration {
         let environment = ArchiverConfiguration(environment: ProcessInfo.processInfo.environment)
         let file = try fileLayer(global: global)
+        if let warning = workspaceOverrideWarning(flags: flags, environment: environment, file: file) {
+            FileHandle.standardError.write(Data((warning + "\n").utf8))
+        }
         return flags.layered(over: environment.layered(over: file.layered(over: .defaults)))
+    }
+
+    /// The warning when `USERPLANE_WORKSPACE_ID` (and no `--workspace`) replaces the config file's
+    /// `[[workspace]]` tables, whose filters are then dropped; `nil` otherwise.
+    static func workspaceOverrideWarning(
+        flags: ArchiverConfiguration,
+        environment: ArchiverConfiguration,
+        file: ArchiverConfiguration
+    ) -> String? {
+        guard flags.workspaces.isEmpty, let chosen = environment.workspaces.first, !file.workspaces.isEmpty else {
+            return nil
+        }
+        let listed = file.workspaces.map(\.id).joined(separator: ", ")
+        return "warning: USERPLANE_WORKSPACE_ID=\(SafeText.escaped(chosen.id)) replaces the config file's "
+            + "[[workspace]] tables (\(SafeText.escaped(listed))): their filters are not used; unset the variable "
+            + "or pass --workspace to choose explicitly"
     }
 
     /// Where the key comes from: `--api-key-file`, else `USERPLANE_API_KEY`, else the file's `api_key_file`.

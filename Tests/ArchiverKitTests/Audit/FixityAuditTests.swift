@@ -23,6 +23,7 @@ import Testing
         return FixityAudit(root: root, store: store, configuration: configuration)
     }
 
+    @discardableResult
     private static func archives(_ names: [String], root: URL, store: ArchiveStore) async throws -> [ArchiveRecord] {
         var records: [ArchiveRecord] = []
         for (index, name) in names.enumerated() {

@@ -153,7 +153,7 @@ import Testing
         #expect(
             Self.sortedKeys(json) == [
                 "activeHolds", "apiBudgetDay", "apiBudgetUsedToday", "archiveRoot", "archivesTotal", "bytesArchived",
-                "failures", "jobs", "lastRun", "listings", "schema",
+                "failures", "jobs", "lastRun", "listings", "missingOnDisk", "schema",
             ]
         )
         #expect(

@@ -1,6 +1,8 @@
 import ArchiverTestSupport
 import Foundation
+import Hummingbird
 import Logging
+import Synchronization
 import Testing
 import UserplaneSimulator
 
@@ -102,7 +104,7 @@ import UserplaneSimulator
                 let blocked = report.entries.filter { $0.action == .blocked }
                 #expect(blocked.map(\.recordingId) == [records[1].recordingID])
                 #expect(report.entries.first { $0.recordingId == unverified.recordingID }?.action == .skipped)
-                let log = try await store.catalog.deletionLog()
+                let log = try await store.catalog.deletionLog().filter { $0.outcome != .intent }
                 #expect(Set(log.map(\.recordingID)) == Set(records[2...4].map(\.recordingID)))
                 #expect(log.allSatisfy { $0.scope == .remote && $0.outcome == .deleted && $0.httpStatus == 200 })
                 #expect(Set(log.map(\.archiveSha256)) == Set(records[2...4].map(\.sha256)))
@@ -142,7 +144,7 @@ import UserplaneSimulator
                 // The log survives a reopen and holds exactly one entry per attempt.
                 try store.close()
                 let reopened = try ArchiveStore(archiveRoot: root)
-                let log = try await reopened.catalog.deletionLog()
+                let log = try await reopened.catalog.deletionLog().filter { $0.outcome != .intent }
                 #expect(log.count == 5)
                 #expect(log.filter { $0.outcome == .alreadyGone }.map(\.recordingID) == [gone.recordingID])
                 #expect(
@@ -166,8 +168,198 @@ import UserplaneSimulator
                 #expect(report.stoppedBy?.contains("API_KEY_INVALID") == true)
                 #expect(report.exitCode == 1)
                 #expect(report.entries.count == 1 && report.entries[0].action == .failed)
-                #expect(try await store.catalog.deletionLog().count == 1)
+                #expect(try await store.catalog.deletionLog().filter { $0.outcome != .intent }.count == 1)
                 #expect(sim.counters().deletes == 0)
+            }
+        }
+    }
+
+    // MARK: - Issue 18: holds win races, intents are reconciled, answers are logged as what they were
+
+    @Test func holdPlacedFromAnotherConnectionWhileDeleteRemoteRunsWins() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                let records = try await Self.archiveRecordings(sim, count: 2, root: root, store: store)
+                var deleter = try Self.deleter(root, store, sim, client: Self.client(sim))
+                var configuration = deleter.configuration
+                let second = records[1].recordingID
+                configuration.beforeDeleting = { archive in
+                    guard archive.recordingID == records[0].recordingID else { return }
+                    let other = try ArchiveStore(archiveRoot: root)
+                    try await other.catalog.addHold(recordingID: second, reason: "case", operatorName: "bob", now: .now)
+                    try other.close()
+                }
+                deleter = RemoteDeleter(
+                    root: root,
+                    store: store,
+                    client: Self.client(sim),
+                    configuration: configuration
+                )
+
+                let report = try await deleter.run(now: .now)
+
+                #expect(sim.counters().deletes == 1)
+                #expect(report.entries.first { $0.recordingId == second }?.action == .held)
+                let log = try await store.catalog.deletionLog().filter { $0.recordingID == second }
+                #expect(log.map(\.outcome) == [.held])
+                // The surviving recording is still upstream.
+                _ = try await Self.client(sim).recording(workspace: sim.workspaceId, id: second)
+            }
+        }
+    }
+
+    @Test func deleteSentByAKilledRunIsReconciledAsDeletedByUs() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                let record = try await Self.archiveRecordings(sim, count: 1, root: root, store: store)[0]
+                // A run wrote its intent, sent DELETE (which took effect) and was killed before logging it.
+                try await store.catalog.recordDeletion(
+                    DeletionLogEntry(
+                        recordingID: record.recordingID,
+                        workspaceID: record.workspaceID,
+                        archivePath: record.relativePath,
+                        archiveSha256: record.sha256,
+                        at: Date(timeIntervalSinceNow: -60),
+                        scope: .remote,
+                        outcome: .intent,
+                        runID: "killed-run"
+                    )
+                )
+                try await Self.client(sim).deleteRecording(workspace: sim.workspaceId, id: record.recordingID)
+
+                let report = try await Self.deleter(root, store, sim, client: Self.client(sim)).run(now: .now)
+
+                #expect(sim.counters().deletes == 1)
+                #expect(report.count(.deleted) == 1 && report.count(.alreadyGone) == 0)
+                #expect(report.entries.first?.reason.contains("killed-run") == true)
+                let log = try await store.catalog.deletionLog()
+                #expect(log.map(\.outcome) == [.intent, .deleted])
+                #expect(log.last?.apiResponse?.contains("reconciled") == true)
+                #expect(try await store.catalog.openRemoteIntents(workspaceID: sim.workspaceId).isEmpty)
+                let archive = try await store.catalog.archive(
+                    workspaceID: sim.workspaceId,
+                    recordingID: record.recordingID
+                )
+                #expect(archive?.deletedRemotelyAt != nil)
+            }
+        }
+    }
+
+    @Test func documentedDeleteIsConfirmedAndOtherAnswersAreLoggedAsWhatTheyWere() async throws {
+        let router = Router()
+        router.delete("/api/v1/public/workspace/:ws/recordings/:id") { _, context -> Response in
+            switch context.parameters.get("id") ?? "" {
+            case "rec_204": return Response(status: .noContent)
+            case "rec_html":
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/html"],
+                    body: .init(byteBuffer: ByteBuffer(string: "<html><body>OK</body></html>"))
+                )
+            default:
+                return jsonResponse(200, #"{"message":"Recording deleted successfully","data":{"recordingId":"x"}}"#)
+            }
+        }
+        router.get("/api/v1/public/workspace/:ws/recordings/:id") { _, _ -> Response in
+            jsonResponse(410, errorBody("RECORDING_GONE", "Recording has already been deleted"))
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                for (index, id) in ["rec_ok", "rec_204", "rec_html"].enumerated() {
+                    try await RetentionFixture.archive(
+                        id,
+                        workspace: "ws",
+                        ageDays: 100 + Double(index),
+                        root: root,
+                        store: store
+                    )
+                }
+                var configuration = RemoteDeleter.Configuration(
+                    workspaceId: "ws",
+                    olderThan: try RetentionDuration(parsing: "30d"),
+                    runId: "run-answers"
+                )
+                configuration.isDryRun = false
+                let report = try await RemoteDeleter(
+                    root: root,
+                    store: store,
+                    client: makeClient(baseURL),
+                    configuration: configuration
+                ).run(now: RetentionFixture.now)
+
+                let action = { (id: String) in report.entries.first { $0.recordingId == id }?.action }
+                #expect(action("rec_ok") == .deleted)
+                #expect(action("rec_204") == .deletedUnconfirmed && action("rec_html") == .deletedUnconfirmed)
+                let log = try await store.catalog.deletionLog().filter { $0.outcome != .intent }
+                let row = { (id: String) in log.first { $0.recordingID == id } }
+                #expect(
+                    row("rec_ok")?.outcome == .deleted && row("rec_ok")?.apiResponse?.contains("GET confirms") == true
+                )
+                #expect(row("rec_204")?.outcome == .deletedUnconfirmed && row("rec_204")?.httpStatus == 204)
+                #expect(row("rec_html")?.outcome == .deletedUnconfirmed && row("rec_html")?.httpStatus == 200)
+                #expect(row("rec_html")?.apiResponse?.contains("without the documented JSON body") == true)
+                #expect(report.exitCode == 3)
+            }
+        }
+    }
+
+    @Test func hangingDeleteHitsItsDeadlineAndStaysOpenForTheNextRun() async throws {
+        let deletes = Mutex(0)
+        let router = Router()
+        router.delete("/api/v1/public/workspace/:ws/recordings/:id") { _, _ -> Response in
+            deletes.withLock { $0 += 1 }
+            try? await Task.sleep(for: .seconds(4))
+            return jsonResponse(200, #"{"message":"ok","data":{}}"#)
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                try await RetentionFixture.archive("rec_a", workspace: "ws", ageDays: 200, root: root, store: store)
+                var configuration = RemoteDeleter.Configuration(
+                    workspaceId: "ws",
+                    olderThan: try RetentionDuration(parsing: "30d"),
+                    runId: "run-hang"
+                )
+                configuration.isDryRun = false
+                configuration.requestDeadline = .seconds(1)
+                let report = try await RemoteDeleter(
+                    root: root,
+                    store: store,
+                    client: makeClient(baseURL),
+                    configuration: configuration
+                ).run(now: RetentionFixture.now)
+
+                // Had the deadline not fired, the 200 after 4 s would have been logged (unconfirmed).
+                #expect(deletes.withLock { $0 } == 1)
+                #expect(report.entries.first?.action == .unknown)
+                #expect(report.exitCode == 3)
+                let open = try await store.catalog.openRemoteIntents(workspaceID: "ws")
+                #expect(open.map(\.recordingID) == ["rec_a"] && open.first?.outcome == .unknown)
+            }
+        }
+    }
+
+    @Test func runDeadlineLeavesTheRestNotProcessedWithoutSendingDelete() async throws {
+        try await withUserplaneSimulator(Self.config) { sim in
+            try await withTemporaryDirectory { root in
+                let store = try ArchiveStore(archiveRoot: root)
+                _ = try await Self.archiveRecordings(sim, count: 2, root: root, store: store)
+                var configuration = try Self.deleter(root, store, sim, client: nil).configuration
+                configuration.isDryRun = false
+                configuration.runDeadline = .zero
+                let report = try await RemoteDeleter(
+                    root: root,
+                    store: store,
+                    client: Self.client(sim),
+                    configuration: configuration
+                ).run(now: .now)
+
+                #expect(report.count(.notProcessed) == 2 && report.exitCode == 3)
+                #expect(sim.counters().deletes == 0)
+                #expect(try await store.catalog.deletionLog().isEmpty)
             }
         }
     }

@@ -1,5 +1,6 @@
 import ArchiverTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import ArchiverKit
@@ -160,6 +161,96 @@ import Testing
             decoder.dateDecodingStrategy = .iso8601
             let decoded = try decoder.decode(RetentionReport.self, from: Data(contentsOf: url))
             #expect(decoded.entries.map(\.recordingId) == ["old_1"] && decoded.entries.first?.action == .deleted)
+        }
+    }
+
+    // MARK: - Issue 18: holds win every race; each row has its own time; a missing tar is not "held"
+
+    @Test func holdPlacedFromAnotherConnectionWhilePruneRunsWins() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let first = try await RetentionFixture.archive("old_1", ageDays: 400, root: root, store: store)
+            let second = try await RetentionFixture.archive("old_2", ageDays: 300, root: root, store: store)
+            var configuration = RetentionSweeper.Configuration(
+                keepWithin: try RetentionDuration(parsing: "30d"),
+                runId: "run-race"
+            )
+            configuration.isDryRun = false
+            // While the run deletes the first archive, an operator holds the second from another process
+            // (here: another connection to the same state file).
+            configuration.beforeDeleting = { archive in
+                guard archive.recordingID == first.recordingID else { return }
+                let other = try ArchiveStore(archiveRoot: root)
+                try await other.catalog.addHold(
+                    recordingID: second.recordingID,
+                    reason: "case",
+                    operatorName: "bob",
+                    now: .now
+                )
+                try other.close()
+            }
+            let report = try await RetentionSweeper(root: root, store: store, configuration: configuration)
+                .run(now: RetentionFixture.now)
+
+            #expect(report.entries.first { $0.recordingId == first.recordingID }?.action == .deleted)
+            #expect(report.entries.first { $0.recordingId == second.recordingID }?.action == .held)
+            #expect(
+                RetentionFixture.tarExists(second, root: root) && RetentionFixture.sidecarExists(second, root: root)
+            )
+            let log = try await store.catalog.deletionLog()
+            #expect(log.first { $0.recordingID == second.recordingID }?.outcome == .held)
+            #expect(!log.contains { $0.recordingID == second.recordingID && $0.outcome == .deleted })
+            #expect(try await store.catalog.archive(workspaceID: "ws_1", recordingID: "old_2")?.deletedLocallyAt == nil)
+        }
+    }
+
+    @Test func eachDeletionLogRowCarriesTheTimeOfItsOwnDeletion() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            for index in 0..<3 {
+                try await RetentionFixture.archive(
+                    "old_\(index)",
+                    ageDays: 100 + Double(index),
+                    root: root,
+                    store: store
+                )
+            }
+            let ticks = Mutex(0)
+            var configuration = RetentionSweeper.Configuration(
+                keepWithin: try RetentionDuration(parsing: "30d"),
+                runId: "run-clock"
+            )
+            configuration.isDryRun = false
+            configuration.clock = {
+                let tick = ticks.withLock { value -> Int in
+                    value += 1
+                    return value
+                }
+                return RetentionFixture.now.addingTimeInterval(Double(tick) * 60)
+            }
+            let report = try await RetentionSweeper(root: root, store: store, configuration: configuration)
+                .run(now: RetentionFixture.now)
+
+            #expect(report.count(.deleted) == 3)
+            let times = try await store.catalog.deletionLog().map(\.at)
+            #expect(times.count == 3 && Set(times).count == 3)
+            #expect(times.allSatisfy { $0 > RetentionFixture.now })
+            #expect(times == times.sorted())
+        }
+    }
+
+    @Test func heldArchiveWhoseTarVanishedIsReportedMissingNotHeld() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let record = try await RetentionFixture.archive("old_1", ageDays: 400, root: root, store: store)
+            try FileManager.default.removeItem(at: root.appendingPathComponent(record.relativePath))
+            try await store.catalog.addHold(recordingID: "old_1", reason: "case", operatorName: "alice", now: .now)
+
+            let report = try await Self.sweeper(root, store).run(now: RetentionFixture.now)
+
+            #expect(report.count(.missing) == 1 && report.count(.held) == 0)
+            #expect(report.entries.first?.reason.contains("missing on disk") == true)
+            #expect(report.exitCode == 4)
         }
     }
 }
