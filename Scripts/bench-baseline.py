@@ -122,7 +122,7 @@ def main():
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--list", help="archive: lines of recording<TAB>name<TAB>url")
     parser.add_argument("urls", nargs="*")
-    arguments = parser.parse_args()
+    arguments = parser.parse_intermixed_args()
     os.makedirs(arguments.out, exist_ok=True)
     started = time.monotonic()
     results = []
