@@ -35,11 +35,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // SHA-256/SHA-512 via OpenSSL 3's EVP (faster here than swift-crypto; see HashState.swift).
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "ArchiverKit",
             dependencies: [
-                "CLibCurl", "CLibArchive",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CLibCurl", "CLibArchive", "COpenSSL",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

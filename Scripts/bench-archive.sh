@@ -5,20 +5,28 @@
 #      and API calls per recording. The minimum the API allows per recording is 1 GET recording + 1 GET per
 #      resource (5) = 6 for a final recording (pending ones: 1, they are deferred), plus 1/20 of a listing
 #      page (per_page=20 is the maximum) and 2 preflight calls per run (GET /me, GET /workspace).
-#   2. Bandwidth: a few large videos (--video-bytes), archived at --concurrency 4; then the same blobs
-#      fetched by `curl -o` at the same concurrency from the same simulator, alone and followed by
-#      sha256sum + sha512sum (the hashing the archiver does while streaming). Prints bytes/s of each.
-#      (One of the 4 generated recordings may be pending; its video is then not served.)
+#   2. Bandwidth: 4 recordings with large videos (--video-bytes) and all five resources, served by the simulator
+#      on loopback, fetched in --rounds alternated rounds (the order rotates) by:
+#        archive   `userplane-archiver archive --concurrency 4` (download, hash, pack, fsync, verify nothing more),
+#        download  `userplane-archiver download --concurrency 4` (the same bytes as plain files; packing's cost is
+#                  archive/download - 1, target <= 25 %),
+#        python    Scripts/bench-baseline.py archive: http.client + hashlib, 4 threads, 1 MiB reads, SHA-256 +
+#                  SHA-512 while writing, no fsync, one tarfile tar + SHA-256 sidecar per recording,
+#        curl+tar  `curl --parallel --parallel-max 4`, then sha256sum + sha512sum of every file (2 at a time),
+#                  `tar -cf` per recording and sha256sum of each tar.
+#      The URLs of python and curl are resolved through the API before their timed part. Prints medians, peak
+#      RSS and ratios. (One of the 4 generated recordings may be pending; its video is then not served.)
 #   3. Peak RSS (`/usr/bin/time -v`) of a 200-recording run with default-sized content (target ≤ 96 MiB).
 #   4. Scheduled reruns: a workspace of N recordings (--listing-recordings, default 400) archived once
 #      (a full listing), then M new recordings (--listing-new, default 5) created and the run repeated
 #      (an incremental listing), then repeated once more with nothing new, then with --full-listing.
 #      Prints list calls and API calls of each rerun, counted by the simulator (every recording final).
 #
-# Usage: Scripts/bench-archive.sh [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build]
+# Usage: Scripts/bench-archive.sh [--quick] [--rate L] [--recordings N] [--video-bytes B] [--rounds R]
+#                                 [--bandwidth-only] [--debug] [--no-build]
 #                                 [--listing-only] [--listing-recordings N] [--listing-new M]
-#   --quick: about 30 s for (1) (fewer recordings), 64 MiB videos for (2).
-#   --listing-only: run only (4).
+#   --quick: about 30 s for (1) (fewer recordings), 64 MiB videos for (2). --bandwidth-only: just (2).
+#   --listing-only: just (4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,13 +34,15 @@ rate=1200
 configuration=release
 quick=0
 build=1
+rounds=3
+bandwidth_only=0
 recordings=
 video_bytes=
 listing_only=0
 listing_recordings=400
 listing_new=5
-usage="usage: $0 [--quick] [--rate L] [--recordings N] [--video-bytes B] [--debug] [--no-build] [--listing-only]"
-usage="$usage [--listing-recordings N] [--listing-new M]"
+usage="usage: $0 [--quick] [--rate L] [--recordings N] [--video-bytes B] [--rounds R] [--bandwidth-only] [--debug]"
+usage="$usage [--no-build] [--listing-only] [--listing-recordings N] [--listing-new M]"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
@@ -41,6 +51,8 @@ while [ $# -gt 0 ]; do
     --video-bytes) video_bytes=$2; shift ;;
     --debug) configuration=debug ;;
     --no-build) build=0 ;;
+    --rounds) rounds=$2; shift ;;
+    --bandwidth-only) bandwidth_only=1 ;;
     --listing-only) listing_only=1 ;;
     --listing-recordings) listing_recordings=$2; shift ;;
     --listing-new) listing_new=$2; shift ;;
@@ -127,6 +139,7 @@ archive() {
     fi
 }
 
+if [ "$bandwidth_only" -eq 0 ]; then
 # list_calls: list calls the simulator has counted since its counters were last reset.
 list_calls() {
     curl -sf "$admin/counters" | jq '.callsByEndpoint["GET /public/workspace/{ws}/recordings"] // 0'
@@ -166,8 +179,9 @@ none_list=$rerun_list none_calls=$rerun_calls none_mode=$rerun_mode
 rerun --full-listing
 full_list=$rerun_list full_calls=$rerun_calls full_mode=$rerun_mode
 stop_sim
+fi
 
-if [ "$listing_only" -eq 0 ]; then
+if [ "$bandwidth_only" -eq 0 ] && [ "$listing_only" -eq 0 ]; then
 # --- 1. Quota efficiency ---------------------------------------------------------------------------------
 echo "bench-archive: (1) quota efficiency: $recordings recordings, L=$rate/min" >&2
 start_sim quota --recordings "$recordings" --rate-per-minute "$rate" --daily-limit 1000000 --video-bytes 16384
@@ -186,46 +200,120 @@ efficiency=$(echo "$per_minute / $rate" | bc -l)
 per_recording=$(echo "($calls - 2) / $recordings" | bc -l)
 per_archived=$(echo "($calls - 2 - $deferred - ($recordings + 19) / 20) / $archived" | bc -l)
 stop_sim
+fi
 
+if [ "$listing_only" -eq 0 ]; then
 # --- 2. Bandwidth --------------------------------------------------------------------------------------------
 videos=4
-echo "bench-archive: (2) bandwidth: $videos videos of $video_bytes bytes" >&2
+echo "bench-archive: (2) bandwidth: $videos recordings, videos of $video_bytes bytes, $rounds rounds" >&2
 start_sim bandwidth --recordings "$videos" --rate-per-minute 6000 --daily-limit 1000000 --video-bytes "$video_bytes"
-archive bandwidth 6000 --concurrency 4
-bandwidth_seconds=$seconds
-blob_bytes=$(curl -sf "$admin/counters" | jq .blobBytesSent)
-archive_rate=$(echo "$blob_bytes / $bandwidth_seconds" | bc -l)
-# The same blobs with curl: resolve each available resource, then fetch them 4 at a time into files.
-mkdir -p "$work/curl"
-: >"$work/curl/urls"
-for id in $(curl -sf "$admin/recordings" | jq -r --arg ws "$ws" '.[] | select((.isDeleted | not) and .workspaceId == $ws) | .recordingId'); do
-    for resource in video thumbnail console-log network-log action; do
-        url=$(curl -sf -H "Authorization: Bearer $key" "$api/public/workspace/$ws/recordings/$id/$resource" |
-            jq -r '.data.resource.url // empty')
-        [ -n "$url" ] && echo "$url" >>"$work/curl/urls"
+# resolve_urls: writes recording<TAB>name<TAB>url lines for every available resource to $work/urls.
+resolve_urls() {
+    : >"$work/urls"
+    local id resource url
+    for id in $(curl -sf "$admin/recordings" | jq -r --arg ws "$ws" '.[] | select((.isDeleted | not) and .workspaceId == $ws) | .recordingId'); do
+        for resource in video thumbnail console-log network-log action; do
+            url=$(curl -sf -H "Authorization: Bearer $key" "$api/public/workspace/$ws/recordings/$id/$resource" |
+                jq -r '.data.resource.url // empty')
+            if [ -n "$url" ]; then printf '%s\t%s\t%s\n' "$id" "$resource" "$url" >>"$work/urls"; fi
+        done
+    done
+}
+# bandwidth_run CONTENDER ROUND: one timed run; sets seconds; peak RSS in $work/bw-CONTENDER.ROUND.time.
+bandwidth_run() {
+    local name=$1 round=$2 started status=0
+    rm -rf "$work/bw"
+    mkdir -p "$work/bw"
+    if [ "$name" = python ] || [ "$name" = curl-tar ]; then resolve_urls; fi
+    started=$(now)
+    case "$name" in
+    archive)
+        USERPLANE_API_KEY="$key" /usr/bin/time -v -o "$work/bw-$name.$round.time" \
+            "$bin/userplane-archiver" archive --workspace "$ws" --archive "$work/bw" --base-url "$api" \
+            --api-rate 6000 --api-daily-budget 1000000 --quiet --concurrency 4 \
+            >"$work/bw.out" 2>"$work/bw.err" || status=$?
+        ;;
+    download)
+        USERPLANE_API_KEY="$key" /usr/bin/time -v -o "$work/bw-$name.$round.time" \
+            "$bin/userplane-archiver" download --workspace "$ws" --out "$work/bw" --base-url "$api" \
+            --api-rate 6000 --api-daily-budget 1000000 --quiet --concurrency 4 \
+            >"$work/bw.out" 2>"$work/bw.err" || status=$?
+        ;;
+    python)
+        /usr/bin/time -v -o "$work/bw-$name.$round.time" python3 Scripts/bench-baseline.py archive --threads 4 \
+            --out "$work/bw" --list "$work/urls" >"$work/bw.out" 2>"$work/bw.err" || status=$?
+        ;;
+    curl-tar)
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        /usr/bin/time -v -o "$work/bw-$name.$round.time" bash -c '
+            set -euo pipefail
+            cd "$1"
+            while IFS=$(printf "\t") read -r id resource url; do
+                mkdir -p "staging/$id"
+                printf "url = \"%s\"\noutput = \"staging/%s/%s\"\n" "$url" "$id" "$resource"
+            done <"$2" >curl.config
+            curl -sf --no-progress-meter --parallel --parallel-max 4 --config curl.config
+            find staging -type f -print0 | xargs -0 -n 1 -P 2 sh -c "sha256sum \"\$0\" >\"\$0.sha256\"; sha512sum \"\$0\" >\"\$0.sha512\""
+            for dir in staging/*/; do
+                id=$(basename "$dir")
+                tar -cf "$id.tar" -C staging "$id"
+                sha256sum "$id.tar" >"$id.tar.sha256"
+            done
+        ' _ "$work/bw" "$work/urls" >"$work/bw.out" 2>"$work/bw.err" || status=$?
+        ;;
+    esac
+    seconds=$(echo "$(now) - $started" | bc -l)
+    if [ "$status" -ne 0 ]; then
+        echo "bench-archive: $name exited $status" >&2
+        tail -20 "$work/bw.err" >&2
+        exit 1
+    fi
+    echo "$seconds" >"$work/bw-$name.$round.seconds"
+    rm -rf "$work/bw"
+}
+contenders=(archive download python curl-tar)
+for round in $(seq 1 "$rounds"); do
+    echo "bench-archive: (2) round $round/$rounds" >&2
+    for index in "${!contenders[@]}"; do
+        bandwidth_run "${contenders[$(((index + round - 1) % ${#contenders[@]}))]}" "$round"
     done
 done
-curl -sf -X POST "$admin/reset-counters" >/dev/null
-started=$(now)
-n=0
-while read -r url; do
-    n=$((n + 1))
-    echo "url = \"$url\""
-    echo "output = \"$work/curl/blob-$n\""
-done <"$work/curl/urls" >"$work/curl/config"
-curl -sf --no-progress-meter --parallel --parallel-max 4 --config "$work/curl/config"
-curl_seconds=$(echo "$(now) - $started" | bc -l)
-curl_bytes=$(curl -sf "$admin/counters" | jq .blobBytesSent)
-curl_rate=$(echo "$curl_bytes / $curl_seconds" | bc -l)
-# The archiver also computes SHA-256 and SHA-512 of every byte: the same work after curl, 2 files at a time.
-started=$(now)
-# shellcheck disable=SC2016 # $0 is expanded by the inner sh, once per file.
-find "$work/curl" -name 'blob-*' -print0 | xargs -0 -n 1 -P 2 sh -c 'sha256sum "$0" >/dev/null; sha512sum "$0" >/dev/null'
-hash_seconds=$(echo "$(now) - $started" | bc -l)
-curl_hash_rate=$(echo "$curl_bytes / ($curl_seconds + $hash_seconds)" | bc -l)
+blob_bytes=$(awk -F'\t' '{print $3}' "$work/urls" | while read -r url; do curl -sfI "$url" | tr -d '\r' |
+    awk -F': ' 'tolower($1) == "content-length" {print $2}'; done | paste -sd+ | bc)
 stop_sim
-rm -rf "$work/bandwidth" "$work/curl"
+bandwidth_summary=$(python3 - "$work" "$rounds" "$blob_bytes" <<'PY'
+import re, statistics, sys
 
+work, rounds, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+names = ("archive", "download", "python", "curl-tar")
+
+def run(name, round):
+    seconds = float(open(f"{work}/bw-{name}.{round}.seconds").read())
+    text = open(f"{work}/bw-{name}.{round}.time").read()
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024
+    cpu = sum(float(re.search(label + r": ([\d.]+)", text).group(1)) for label in ("User time \(seconds\)", "System time \(seconds\)"))
+    return seconds, rss, cpu
+
+runs = {name: [run(name, r) for r in range(1, rounds + 1)] for name in names}
+print(f"(2) bandwidth: {total / (1 << 20):.0f} MiB per run, {rounds} alternated rounds, medians:")
+for name in names:
+    wall = statistics.median(r[0] for r in runs[name])
+    cpu = statistics.median(r[2] for r in runs[name])
+    rss = max(r[1] for r in runs[name])
+    walls = ", ".join(f"{r[0]:.2f}" for r in runs[name])
+    print(f"    {name:9s} {wall:6.2f} s  {total / wall / (1 << 20):7.1f} MiB/s  cpu {cpu:6.2f} s  peak RSS {rss:6.1f} MiB  ({walls})")
+def ratio(other):
+    values = [runs[other][r][0] / runs["archive"][r][0] for r in range(rounds)]
+    return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
+print(f"    archive vs python baseline: {ratio('python')} x (target >= 1.3); vs curl+sha*sum+tar: {ratio('curl-tar')} x")
+packing = [runs["archive"][r][0] / runs["download"][r][0] - 1 for r in range(rounds)]
+print(f"    packing cost over download: {statistics.median(packing) * 100:.0f} % (target <= 25 %); "
+      f"archive peak RSS {max(r[1] for r in runs['archive']):.1f} MiB (target <= 48)")
+PY
+)
+fi
+
+if [ "$bandwidth_only" -eq 0 ] && [ "$listing_only" -eq 0 ]; then
 # --- 3. Peak RSS over 200 recordings -------------------------------------------------------------------------
 echo "bench-archive: (3) peak RSS over 200 recordings" >&2
 start_sim rss --recordings 200 --rate-per-minute 6000 --daily-limit 1000000
@@ -234,29 +322,26 @@ rss_seconds=$seconds
 reports=("$work/rss/.userplane-archiver/runs/"*.json)
 rss_archived=$(jq .counts.archived "${reports[0]}")
 stop_sim
-
 fi
 
-mib() { echo "scale=1; $1 / 1048576" | bc -l; }
 echo
 echo "== bench-archive summary ($configuration, $(nproc) cores) =="
-if [ "$listing_only" -eq 0 ]; then
-printf '(1) quota: %d recordings (%d archived, %d deferred) in %.1f s: %d API calls = %.1f/min; L=%d/min -> %.3f of L (target >= 0.95)\n' \
-    "$recordings" "$archived" "$deferred" "$quota_seconds" "$calls" "$per_minute" "$rate" "$efficiency"
-printf '    429s: %d (target 0); max calls in any 60 s window: %d; calls/recording: %.2f overall, %.2f per archived recording\n' \
-    "$limited" "$window_max" "$per_recording" "$per_archived"
-printf '(2) bandwidth: archive %.1f MiB/s (%s MiB in %.1f s, incl. packing) vs curl -o %.1f MiB/s (%s MiB in %.1f s), ratio %.2f\n' \
-    "$(mib "$archive_rate")" "$(mib "$blob_bytes")" "$bandwidth_seconds" "$(mib "$curl_rate")" "$(mib "$curl_bytes")" \
-    "$curl_seconds" "$(echo "$archive_rate / $curl_rate" | bc -l)"
-printf '    curl -o then sha256sum + sha512sum (the hashing the archiver does while downloading): %.1f MiB/s, ratio %.2f\n' \
-    "$(mib "$curl_hash_rate")" "$(echo "$archive_rate / $curl_hash_rate" | bc -l)"
-printf '    (the archive figure also includes packing: every staged byte re-read, hashed twice again, written to the tar, fsync)\n'
-printf '(3) peak RSS: %.1f MiB over %d recordings archived in %.1f s (target <= 96 MiB)\n' \
-    "$(echo "$rss_kib / 1024" | bc -l)" "$rss_archived" "$rss_seconds"
+if [ "$bandwidth_only" -eq 0 ] && [ "$listing_only" -eq 0 ]; then
+    printf '(1) quota: %d recordings (%d archived, %d deferred) in %.1f s: %d API calls = %.1f/min; L=%d/min -> %.3f of L (target >= 0.95)\n' \
+        "$recordings" "$archived" "$deferred" "$quota_seconds" "$calls" "$per_minute" "$rate" "$efficiency"
+    printf '    429s: %d (target 0); max calls in any 60 s window: %d; calls/recording: %.2f overall, %.2f per archived recording\n' \
+        "$limited" "$window_max" "$per_recording" "$per_archived"
 fi
-printf '(4) listing, %d recordings: first run (%s) %d list calls, %d API calls, %d archived\n' \
-    "$listing_recordings" "$first_mode" "$first_list" "$first_calls" "$first_archived"
-printf '    rerun with %d new (%s): %d list calls, %d API calls, %d archived\n' \
-    "$listing_new" "$new_mode" "$new_list" "$new_calls" "$new_archived"
-printf '    rerun with nothing new (%s): %d list calls, %d API calls; --full-listing (%s): %d list calls, %d API calls\n' \
-    "$none_mode" "$none_list" "$none_calls" "$full_mode" "$full_list" "$full_calls"
+if [ "$listing_only" -eq 0 ]; then echo "$bandwidth_summary"; fi
+if [ "$bandwidth_only" -eq 0 ] && [ "$listing_only" -eq 0 ]; then
+    printf '(3) peak RSS: %.1f MiB over %d recordings archived in %.1f s (target <= 96 MiB)\n' \
+        "$(echo "$rss_kib / 1024" | bc -l)" "$rss_archived" "$rss_seconds"
+fi
+if [ "$bandwidth_only" -eq 0 ]; then
+    printf '(4) listing, %d recordings: first run (%s) %d list calls, %d API calls, %d archived\n' \
+        "$listing_recordings" "$first_mode" "$first_list" "$first_calls" "$first_archived"
+    printf '    rerun with %d new (%s): %d list calls, %d API calls, %d archived\n' \
+        "$listing_new" "$new_mode" "$new_list" "$new_calls" "$new_archived"
+    printf '    rerun with nothing new (%s): %d list calls, %d API calls; --full-listing (%s): %d list calls, %d API calls\n' \
+        "$none_mode" "$none_list" "$none_calls" "$full_mode" "$full_list" "$full_calls"
+fi

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Benchmarks the transfer engine against curl on loopback, in one run:
-#   the same set of files (8 x 256 MiB + 1 x 2 GiB; --quick: 8 x 32 MiB + 1 x 256 MiB) is downloaded
-#   1. by `archiver-bench transfer` (our Downloader: streaming to .partial, SHA-256 + SHA-512 as bytes arrive),
-#   2. by `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` + `sync` (fsync) of each file (same
-#      work: we hash both digests and fsync before the rename),
-#   3. by `curl -o` alone (no hashing), for reference,
-# and prints throughput ratio ours/curl, our peak RSS (/usr/bin/time -v) and CPU seconds per GiB for each.
-# The blob server is a small Range/If-Range-capable Python server using sendfile(2) (the simulator will replace
-# it once it lands on main). Source files are sparse, so they cost no disk and serve from the page cache.
+# Benchmarks the transfer engine on loopback against what a user could use instead, in one invocation, with the
+# contenders alternated round by round (the order rotates) so that a noisy shared machine affects all alike:
+#   ours        `archiver-bench transfer` (our Downloader: streaming to .partial, SHA-256 + SHA-512 as bytes
+#               arrive, fsync, rename),
+#   python      Scripts/bench-baseline.py download: http.client + hashlib, 4 threads, 1 MiB reads, SHA-256 +
+#               SHA-512 while writing, no fsync (the "afternoon script" of issue 13),
+#   curl-hash   `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` + `sync` of each file,
+#   curl-plain  `curl -o` alone (no hashing), for reference.
+# Prints, per contender, the median wall time, throughput, CPU s/GiB and peak RSS (/usr/bin/time -v), then the
+# ratios of ours to each (median of the per-round ratios, and their range).
+# The blob server is a small Range/If-Range-capable Python server using sendfile(2) on 127.0.0.1 (cheap, so the
+# contenders get the CPU). Source files are sparse, so they cost no disk and serve from the page cache.
 #
-# --output-root DIR puts the downloads elsewhere (e.g. /dev/shm, where fsync is free, to measure the engine
-# rather than the disk); by default they land in a temporary directory on the normal disk.
+# Default set: 8 x 256 MiB + 1 x 2 GiB at concurrency 8 (--quick: 8 x 32 MiB + 1 x 256 MiB).
+# --files N --file-bytes B replaces the set with N files of B bytes (issue 13: --files 4 --file-bytes 268435456
+# --concurrency 4). --output-root DIR puts the downloads elsewhere (e.g. /dev/shm, where fsync is free); by
+# default they land in a temporary directory on the normal disk. --no-build uses the existing binary.
 #
-# Usage: Scripts/bench-transfer.sh [--quick] [--concurrency N] [--debug] [--output-root DIR]
+# Usage: Scripts/bench-transfer.sh [--quick] [--concurrency N] [--files N --file-bytes B] [--rounds R] [--debug]
+#                                  [--output-root DIR] [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,13 +26,24 @@ quick=0
 concurrency=8
 configuration=release
 output_root=
+files=
+file_bytes=
+rounds=3
+build=1
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
     --concurrency) concurrency=$2; shift ;;
+    --files) files=$2; shift ;;
+    --file-bytes) file_bytes=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
     --debug) configuration=debug ;;
     --output-root) output_root=$2; shift ;;
-    *) echo "usage: $0 [--quick] [--concurrency N] [--debug] [--output-root DIR]" >&2; exit 64 ;;
+    --no-build) build=0 ;;
+    *)
+        echo "usage: $0 [--quick] [--concurrency N] [--files N --file-bytes B] [--rounds R] [--debug] [--output-root DIR] [--no-build]" >&2
+        exit 64
+        ;;
     esac
     shift
 done
@@ -36,8 +53,10 @@ if [ ! -x /usr/bin/time ]; then
     apt-get install -y time >/dev/null
 fi
 
-echo "bench-transfer: building archiver-bench ($configuration)" >&2
-swift build -c "$configuration" --product archiver-bench >&2
+if [ "$build" -eq 1 ]; then
+    echo "bench-transfer: building archiver-bench ($configuration)" >&2
+    swift build -c "$configuration" --product archiver-bench >&2
+fi
 bench="$(swift build -c "$configuration" --show-bin-path)/archiver-bench"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-transfer.XXXXXX")
@@ -50,14 +69,23 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$work/blobs"
-if [ "$quick" -eq 1 ]; then small=$((32 << 20)); large=$((256 << 20)); else small=$((256 << 20)); large=$((2 << 30)); fi
 names=()
-for i in 1 2 3 4 5 6 7 8; do
-    truncate -s "$small" "$work/blobs/small-$i.bin"
-    names+=("small-$i.bin")
-done
-truncate -s "$large" "$work/blobs/large.bin"
-names+=("large.bin")
+if [ -n "$files" ]; then
+    for i in $(seq 1 "$files"); do
+        truncate -s "$file_bytes" "$work/blobs/file-$i.bin"
+        names+=("file-$i.bin")
+    done
+    total_bytes=$((files * file_bytes))
+else
+    if [ "$quick" -eq 1 ]; then small=$((32 << 20)); large=$((256 << 20)); else small=$((256 << 20)); large=$((2 << 30)); fi
+    for i in 1 2 3 4 5 6 7 8; do
+        truncate -s "$small" "$work/blobs/small-$i.bin"
+        names+=("small-$i.bin")
+    done
+    truncate -s "$large" "$work/blobs/large.bin"
+    names+=("large.bin")
+    total_bytes=$((small * 8 + large))
+fi
 
 cat >"$work/server.py" <<'PY'
 import http.server, os, socketserver, sys
@@ -127,16 +155,8 @@ server_pid=$!
 read -r port <"$work/port"
 urls=()
 for name in "${names[@]}"; do urls+=("http://127.0.0.1:$port/blobs/$name?X-Amz-Signature=bench"); done
-total_bytes=$((small * 8 + large))
 echo "bench-transfer: ${#urls[@]} files, $total_bytes bytes, concurrency $concurrency, server port $port" >&2
 
-# Ours.
-/usr/bin/time -v -o "$work/ours.time" "$bench" transfer --concurrency "$concurrency" \
-    --output-directory "$out/ours" "${urls[@]}" >"$work/ours.json"
-rm -rf "$out/ours"
-
-# curl + sha256sum + sha512sum per file, same concurrency.
-mkdir -p "$out/curl"
 cat >"$work/curl-one.sh" <<'SH'
 #!/usr/bin/env bash
 set -euo pipefail
@@ -144,26 +164,48 @@ file="$2/$(basename "${1%%\?*}")"
 curl -sSf -o "$file" "$1"
 if [ "$3" = hash ]; then sha256sum "$file" >"$file.sha256"; sha512sum "$file" >"$file.sha512"; sync "$file"; fi
 SH
-run_curl() {  # run_curl <label> <hash|nohash>
-    # shellcheck disable=SC2016 # expanded by the inner bash
-    /usr/bin/time -v -o "$work/$1.time" bash -c \
-        'printf "%s\n" "${@:5}" | xargs -P "$1" -I{} bash "$2/curl-one.sh" {} "$4" "$3"' \
-        _ "$concurrency" "$work" "$2" "$out/curl" "${urls[@]}"
+run() {  # run <contender> <round>: one timed run into $out/<contender>, removed afterwards
+    local name=$1 round=$2
+    local timing="$work/$name.$round.time"
+    mkdir -p "$out/$name"
+    case "$name" in
+    ours)
+        /usr/bin/time -v -o "$timing" "$bench" transfer --concurrency "$concurrency" \
+            --output-directory "$out/ours" "${urls[@]}" >"$work/ours.json"
+        ;;
+    python)
+        /usr/bin/time -v -o "$timing" python3 Scripts/bench-baseline.py download --threads "$concurrency" \
+            --out "$out/python" "${urls[@]}" >"$work/python.json"
+        ;;
+    curl-hash | curl-plain)
+        local mode=nohash
+        if [ "$name" = curl-hash ]; then mode="hash"; fi
+        # shellcheck disable=SC2016 # expanded by the inner bash
+        /usr/bin/time -v -o "$timing" bash -c \
+            'printf "%s\n" "${@:5}" | xargs -P "$1" -I{} bash "$2/curl-one.sh" {} "$4" "$3"' \
+            _ "$concurrency" "$work" "$mode" "$out/$name" "${urls[@]}"
+        if [ "$name" = curl-hash ]; then cat "$out/curl-hash"/*.sha256 >"$work/curl-sha256.txt"; fi
+        ;;
+    esac
+    rm -rf "${out:?}/$name"
 }
-run_curl curl-hash hash
-cat "$out"/curl/*.sha256 >"$work/curl-sha256.txt"
-rm -rf "$out/curl" && mkdir -p "$out/curl"
-run_curl curl-plain nohash
-rm -rf "$out/curl"
+contenders=(ours python curl-hash curl-plain)
+for round in $(seq 1 "$rounds"); do
+    echo "bench-transfer: round $round/$rounds" >&2
+    for index in "${!contenders[@]}"; do
+        run "${contenders[$(((index + round - 1) % ${#contenders[@]}))]}" "$round"
+    done
+done
 
-python3 - "$work" "$total_bytes" <<'PY'
-import json, re, sys
+python3 - "$work" "$total_bytes" "$rounds" <<'PY'
+import json, re, statistics, sys
 
-work, total = sys.argv[1], int(sys.argv[2])
+work, total, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 gib = total / (1 << 30)
+names = ("ours", "python", "curl-hash", "curl-plain")
 
-def timing(name):
-    text = open(f"{work}/{name}.time").read()
+def timing(name, round):
+    text = open(f"{work}/{name}.{round}.time").read()
     def field(label):
         return re.search(re.escape(label) + r": (.*)", text).group(1).strip()
     wall = 0.0
@@ -173,19 +215,28 @@ def timing(name):
     rss = int(field("Maximum resident set size (kbytes)")) / 1024
     return wall, cpu, rss
 
+runs = {name: [timing(name, r) for r in range(1, rounds + 1)] for name in names}
 ours = json.load(open(f"{work}/ours.json"))
+python = json.load(open(f"{work}/python.json"))
 curl_digests = {}
 for line in open(f"{work}/curl-sha256.txt"):
     digest, path = line.split()
     curl_digests[path.rsplit("/", 1)[-1]] = digest
-mismatches = [f["source"] for f in ours["files"] if curl_digests.get(f["source"].rsplit("/", 1)[-1]) != f["sha256"]]
-rows = {name: timing(name) for name in ("ours", "curl-hash", "curl-plain")}
-print(f"files: {len(ours['files'])}, bytes: {total} ({gib:.2f} GiB), concurrency: {ours['concurrency']}")
-for name, (wall, cpu, rss) in rows.items():
-    print(f"{name:11s} wall {wall:7.2f} s  {total / wall / (1 << 20):8.1f} MiB/s  cpu {cpu / gib:6.2f} s/GiB  peak RSS {rss:7.1f} MiB")
-ours_wall = rows["ours"][0]
-print(f"throughput ratio ours/(curl+sha256sum+sha512sum+fsync): {rows['curl-hash'][0] / ours_wall:.2f}")
-print(f"throughput ratio ours/(curl alone, no hashing):   {rows['curl-plain'][0] / ours_wall:.2f}")
-print(f"our peak RSS: {rows['ours'][2]:.1f} MiB (target <= 64)")
+base = lambda url: url.split("?")[0].rsplit("/", 1)[-1]
+mismatches = [f["source"] for f in ours["files"] if curl_digests.get(base(f["source"])) != f["sha256"]]
+python_digests = sorted(f["sha256"] for f in python["files"])
+mismatches += [] if python_digests == sorted(curl_digests.values()) else ["python"]
+print(f"files: {len(ours['files'])}, bytes: {total} ({gib:.2f} GiB), concurrency: {ours['concurrency']}, rounds: {rounds}")
+for name in names:
+    wall = statistics.median(r[0] for r in runs[name])
+    cpu = statistics.median(r[1] for r in runs[name])
+    rss = max(r[2] for r in runs[name])
+    print(f"{name:11s} median wall {wall:7.2f} s  {total / wall / (1 << 20):8.1f} MiB/s  cpu {cpu / gib:6.2f} s/GiB  "
+          f"peak RSS {rss:7.1f} MiB  (walls: {', '.join(f'{r[0]:.2f}' for r in runs[name])})")
+for name, label in (("python", "Python baseline (target >= 1.3)"), ("curl-hash", "curl+sha256sum+sha512sum+sync (target >= 1.5)"),
+                    ("curl-plain", "curl alone, no hashing")):
+    ratios = [runs[name][r][0] / runs["ours"][r][0] for r in range(rounds)]
+    print(f"throughput ratio ours / {label}: {statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
+print(f"our peak RSS: {max(r[2] for r in runs['ours']):.1f} MiB (target <= 32 for 4 x 256 MiB at concurrency 4)")
 print("sha256 agree with curl+sha256sum: " + ("yes" if not mismatches else f"NO: {mismatches}"))
 PY

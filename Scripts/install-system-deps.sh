@@ -3,7 +3,7 @@
 # update) only when something is missing. Needs root (or sudo) when it has to install.
 set -euo pipefail
 
-packages=(pkg-config libcurl4-openssl-dev libarchive-dev libsqlite3-dev libarchive-tools curl tar)
+packages=(pkg-config libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libarchive-tools curl tar)
 # pip only when this Python has none (the usual images ship one).
 if ! python3 -m pip --version >/dev/null 2>&1; then packages+=(python3-pip); fi
 missing=()
@@ -28,4 +28,4 @@ if ! python3 -c 'import bagit' 2>/dev/null; then
     python3 -m pip install -q bagit 2>/dev/null || python3 -m pip install -q --break-system-packages bagit
 fi
 
-pkg-config --exists libcurl libarchive sqlite3
+pkg-config --exists libcurl libarchive libcrypto sqlite3

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Turns an API-supplied identifier (recording or workspace id) into one safe path component.
@@ -42,7 +41,7 @@ public enum RecordingPathComponent {
         }
         if encoded.isEmpty { return "%00" }
         guard encoded.utf8.count > maximumLength else { return encoded }
-        let digest = SHA256.hash(data: Array(id.utf8)).map(hexDigits).joined()
+        let digest = HashState.digest(.sha256, of: Array(id.utf8)).map(hexDigits).joined()
         let keep = maximumLength - 1 - digest.count
         var prefix = String(encoded.utf8.prefix(keep)) ?? ""
         // Never cut inside a %XX escape.

@@ -5,6 +5,6 @@ struct ArchiverBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archiver-bench",
         abstract: "Drives ArchiverKit subsystems for the Scripts/bench-*.sh benchmarks.",
-        subcommands: [TransferBench.self, PackBench.self]
+        subcommands: [TransferBench.self, PackBench.self, HashBench.self]
     )
 }

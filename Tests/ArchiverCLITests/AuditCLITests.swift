@@ -55,7 +55,7 @@ import UserplaneSimulator
                 #expect(report.entries.first { $0.archivePath == tars[0] }?.outcome == "failed")
                 #expect(report.entries.first { $0.archivePath == tars[1] }?.outcome == "missing")
                 #expect(
-                    try ArchiveRootInspection(root: root).runReportTexts().contains { $0.contains("audit-report/v1") }
+                    ArchiveRootInspection(root: root).runReportTexts().contains { $0.contains("audit-report/v1") }
                 )
                 let text = try String(contentsOf: metrics, encoding: .utf8)
                 #expect(text.contains("userplane_archiver_last_audit_failures 2"))

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 extension RecordingFilter {
@@ -38,6 +37,6 @@ extension RecordingFilter {
         field("created_by", Set(createdBy).sorted())
         field("since", since.map { ["\(Int64(($0.timeIntervalSince1970 * 1000).rounded()))"] } ?? [])
         field("until", until.map { ["\(Int64(($0.timeIntervalSince1970 * 1000).rounded()))"] } ?? [])
-        return HexDigest.string(SHA256.hash(data: Array(encoded.utf8)))
+        return HashState.hex(.sha256, of: Array(encoded.utf8))
     }
 }

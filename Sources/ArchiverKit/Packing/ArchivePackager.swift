@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 
 /// Packs a staged recording into `<encodedId>.tar` (pax, a BagIt 1.0 bag) plus its `<encodedId>.tar.sha256` sidecar.
@@ -11,9 +10,11 @@ public import Foundation
 /// mtime is the recording's `createdAt` (whole seconds). The recording's own creation time was chosen over the
 /// archive time so that members carry a meaningful, reproducible date; the archive time is in the manifest.
 ///
-/// Packing is all-or-nothing: the tar is written to `<tar>.partial`, every staged file is hashed again while it
-/// streams in and must match the digests computed during its download, then fsync, rename, directory fsync; the
-/// sidecar is written the same way. A failure or crash leaves no `.tar` (at most a `.partial`).
+/// Packing is all-or-nothing: the tar is written to `<tar>.partial`, every staged file is hashed again (SHA-256)
+/// from the very buffer that is copied into the tar and must match the SHA-256 computed during its download, then
+/// fsync, rename, directory fsync; the sidecar is written the same way. A failure or crash leaves no `.tar` (at
+/// most a `.partial`). The re-hash is SHA-256 only: equal SHA-256 means the tar holds exactly the bytes that were
+/// hashed while downloading, so their SHA-512 is the downloaded one too, and SHA-512 is the slower digest.
 public struct ArchivePackager: Sendable {
     /// Packer settings.
     public struct Configuration: Sendable {
@@ -130,8 +131,7 @@ public struct ArchivePackager: Sendable {
             let entries = tagEntries.map { (name, bytes) in
                 (
                     name,
-                    algorithm == "sha256"
-                        ? HexDigest.string(SHA256.hash(data: bytes)) : HexDigest.string(SHA512.hash(data: bytes))
+                    HashState.hex(algorithm == "sha256" ? .sha256 : .sha512, of: bytes)
                 )
             }
             try writer.addFile(
@@ -143,7 +143,8 @@ public struct ArchivePackager: Sendable {
         return try writer.finish()
     }
 
-    /// Streams one staged file into the tar, hashing it again; its size and both digests must match the staged ones.
+    /// Streams one staged file into the tar, hashing each chunk as it is copied; its size and SHA-256 must match the
+    /// staged ones (see the type's discussion for why SHA-256 alone suffices).
     private func streamFile(
         _ file: PackPlan.PayloadFile,
         into writer: ArchiveWriteHandle,
@@ -163,7 +164,7 @@ public struct ArchivePackager: Sendable {
                     "staged \(file.kind) \(path) has \(status.st_size) bytes but \(file.size) were downloaded; re-download it"
             )
         }
-        var digest = DualDigest()
+        let digest = HashState(.sha256)
         try writer.addFile(name, size: file.size, metadata: metadata) { (write) throws(PackingError) in
             while true {
                 let count = try DurableFile.readSome(fd, into: buffer, path: path)
@@ -173,8 +174,8 @@ public struct ArchivePackager: Sendable {
                 try write(chunk)
             }
         }
-        let (sha256, sha512) = digest.finalize()
-        guard sha256 == file.sha256, sha512 == file.sha512 else {
+        let sha256 = digest.finalizeHex()
+        guard sha256 == file.sha256 else {
             throw PackingError(
                 code: .digestMismatch,
                 message: "staged \(file.kind) \(path) no longer matches the digest computed while downloading "

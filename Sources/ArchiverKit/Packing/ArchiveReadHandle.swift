@@ -1,5 +1,4 @@
 internal import CLibArchive
-import Crypto
 import Foundation
 
 /// Owns one libarchive reader over a tar file; the only reader-side code that touches libarchive.
@@ -175,7 +174,7 @@ final class ArchiveReadHandle {
                 source.absorb(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             }
         }
-        return (source.byteCount, HexDigest.string(source.sha256.finalize()))
+        return (source.byteCount, source.sha256.finalizeHex())
     }
 
     /// Feeds libarchive from the file and hashes every byte it hands over.
@@ -184,7 +183,7 @@ final class ArchiveReadHandle {
         let path: String
         let buffer: UnsafeMutableRawBufferPointer
         let hashesRawBytes: Bool
-        var sha256 = SHA256()
+        let sha256 = HashState(.sha256)
         var byteCount: Int64 = 0
         var error: PackingError?
 
@@ -198,7 +197,7 @@ final class ArchiveReadHandle {
         deinit { buffer.deallocate() }
 
         func absorb(_ bytes: UnsafeRawBufferPointer) {
-            if hashesRawBytes { sha256.update(bufferPointer: bytes) }
+            if hashesRawBytes { sha256.update(bytes) }
             byteCount += Int64(bytes.count)
         }
 

@@ -1,4 +1,3 @@
-import Crypto
 import Dispatch
 import Foundation
 import Synchronization
@@ -155,13 +154,13 @@ struct ArchiveScan {
         let identity = FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 16)
         defer { buffer.deallocate() }
-        var sha256 = SHA256()
+        let sha256 = HashState(.sha256)
         while true {
             let count = try DurableFile.readSome(fd, into: buffer, path: path)
             if count == 0 { break }
-            sha256.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            sha256.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }
-        return (HexDigest.string(sha256.finalize()), identity)
+        return (sha256.finalizeHex(), identity)
     }
 
     /// The sidecar's digest, after checking its format and file name.

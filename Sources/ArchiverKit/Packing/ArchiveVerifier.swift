@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 
 /// Verifies archives written by ``ArchivePackager`` using only their own contents and sidecar.

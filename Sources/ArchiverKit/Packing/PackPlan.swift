@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Everything about one archive that can be decided before writing a byte: names, order, tag files.
@@ -31,8 +30,8 @@ struct PackPlan {
             fileName: ArchiveLayout.recordingFileName,
             mediaType: "application/json",
             size: Int64(recordingJSON.count),
-            sha256: HexDigest.string(SHA256.hash(data: recordingJSON)),
-            sha512: HexDigest.string(SHA512.hash(data: recordingJSON))
+            sha256: HashState.hex(.sha256, of: recordingJSON),
+            sha512: HashState.hex(.sha512, of: recordingJSON)
         )
         payloadDigests = [(recordingFile.fileName, recordingFile.sha256, recordingFile.sha512)]
         payloadFiles = []

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// Running SHA-256 and SHA-512 of one byte stream, with the SHA-512 work on a dedicated hashing thread.
@@ -13,7 +12,7 @@ import Foundation
 ///   hashing thread exits (``PartialFile/close()`` does).
 final class DigestPipeline {
     private let ring: DigestRing
-    private var sha256 = SHA256()
+    private let sha256 = HashState(.sha256)
     /// The ring slot being filled by the producer, and how many bytes it holds.
     private var fillSlot: Int?
     private var fillCount = 0
@@ -33,7 +32,7 @@ final class DigestPipeline {
     func update(_ bytes: UnsafeRawBufferPointer) {
         precondition(!isShutDown, "DigestPipeline used after shutdown")
         guard bytes.count > 0 else { return }
-        sha256.update(bufferPointer: bytes)
+        sha256.update(bytes)
         var offset = 0
         while offset < bytes.count {
             let slot: Int
@@ -57,14 +56,14 @@ final class DigestPipeline {
     func finalize() -> (sha256: String, sha512: String) {
         submitFill()
         let sha512 = ring.drainedSHA512()
-        return (Hex.encode(sha256.finalize()), Hex.encode(sha512.finalize()))
+        return (sha256.finalizeHex(), sha512.finalizeHex())
     }
 
     /// Forgets everything hashed so far.
     func reset() {
         submitFill()
         ring.drainAndReset()
-        sha256 = SHA256()
+        sha256.reset()
     }
 
     /// Stops the hashing thread once it has drained the ring; the pipeline cannot be used afterwards.
@@ -102,7 +101,7 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
     private var free: [Int]
     private var ready: [(slot: Int, count: Int)] = []
     private var stopping = false
-    private var sha512 = SHA512()
+    private let sha512 = HashState(.sha512)
 
     init(bufferBytes: Int, bufferCount: Int) {
         self.bufferBytes = bufferBytes
@@ -126,7 +125,7 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
                 return
             }
             condition.unlock()
-            sha512.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffers[head.slot][..<head.count]))
+            sha512.update(UnsafeRawBufferPointer(rebasing: buffers[head.slot][..<head.count]))
             condition.lock()
             ready.removeFirst()
             free.append(head.slot)
@@ -160,7 +159,7 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
     }
 
     /// Waits until every submitted slot is hashed and returns the SHA-512 state.
-    func drainedSHA512() -> SHA512 {
+    func drainedSHA512() -> HashState {
         condition.lock()
         defer { condition.unlock() }
         while !ready.isEmpty { condition.wait() }
@@ -172,7 +171,7 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
         condition.lock()
         defer { condition.unlock() }
         while !ready.isEmpty { condition.wait() }
-        sha512 = SHA512()
+        sha512.reset()
     }
 
     /// Lets the hashing thread exit once the ring is drained.

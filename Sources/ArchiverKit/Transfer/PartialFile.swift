@@ -204,18 +204,3 @@ final class PartialFile {
         return TransferError(code: .io, message: "\(message): \(error)", cause: errno)
     }
 }
-
-/// Lowercase hexadecimal encoding of digests.
-enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        var text: [UInt8] = []
-        text.reserveCapacity(128)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-}

@@ -139,6 +139,18 @@ import Testing
         }
     }
 
+    @Test func tarEndsWithTarsUsualPaddingNotTheLargeWriteBlock() async throws {
+        try await withTemporaryDirectory { directory in
+            let packed = try PackingFixture.pack(try PackingFixture.fullRecording(in: directory), in: directory)
+            let bytes = try [UInt8](Data(contentsOf: packed.tarURL))
+            #expect(bytes.count == Int(packed.size) && bytes.count % 10240 == 0)
+            // After the last member (text, so its last byte is not zero): its 512-byte padding, the two zero blocks
+            // of the end marker, and the record padding up to a multiple of 10240; never a 1 MiB write block.
+            let trailingZeros = bytes.reversed().prefix { $0 == 0 }.count
+            #expect(trailingZeros >= 1024 && trailingZeros < 511 + 1024 + 10240, "\(trailingZeros) trailing zeros")
+        }
+    }
+
     @Test func refusesStagedFileWhoseBytesChangedSinceDownload() async throws {
         try await withTemporaryDirectory { directory in
             let recording = try PackingFixture.fullRecording(in: directory)

@@ -1,5 +1,3 @@
-import Crypto
-
 /// Lowercase hexadecimal rendering of digests, as `sha256sum` and BagIt manifests write them.
 enum HexDigest {
     private static let digits = Array("0123456789abcdef".utf8)
@@ -7,6 +5,7 @@ enum HexDigest {
     /// The lowercase hex form of `bytes`.
     static func string(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
+        out.reserveCapacity(128)
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
@@ -25,20 +24,20 @@ enum HexDigest {
     }
 }
 
-/// SHA-256 and SHA-512 computed together over one stream of bytes.
+/// SHA-256 and SHA-512 computed together over one stream of bytes, on the calling thread.
 struct DualDigest {
-    private var sha256 = SHA256()
-    private var sha512 = SHA512()
+    private let sha256 = HashState(.sha256)
+    private let sha512 = HashState(.sha512)
     private(set) var byteCount: Int64 = 0
 
     mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        sha256.update(bufferPointer: buffer)
-        sha512.update(bufferPointer: buffer)
+        sha256.update(buffer)
+        sha512.update(buffer)
         byteCount += Int64(buffer.count)
     }
 
     /// Finishes both digests, as lowercase hex.
     func finalize() -> (sha256: String, sha512: String) {
-        (HexDigest.string(sha256.finalize()), HexDigest.string(sha512.finalize()))
+        (sha256.finalizeHex(), sha512.finalizeHex())
     }
 }

@@ -1,0 +1,56 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import ArchiverKit
+
+/// ``HashState`` is the one place the SHA implementation is chosen: pin it to known answers and to swift-crypto.
+@Suite struct HashStateTests {
+    @Test func knownAnswerVectors() {
+        #expect(
+            HashState.hex(.sha256, of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+        #expect(
+            HashState.hex(.sha256, of: Array("abc".utf8))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        )
+        #expect(
+            HashState.hex(.sha512, of: Array("abc".utf8))
+                == "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+                + "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        )
+    }
+
+    @Test func finalizeLeavesTheStateRunningAndResetStartsAfresh() {
+        for algorithm in [HashState.Algorithm.sha256, .sha512] {
+            let state = HashState(algorithm)
+            state.update(Array("a".utf8))
+            #expect(state.finalizeHex() == HashState.hex(algorithm, of: Array("a".utf8)))
+            state.update(Array("bc".utf8))
+            #expect(state.finalizeHex() == HashState.hex(algorithm, of: Array("abc".utf8)))
+            state.reset()
+            state.update(Array("xyz".utf8))
+            #expect(state.finalize() == HashState.digest(algorithm, of: Array("xyz".utf8)))
+            #expect(state.finalize().count == algorithm.byteCount)
+        }
+    }
+
+    @Test func unevenChunksAgreeWithSwiftCrypto() {
+        let bytes = PackingFixture.bytes(3 << 20 | 12345, seed: 7)
+        var dual = DualDigest()
+        var offset = 0
+        var step = 1
+        bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let count = min(step, buffer.count - offset)
+                dual.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                offset += count
+                step = step * 7 % 1_048_573 + 1
+            }
+        }
+        let (sha256, sha512) = dual.finalize()
+        #expect(dual.byteCount == Int64(bytes.count))
+        #expect(sha256 == HexDigest.string(SHA256.hash(data: bytes)))
+        #expect(sha512 == HexDigest.string(SHA512.hash(data: bytes)))
+    }
+}
