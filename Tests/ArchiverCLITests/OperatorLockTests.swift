@@ -1,5 +1,6 @@
 import ArchiverTestSupport
 import Foundation
+import Synchronization
 import Testing
 import UserplaneSimulator
 
@@ -34,12 +35,11 @@ import UserplaneSimulator
 
     static func release(_ holder: Process, _ input: Pipe) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            holder.terminationHandler = { _ in continuation.resume() }
+            // The handler may fire before or after the isRunning check: resume exactly once either way.
+            let once = ResumeOnce()
+            holder.terminationHandler = { _ in if once.claim() { continuation.resume() } }
             try? input.fileHandleForWriting.close()
-            if !holder.isRunning {
-                holder.terminationHandler = nil
-                continuation.resume()
-            }
+            if !holder.isRunning, once.claim() { continuation.resume() }
         }
     }
 
@@ -111,6 +111,18 @@ import UserplaneSimulator
                 let startedAt = try #require(ISO8601DateFormatter().date(from: report["startedAt"] as? String ?? ""))
                 #expect(startedAt >= releasedAt.addingTimeInterval(-1), "the run started only after the release")
             }
+        }
+    }
+}
+
+/// Lets exactly one of several racing callers resume a continuation.
+private final class ResumeOnce: Sendable {
+    private let claimed = Mutex(false)
+
+    func claim() -> Bool {
+        claimed.withLock { claimed in
+            defer { claimed = true }
+            return !claimed
         }
     }
 }

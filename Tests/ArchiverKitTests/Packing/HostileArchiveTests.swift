@@ -195,9 +195,10 @@ import Testing
             let root = directory.appendingPathComponent("root")
             let month = root.appendingPathComponent("ws_1/2024/05")
             try FileManager.default.createDirectory(at: month, withIntermediateDirectories: true)
+            // The catalog first: a root holding archives without one is refused (issue 12 item 10).
+            let store = try ArchiveStore(archiveRoot: root)
             let recording = try PackingFixture.fullRecording(in: directory, videoBytes: 100)
             let packed = try ArchivePackager().pack(recording, to: month.appendingPathComponent("rec_123.tar"))
-            let store = try ArchiveStore(archiveRoot: root)
             for (id, path) in [("rec_123", "ws_1/2024/05/rec_123.tar"), ("rec_gone", "ws_1/2024/06/rec_gone.tar")] {
                 try await store.catalog.recordArchived(
                     ArchiveRecord(
