@@ -219,7 +219,8 @@ import Testing
                 }
                 #expect(error?.code == .stalled)
                 #expect(error?.isTransient == true)
-                #expect(ContinuousClock.now - started < .seconds(10))
+                // Without stall detection this would wait for the server; 30 s leaves room for a loaded machine.
+                #expect(ContinuousClock.now - started < .seconds(30))
             }
         }
     }
@@ -253,7 +254,8 @@ import Testing
                 }
                 let error = try #require(outcome ?? nil)
                 #expect((error as? TransferError)?.code == .aborted)
-                #expect(latency < .seconds(3))
+                // Far below the 60 s stall timeout that would end it otherwise; roomy for a loaded machine.
+                #expect(latency < .seconds(15))
                 #expect(Fixture.partialExists(for: destination))
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
             }
