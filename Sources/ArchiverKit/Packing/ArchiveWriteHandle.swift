@@ -5,8 +5,9 @@ import Foundation
 ///
 /// Uses `pax_restricted`: plain ustar headers where they suffice and pax extended headers only for what ustar
 /// cannot hold (non-ASCII or long names, members over 8 GiB), which GNU tar and bsdtar both list without warnings.
-/// The output goes through our own write callback, which also computes the SHA-256 of the tar bytes for the
-/// sidecar, so the finished tar is never read back.
+/// The output goes through our own write callback, which also hands the tar bytes to a ``BackgroundDigest`` that
+/// computes their SHA-256 for the sidecar on a second thread (overlapping the re-hash of the staged files and the
+/// writes on this one), so the finished tar is never read back.
 ///
 /// - Important: Blocking. Create, use and finish a writer on one thread, off the cooperative pool.
 final class ArchiveWriteHandle {
@@ -57,6 +58,7 @@ final class ArchiveWriteHandle {
             archive_write_free(archive)
             close(sink.fd)
         }
+        sink.sha256.shutdown()
     }
 
     /// Adds a directory member with mode 0755.
@@ -115,6 +117,7 @@ final class ArchiveWriteHandle {
         defer {
             archive_write_free(archive)
             close(sink.fd)
+            sink.sha256.shutdown()
         }
         guard archive_write_close(archive) == ARCHIVE_OK else {
             throw sink.error ?? Self.failure(archive, "cannot finish \(sink.path)")
@@ -168,7 +171,8 @@ final class ArchiveWriteHandle {
     final class Sink {
         let fd: Int32
         let path: String
-        let sha256 = HashState(.sha256)
+        /// Exactly ``ArchiveWriteHandle/bytesPerBlock`` per ring buffer: each libarchive block is one slot.
+        let sha256 = BackgroundDigest(.sha256, bufferBytes: Int(ArchiveWriteHandle.bytesPerBlock))
         var byteCount: Int64 = 0
         var error: PackingError?
 

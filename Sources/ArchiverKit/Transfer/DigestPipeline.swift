@@ -55,7 +55,7 @@ final class DigestPipeline {
     /// The hex digests of everything passed to ``update(_:)`` since creation or the last ``reset()``.
     func finalize() -> (sha256: String, sha512: String) {
         submitFill()
-        let sha512 = ring.drainedSHA512()
+        let sha512 = ring.drainedDigest()
         return (sha256.finalizeHex(), sha512.finalizeHex())
     }
 
@@ -87,9 +87,10 @@ final class DigestPipeline {
     }
 }
 
-/// The bounded buffer ring between a ``DigestPipeline`` and its hashing thread, and the SHA-512 state.
+/// The bounded buffer ring between a producer (``DigestPipeline``, ``BackgroundDigest``) and its hashing thread, and
+/// the digest state that thread feeds (SHA-512 unless told otherwise).
 ///
-/// unchecked: `condition` guards `free`, `ready`, `stopping`. `sha512` is touched only by the hashing thread
+/// unchecked: `condition` guards `free`, `ready`, `stopping`. `digest` is touched only by the hashing thread
 /// while it processes a slot that is still listed in `ready` (it removes the slot under the lock afterwards), and
 /// by the producer only after waiting, under the lock, for `ready` to be empty; the lock orders the two. A slot's
 /// buffer is written only by the producer while the slot is in neither `free` nor `ready`, and read only by the
@@ -101,10 +102,11 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
     private var free: [Int]
     private var ready: [(slot: Int, count: Int)] = []
     private var stopping = false
-    private let sha512 = HashState(.sha512)
+    private let digest: HashState
 
-    init(bufferBytes: Int, bufferCount: Int) {
+    init(bufferBytes: Int, bufferCount: Int, algorithm: HashState.Algorithm = .sha512) {
         self.bufferBytes = bufferBytes
+        digest = HashState(algorithm)
         buffers = (0..<bufferCount).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 64)
         }
@@ -125,7 +127,7 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
                 return
             }
             condition.unlock()
-            sha512.update(UnsafeRawBufferPointer(rebasing: buffers[head.slot][..<head.count]))
+            digest.update(UnsafeRawBufferPointer(rebasing: buffers[head.slot][..<head.count]))
             condition.lock()
             ready.removeFirst()
             free.append(head.slot)
@@ -158,20 +160,20 @@ final class DigestRing: @unchecked Sendable {  // unchecked: the invariant is in
         condition.unlock()
     }
 
-    /// Waits until every submitted slot is hashed and returns the SHA-512 state.
-    func drainedSHA512() -> HashState {
+    /// Waits until every submitted slot is hashed and returns the digest state.
+    func drainedDigest() -> HashState {
         condition.lock()
         defer { condition.unlock() }
         while !ready.isEmpty { condition.wait() }
-        return sha512
+        return digest
     }
 
-    /// Waits until every submitted slot is hashed, then starts SHA-512 afresh.
+    /// Waits until every submitted slot is hashed, then starts the digest afresh.
     func drainAndReset() {
         condition.lock()
         defer { condition.unlock() }
         while !ready.isEmpty { condition.wait() }
-        sha512.reset()
+        digest.reset()
     }
 
     /// Lets the hashing thread exit once the ring is drained.

@@ -53,4 +53,28 @@ import Testing
         #expect(sha256 == HexDigest.string(SHA256.hash(data: bytes)))
         #expect(sha512 == HexDigest.string(SHA512.hash(data: bytes)))
     }
+
+    /// The sidecar's SHA-256 is computed on a second thread: uneven chunks across ring-buffer boundaries, and more
+    /// bytes than the ring holds at once, must still give the single-threaded digest.
+    @Test func backgroundDigestAgreesWithSwiftCrypto() {
+        let bytes = PackingFixture.bytes(3 << 20 | 12345, seed: 11)
+        for algorithm in [HashState.Algorithm.sha256, .sha512] {
+            let digest = BackgroundDigest(algorithm, bufferBytes: 65536, bufferCount: 2)
+            defer { digest.shutdown() }
+            var offset = 0
+            var step = 1
+            bytes.withUnsafeBytes { buffer in
+                while offset < buffer.count {
+                    let count = min(step, buffer.count - offset)
+                    digest.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                    offset += count
+                    step = step * 7 % 200_003 + 1
+                }
+            }
+            let expected =
+                algorithm == .sha256
+                ? HexDigest.string(SHA256.hash(data: bytes)) : HexDigest.string(SHA512.hash(data: bytes))
+            #expect(digest.finalizeHex() == expected)
+        }
+    }
 }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// One running digest computed on a dedicated hashing thread, so that hashing overlaps the caller's own work.
+///
+/// ``update(_:)`` copies the bytes, in order, into the bounded ring of a ``DigestRing`` (the design
+/// ``DigestPipeline`` uses for SHA-512) and returns; the hashing thread feeds them to the digest. When every buffer
+/// is in use the caller waits, so memory stays flat. ``finalizeHex()`` drains the ring first, so the result equals
+/// single-threaded hashing of the same bytes.
+///
+/// - Important: One producer thread at a time; call ``shutdown()`` when done so the hashing thread exits.
+final class BackgroundDigest {
+    private let ring: DigestRing
+    private var fillSlot: Int?
+    private var fillCount = 0
+    private var isShutDown = false
+
+    init(_ algorithm: HashState.Algorithm, bufferBytes: Int = 1 << 20, bufferCount: Int = 4) {
+        ring = DigestRing(bufferBytes: max(bufferBytes, 4096), bufferCount: max(bufferCount, 2), algorithm: algorithm)
+        let ring = self.ring
+        let thread = Thread { ring.run() }
+        thread.name = "archiver-hash"
+        thread.start()
+    }
+
+    deinit { shutdown() }
+
+    /// Adds `bytes` to the digest.
+    func update(_ bytes: UnsafeRawBufferPointer) {
+        precondition(!isShutDown, "BackgroundDigest used after shutdown")
+        var offset = 0
+        while offset < bytes.count {
+            let slot: Int
+            if let fillSlot {
+                slot = fillSlot
+            } else {
+                slot = ring.takeFreeSlot()
+                fillSlot = slot
+                fillCount = 0
+            }
+            let count = min(bytes.count - offset, ring.bufferBytes - fillCount)
+            let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+            UnsafeMutableRawBufferPointer(rebasing: ring.buffers[slot][fillCount...]).copyMemory(from: source)
+            fillCount += count
+            offset += count
+            if fillCount == ring.bufferBytes { submitFill() }
+        }
+    }
+
+    /// The lowercase hex digest of everything passed to ``update(_:)``.
+    func finalizeHex() -> String {
+        submitFill()
+        return ring.drainedDigest().finalizeHex()
+    }
+
+    /// Stops the hashing thread once it has drained the ring; the digest cannot be used afterwards.
+    func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        if let fillSlot { ring.release(fillSlot) }
+        fillSlot = nil
+        ring.stop()
+    }
+
+    private func submitFill() {
+        guard let slot = fillSlot else { return }
+        fillSlot = nil
+        if fillCount == 0 {
+            ring.release(slot)
+        } else {
+            ring.submit(slot: slot, count: fillCount)
+        }
+        fillCount = 0
+    }
+}
