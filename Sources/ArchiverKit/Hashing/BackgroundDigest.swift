@@ -14,7 +14,7 @@ final class BackgroundDigest {
     private var fillCount = 0
     private var isShutDown = false
 
-    init(_ algorithm: HashState.Algorithm, bufferBytes: Int = 1 << 20, bufferCount: Int = 4) {
+    init(_ algorithm: HashState.Algorithm, bufferBytes: Int = 256 << 10, bufferCount: Int = 4) {
         ring = DigestRing(bufferBytes: max(bufferBytes, 4096), bufferCount: max(bufferCount, 2), algorithm: algorithm)
         let ring = self.ring
         let thread = Thread { ring.run() }
