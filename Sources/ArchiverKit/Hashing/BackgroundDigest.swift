@@ -2,8 +2,8 @@ import Foundation
 
 /// One running digest computed on a dedicated hashing thread, so that hashing overlaps the caller's own work.
 ///
-/// ``update(_:)`` copies the bytes, in order, into the bounded ring of a ``DigestRing`` (the design
-/// ``DigestPipeline`` uses for SHA-512) and returns; the hashing thread feeds them to the digest. When every buffer
+/// ``update(_:)`` copies the bytes, in order, into the bounded ring of a ``DigestRing`` and returns (``DigestPipeline``
+/// uses one for SHA-512 while downloading, ``ArchiveWriteHandle`` one for the tar's SHA-256); the hashing thread feeds them to the digest. When every buffer
 /// is in use the caller waits, so memory stays flat. ``finalizeHex()`` drains the ring first, so the result equals
 /// single-threaded hashing of the same bytes.
 ///
@@ -50,6 +50,12 @@ final class BackgroundDigest {
     func finalizeHex() -> String {
         submitFill()
         return ring.drainedDigest().finalizeHex()
+    }
+
+    /// Forgets everything hashed so far.
+    func reset() {
+        submitFill()
+        ring.drainAndReset()
     }
 
     /// Stops the hashing thread once it has drained the ring; the digest cannot be used afterwards.

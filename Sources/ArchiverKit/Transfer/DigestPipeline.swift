@@ -2,7 +2,7 @@ import Foundation
 
 /// Running SHA-256 and SHA-512 of one byte stream, with the SHA-512 work on a dedicated hashing thread.
 ///
-/// ``update(_:)`` hashes SHA-256 on the caller's thread and copies the bytes, in order, into a small ring of
+/// ``update(_:)`` hashes SHA-256 on the caller's thread and hands the bytes to a ``BackgroundDigest``: a small ring of
 /// fixed-size buffers that the hashing thread feeds to SHA-512. The ring is bounded (`bufferCount` buffers of
 /// `bufferBytes`): when every buffer is in use the caller waits for the hashing thread, so memory stays flat
 /// whatever the stream's length. ``finalize()`` and ``reset()`` first drain the ring, so every byte is hashed
@@ -11,79 +11,36 @@ import Foundation
 /// - Important: One producer thread at a time (calls are not concurrent); call ``shutdown()`` when done so the
 ///   hashing thread exits (``PartialFile/close()`` does).
 final class DigestPipeline {
-    private let ring: DigestRing
     private let sha256 = HashState(.sha256)
-    /// The ring slot being filled by the producer, and how many bytes it holds.
-    private var fillSlot: Int?
-    private var fillCount = 0
-    private var isShutDown = false
+    /// SHA-512 on its own hashing thread, through a bounded ring.
+    private let sha512: BackgroundDigest
 
     init(bufferBytes: Int = 256 << 10, bufferCount: Int = 4) {
-        ring = DigestRing(bufferBytes: max(bufferBytes, 4096), bufferCount: max(bufferCount, 2))
-        let ring = self.ring
-        let thread = Thread { ring.run() }
-        thread.name = "archiver-hash"
-        thread.start()
+        sha512 = BackgroundDigest(.sha512, bufferBytes: bufferBytes, bufferCount: bufferCount)
     }
-
-    deinit { shutdown() }
 
     /// Adds `bytes` to both digests.
     func update(_ bytes: UnsafeRawBufferPointer) {
-        precondition(!isShutDown, "DigestPipeline used after shutdown")
         guard bytes.count > 0 else { return }
         sha256.update(bytes)
-        var offset = 0
-        while offset < bytes.count {
-            let slot: Int
-            if let fillSlot {
-                slot = fillSlot
-            } else {
-                slot = ring.takeFreeSlot()
-                fillSlot = slot
-                fillCount = 0
-            }
-            let count = min(bytes.count - offset, ring.bufferBytes - fillCount)
-            let source = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
-            UnsafeMutableRawBufferPointer(rebasing: ring.buffers[slot][fillCount...]).copyMemory(from: source)
-            fillCount += count
-            offset += count
-            if fillCount == ring.bufferBytes { submitFill() }
-        }
+        sha512.update(bytes)
     }
 
     /// The hex digests of everything passed to ``update(_:)`` since creation or the last ``reset()``.
     func finalize() -> (sha256: String, sha512: String) {
-        submitFill()
-        let sha512 = ring.drainedDigest()
-        return (sha256.finalizeHex(), sha512.finalizeHex())
+        let sha512Hex = sha512.finalizeHex()
+        return (sha256.finalizeHex(), sha512Hex)
     }
 
     /// Forgets everything hashed so far.
     func reset() {
-        submitFill()
-        ring.drainAndReset()
+        sha512.reset()
         sha256.reset()
     }
 
     /// Stops the hashing thread once it has drained the ring; the pipeline cannot be used afterwards.
     func shutdown() {
-        guard !isShutDown else { return }
-        isShutDown = true
-        if let fillSlot { ring.release(fillSlot) }
-        fillSlot = nil
-        ring.stop()
-    }
-
-    private func submitFill() {
-        guard let slot = fillSlot else { return }
-        fillSlot = nil
-        if fillCount == 0 {
-            ring.release(slot)
-        } else {
-            ring.submit(slot: slot, count: fillCount)
-        }
-        fillCount = 0
+        sha512.shutdown()
     }
 }
 
