@@ -82,40 +82,30 @@ final class APIKeyStore: Sendable {
 
     /// Reads a key file that must be a regular file (not a FIFO, device, `/proc` pseudo-file or
     /// directory) of at most ``maximumKeyFileBytes``; symlinks to such a file are followed.
-    private static func readKeyFile(_ path: String) throws(APIError) -> Data {
+    private static func readKeyFile(_ path: String) throws(APIError) -> [UInt8] {
         func unavailable(_ message: String) -> APIError {
             APIError(code: .apiKeyUnavailable, status: nil, message: message)
         }
+        // /proc and /sys files are "regular" with size 0 yet yield bytes when read; a real key file is never empty.
         var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw unavailable("cannot read the API key file \(path); check that it exists and is readable")
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw unavailable(
-                "the API key file \(path) is not a regular file (a FIFO, device or directory); "
-                    + "put the key alone in a regular file"
-            )
-        }
-        // /proc and /sys files are "regular" with size 0; a real key file is never empty.
-        guard info.st_size > 0 else {
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size == 0 {
             throw unavailable(
                 "the API key file \(path) is empty or a pseudo-file (such as /proc/...); put the key in it"
             )
         }
-        guard info.st_size <= maximumKeyFileBytes else {
+        let data: [UInt8]?
+        do throws(PackingError) {
+            // Followed on purpose: mounted secrets are often symlinks. A FIFO, device or directory is refused unread.
+            data = try DurableFile.readSmallRegularFile(path, maximumBytes: maximumKeyFileBytes, followsSymlinks: true)
+        } catch {
             throw unavailable(
-                "the API key file \(path) holds \(info.st_size) bytes, more than \(maximumKeyFileBytes); "
-                    + "it must hold only the key"
+                "cannot read the API key file: \(error.message); check that it exists, is readable and holds only the key"
             )
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw unavailable("cannot read the API key file \(path); check that it exists and is readable")
-        }
-        defer { try? handle.close() }
-        // Read at most one byte past the cap, in case the file grew after stat.
-        let data = (try? handle.read(upToCount: maximumKeyFileBytes + 1)) ?? nil
-        guard let data, data.count <= maximumKeyFileBytes else {
-            throw unavailable("the API key file \(path) is empty, unreadable or too large; it must hold only the key")
+        guard let data else {
+            throw unavailable(
+                "the API key file \(path) holds more than \(maximumKeyFileBytes) bytes; it must hold only the key"
+            )
         }
         return data
     }
