@@ -3,7 +3,8 @@
 # update) only when something is missing. Needs root (or sudo) when it has to install.
 set -euo pipefail
 
-packages=(pkg-config libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libarchive-tools curl tar)
+# postgresql: the shared-queue tests (issue 15) start a throw-away server from its binaries.
+packages=(pkg-config libcurl4-openssl-dev libarchive-dev libssl-dev libsqlite3-dev libarchive-tools curl tar postgresql)
 # pip only when this Python has none (the usual images ship one).
 if ! python3 -m pip --version >/dev/null 2>&1; then packages+=(python3-pip); fi
 missing=()
@@ -26,6 +27,12 @@ fi
 if ! python3 -c 'import bagit' 2>/dev/null; then
     echo "install-system-deps: installing Python bagit" >&2
     python3 -m pip install -q bagit 2>/dev/null || python3 -m pip install -q --break-system-packages bagit
+fi
+
+# moto_server is the local S3 server the S3 Object Lock tests (issue 14) start on loopback.
+if ! command -v moto_server >/dev/null 2>&1; then
+    echo "install-system-deps: installing Python moto[server]" >&2
+    python3 -m pip install -q 'moto[server]' 2>/dev/null || python3 -m pip install -q --break-system-packages 'moto[server]'
 fi
 
 pkg-config --exists libcurl libarchive libcrypto sqlite3
