@@ -29,8 +29,8 @@ if ! python3 -c 'import bagit' 2>/dev/null; then
     python3 -m pip install -q bagit 2>/dev/null || python3 -m pip install -q --break-system-packages bagit
 fi
 
-# moto_server is the local S3 server the S3 Object Lock tests (issue 14) start on loopback.
-if ! command -v moto_server >/dev/null 2>&1; then
+# moto (run as `python3 -m moto.server`) is the local S3 server the S3 Object Lock tests (issue 14) start on loopback.
+if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
     echo "install-system-deps: installing Python moto[server]" >&2
     python3 -m pip install -q 'moto[server]' 2>/dev/null || python3 -m pip install -q --break-system-packages 'moto[server]'
 fi
