@@ -2,18 +2,34 @@ import ArchiverKit
 import ArgumentParser
 import Foundation
 
-/// The one place where errors become exit codes and user-facing messages (product.md §4).
+/// The one place where outcomes and errors become exit codes and user-facing messages (product.md §4, §10).
+///
+/// ArchiverKit reports a ``RunOutcome``; this table is the only spelling of the exit codes.
 enum ExitCodes {
-    static let fatal: Int32 = 1
-    static let partial: Int32 = 3
-    static let verificationFailed: Int32 = 4
-    static let usage: Int32 = 64
-    /// The archive root holds archives but its catalog is missing, empty or damaged (EX_DATAERR): nothing was
-    /// written; `rebuild-catalog` restores it from the archives.
-    static let catalogUnreadable: Int32 = 65
-    /// Another process holds the archive root (EX_TEMPFAIL): try again later or pass `--wait-lock`.
-    static let locked: Int32 = 75
-    static let interrupted: Int32 = 130
+    /// The documented exit code of `outcome`.
+    static func code(for outcome: RunOutcome) -> Int32 {
+        switch outcome {
+        case .completed: return 0
+        case .failed: return 1
+        case .partialFailure: return 3
+        case .verificationFailed: return 4
+        case .usageError: return 64
+        // The archive root holds archives but its catalog is missing, empty or damaged (EX_DATAERR): nothing was
+        // written; `rebuild-catalog` restores it from the archives.
+        case .catalogUnreadable: return 65
+        // Another process holds the archive root (EX_TEMPFAIL): try again later or pass `--wait-lock`.
+        case .locked: return 75
+        case .interrupted: return 130
+        }
+    }
+
+    /// The error that ends the process with `outcome`'s exit code: `ExitCode.success` for a completed one.
+    static func exit(_ outcome: RunOutcome) -> ExitCode { ExitCode(code(for: outcome)) }
+
+    /// Throws ``exit(_:)`` unless `outcome` is a success.
+    static func exitUnlessSuccessful(_ outcome: RunOutcome) throws {
+        if !outcome.isSuccess { throw exit(outcome) }
+    }
 
     /// Runs `body`, printing a clear `error:` line and exiting with the right code for our errors.
     static func mapping(_ body: () async throws -> Void) async throws {
@@ -26,43 +42,43 @@ enum ExitCodes {
         } catch let error as ValidationError {
             throw error
         } catch {
-            let (code, message) = describe(error)
+            let (outcome, message) = describe(error)
             FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-            throw ExitCode(code)
+            throw exit(outcome)
         }
     }
 
-    static func describe(_ error: any Error) -> (Int32, String) {
+    static func describe(_ error: any Error) -> (RunOutcome, String) {
         switch error {
         case let error as APIError where error.stopsRun:
             return (
-                fatal,
+                .failed,
                 "the API refused the key (\(error.code)): \(error.message) — check USERPLANE_API_KEY or --api-key-file"
             )
         case let error as APIError:
-            return (fatal, "API error \(error.code)\(error.status.map { " (HTTP \($0))" } ?? ""): \(error.message)")
+            return (.failed, "API error \(error.code)\(error.status.map { " (HTTP \($0))" } ?? ""): \(error.message)")
         case let error as TransferError:
             return (
-                fatal, "cannot reach the API: \(error.message) — check --base-url, the network and any proxy settings"
+                .failed, "cannot reach the API: \(error.message) — check --base-url, the network and any proxy settings"
             )
         case let error as QueueError where error.code == .alreadyRunning:
-            return (locked, error.message)
+            return (.locked, error.message)
         case let error as QueueError:
-            return (fatal, error.message)
+            return (.failed, error.message)
         case let error as StoreError where error.code == .catalogMissing || error.code == .corrupt:
-            return (catalogUnreadable, error.description)
+            return (.catalogUnreadable, error.description)
         case let error as StoreError:
-            return (fatal, error.description)
+            return (.failed, error.description)
         case let error as PackingError:
-            return (fatal, error.description)
+            return (.failed, error.description)
         case let error as RetentionError:
-            return (fatal, error.message)
+            return (.failed, error.message)
         case let error as ConfigurationError:
-            return (fatal, "configuration file \(error.description)")
+            return (.failed, "configuration file \(error.description)")
         case let error as CLIError:
-            return (fatal, error.description)
+            return (.failed, error.description)
         default:
-            return (fatal, String(describing: error))
+            return (.failed, String(describing: error))
         }
     }
 }

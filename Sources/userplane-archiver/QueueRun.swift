@@ -71,7 +71,8 @@ struct QueueRun {
                 kind: kind,
                 root: root,
                 workspaceId: workspace.id,
-                runId: runId
+                runId: runId,
+                exitCode: ExitCodes.code(for:)
             )
             configuration.arguments = Self.redactedArguments()
             configuration.filter = workspace.filter
@@ -117,19 +118,19 @@ struct QueueRun {
                 thrown = error
             }
             let report = queue.report
-            if report.exitCode != nil { reports.append(report) }
+            if report.finishedAt != nil { reports.append(report) }
             budget = await pacer.statistics.budget
-            if thrown != nil || report.exitCode == ExitCodes.interrupted { break }
+            if thrown != nil || report.outcome == .interrupted { break }
         }
         renderer.finish()
-        var exitCode = thrown.map { ExitCodes.describe($0).0 } ?? Self.combinedExitCode(reports)
+        var outcome = thrown.map { ExitCodes.describe($0).0 } ?? RunOutcome.combined(reports.map(\.outcome))
         if let metricsFile {
             do {
                 let elapsed = clock.now - started
                 try await RunMetrics.collect(
                     command: kind == .download ? "download" : "archive",
                     reports: reports,
-                    exitCode: exitCode,
+                    exitCode: ExitCodes.code(for: outcome),
                     duration: elapsed,
                     store: store,
                     previousText: RunMetrics.previousText(at: metricsFile)
@@ -144,14 +145,14 @@ struct QueueRun {
                     "error: cannot write the metrics file \(metricsFile): \(error); "
                         + "fix its directory or --metrics-file (exit 1 unless the run already failed)"
                 )
-                if exitCode == 0 { exitCode = ExitCodes.fatal }
+                if outcome.isSuccess { outcome = .failed }
             }
         }
         try? store.close()
         withExtendedLifetime(lock) {}
         if !global.json { for report in reports { Self.printSummary(report, root: root) } }
         if let thrown { throw thrown }
-        if exitCode != 0 { throw ExitCode(exitCode) }
+        try ExitCodes.exitUnlessSuccessful(outcome)
     }
 
     /// Creates the root's last component (mode 0750) if missing; its parent must exist.
@@ -174,15 +175,6 @@ struct QueueRun {
                         + "component) or fix --archive / --out"
                     : "check the path and its permissions")
         )
-    }
-
-    /// The exit code of a multi-workspace run: interrupted, then fatal, then partial, then any other, then 0.
-    static func combinedExitCode(_ reports: [RunReport]) -> Int32 {
-        let codes = reports.compactMap(\.exitCode)
-        for code in [ExitCodes.interrupted, ExitCodes.fatal, ExitCodes.partial] where codes.contains(code) {
-            return code
-        }
-        return codes.first { $0 != 0 } ?? 0
     }
 
     static func makeRunId() -> String {

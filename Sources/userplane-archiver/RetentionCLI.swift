@@ -88,7 +88,7 @@ enum RetentionCLI {
         try await store.catalog.finishRun(
             id: report.runId,
             finishedAt: report.finishedAt ?? Date(),
-            exitCode: Int(report.exitCode),
+            exitCode: Int(ExitCodes.code(for: report.outcome)),
             reportPath: url.path,
             countsJSON: counts
         )
@@ -100,11 +100,11 @@ enum RetentionCLI {
         if let stoppedBy = report.stoppedBy {
             FileHandle.standardError.write(Data("error: stopped: \(SafeText.escaped(stoppedBy))\n".utf8))
         }
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        try ExitCodes.exitUnlessSuccessful(report.outcome)
     }
 
     static func summary(_ report: RetentionReport, reportURL: URL) -> String {
-        let scope = report.command == "prune" ? "local archive(s)" : "recording(s) upstream"
+        let scope = report.command.scope
         var lines: [String] = []
         let cutoff = report.cutoff.formatted(.iso8601)
         if report.dryRun {
@@ -114,8 +114,8 @@ enum RetentionCLI {
             )
         } else {
             lines.append(
-                "\(report.command): \(report.count(.deleted)) \(scope) deleted"
-                    + (report.command == "delete-remote" ? ", \(report.count(.alreadyGone)) already gone" : "")
+                "\(report.command.rawValue): \(report.count(.deleted)) \(scope) deleted"
+                    + (report.command == .deleteRemote ? ", \(report.count(.alreadyGone)) already gone" : "")
                     + " (created before \(cutoff))"
             )
         }

@@ -78,8 +78,12 @@ package struct AuditReport: Codable, Sendable, Equatable {
     package var stoppedEarly: String?
     /// Coverage after the run.
     package var coverage: AuditCoverage?
-    /// 0, or 4 when an archive failed or was missing.
+    /// The process exit code the caller mapped ``outcome`` to, recorded in the report and the metrics;
+    /// ArchiverKit leaves it 0.
     package var exitCode: Int32 = 0
+
+    /// ``RunOutcome/verificationFailed`` when an archive failed or was missing, else ``RunOutcome/completed``.
+    package var outcome: RunOutcome { failed + missing > 0 ? .verificationFailed : .completed }
 
     /// Creates an empty report.
     package init(runId: String, arguments: [String], archiveRoot: String, selection: String, startedAt: Date) {

@@ -125,7 +125,8 @@ package struct FixityAudit: Sendable {
     /// - Parameters:
     ///   - now: The start time (injected for tests); check times are the wall clock.
     ///   - onEvent: Called after each recorded check.
-    /// - Returns: The report (not yet written); ``AuditReport/exitCode`` is 4 when an archive failed or was missing.
+    /// - Returns: The report (not yet written); its ``AuditReport/outcome`` is ``RunOutcome/verificationFailed``
+    ///   when an archive failed or was missing.
     /// - Throws: ``StoreError`` when the catalog cannot be read or an event cannot be recorded.
     package func run(
         now: Date = Date(),
@@ -212,7 +213,6 @@ package struct FixityAudit: Sendable {
             windowDays: configuration.coverageWindowDays,
             now: report.finishedAt ?? Date()
         )
-        report.exitCode = report.failed + report.missing > 0 ? 4 : 0
         return report
     }
 

@@ -157,7 +157,8 @@ public struct RunReport: Codable, Sendable, Equatable {
     public var planned: [PlannedRecording] = []
     /// The error that stopped the run, if any (never contains a secret).
     public var fatalError: String?
-    /// The process exit code.
+    /// The process exit code, as the caller mapped ``outcome`` (``WorkerQueue/Configuration/exitCode``);
+    /// `nil` while running.
     public var exitCode: Int32?
 
     /// Creates a report for a run that is starting.
@@ -167,6 +168,14 @@ public struct RunReport: Codable, Sendable, Equatable {
         self.workspaceId = workspaceId
         self.arguments = arguments
         self.startedAt = startedAt
+    }
+
+    /// How the run ended: ``RunOutcome/failed`` when an error stopped it, ``RunOutcome/interrupted`` on
+    /// SIGINT/SIGTERM, ``RunOutcome/partialFailure`` when a recording failed, else ``RunOutcome/completed``.
+    public var outcome: RunOutcome {
+        if fatalError != nil { return .failed }
+        if stoppedEarly == StopReason.interrupted.rawValue { return .interrupted }
+        return counts.failed > 0 ? .partialFailure : .completed
     }
 
     /// The failure lines of the human summary: the first `limit` failures (server text capped and

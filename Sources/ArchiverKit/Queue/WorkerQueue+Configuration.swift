@@ -76,13 +76,25 @@ extension WorkerQueue {
         package var initialBudget: DailyBudget?
         /// Transfer settings for blob downloads.
         package var downloader = Downloader.Configuration()
+        /// The process exit code the caller exits with for an outcome.
+        ///
+        /// Recorded in the run report, the `runFinished` event and the catalog's run row; ArchiverKit
+        /// knows no exit code itself (the command line passes its one table).
+        package var exitCode: @Sendable (RunOutcome) -> Int32
 
         /// Creates a configuration with the documented defaults.
-        package init(kind: Kind, root: URL, workspaceId: String, runId: String) {
+        package init(
+            kind: Kind,
+            root: URL,
+            workspaceId: String,
+            runId: String,
+            exitCode: @escaping @Sendable (RunOutcome) -> Int32
+        ) {
             self.kind = kind
             self.root = root
             self.workspaceId = workspaceId
             self.runId = runId
+            self.exitCode = exitCode
         }
 
         /// `<root>/.userplane-archiver/staging/job-<id>/`: where a job's resources wait to be packed.

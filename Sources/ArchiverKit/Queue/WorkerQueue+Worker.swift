@@ -31,7 +31,7 @@ extension WorkerQueue {
                 return
             }
             if let deadline, Date() >= deadline {
-                stopClaiming(reason: "max-duration")
+                stopClaiming(reason: .maxDuration)
                 return
             }
             // `claimed` counts reservations against --max-recordings; a reservation whose claim is still
@@ -46,7 +46,7 @@ extension WorkerQueue {
             }
             switch decision {
             case .stop:
-                stopClaiming(reason: "max-recordings")
+                stopClaiming(reason: .maxRecordings)
                 return
             case .wait:
                 try await Task.sleep(for: configuration.idlePollInterval)

@@ -10,7 +10,7 @@ import Synchronization
 /// atomically from `state.sqlite` as soon as the first page is enqueued. All API calls share one
 /// ``APIPacer``. On graceful shutdown (SIGINT/SIGTERM through a `ServiceGroup`) workers stop
 /// claiming, the transfers in flight are cancelled (their `.partial` files stay and resume next
-/// time), their jobs are handed back, and the run report is written with exit code 130.
+/// time), their jobs are handed back, and the run report is written with outcome ``RunOutcome/interrupted``.
 ///
 /// - Important: Run it while holding the archive root's ``ArchiveRootLock``: the queue then treats
 ///   every lease left in the database as abandoned by a dead process.
@@ -74,20 +74,22 @@ package final class WorkerQueue: Service, Sendable {
     package var report: RunReport { state.withLock { $0.report } }
 
     /// Asks the workers to stop claiming new jobs; jobs in flight finish or are handed back.
-    package func requestStop(reason: String) {
+    package func requestStop(reason: StopReason) {
         stopRequested.store(true, ordering: .relaxed)
         claimingStopped.store(true, ordering: .relaxed)
         state.withLock { state in
-            // An interruption outranks a limit reached earlier: the exit code (130) depends on it.
-            if state.report.stoppedEarly == nil || reason == "interrupted" { state.report.stoppedEarly = reason }
+            // An interruption outranks a limit reached earlier: the outcome depends on it.
+            if state.report.stoppedEarly == nil || reason == .interrupted {
+                state.report.stoppedEarly = reason.rawValue
+            }
         }
     }
 
     /// Stops claiming new jobs (`--max-recordings`, `--max-duration`); jobs in flight run to completion.
-    func stopClaiming(reason: String) {
+    func stopClaiming(reason: StopReason) {
         claimingStopped.store(true, ordering: .relaxed)
         state.withLock { state in
-            if state.report.stoppedEarly == nil { state.report.stoppedEarly = reason }
+            if state.report.stoppedEarly == nil { state.report.stoppedEarly = reason.rawValue }
         }
     }
 
@@ -134,9 +136,9 @@ package final class WorkerQueue: Service, Sendable {
             try await withGracefulShutdownHandler {
                 try await runListingAndWorkers(startedAt: startedAt)
             } onGracefulShutdown: {
-                self.requestStop(reason: "interrupted")
+                self.requestStop(reason: .interrupted)
             }
-            if Task.isCancelled { requestStop(reason: "interrupted") }
+            if Task.isCancelled { requestStop(reason: .interrupted) }
             try await finish(fatal: nil)
         } catch {
             try? await finish(fatal: error)
@@ -396,7 +398,6 @@ package final class WorkerQueue: Service, Sendable {
     private func finish(fatal: (any Error)?) async throws {
         try await persistBudget()
         let statistics = await api.pacer.statistics
-        let interrupted = state.withLock { $0.report.stoppedEarly == "interrupted" }
         let report = state.withLock { state in
             state.report.finishedAt = Date()
             state.report.api.calls = statistics.requestsGranted
@@ -404,18 +405,8 @@ package final class WorkerQueue: Service, Sendable {
             state.report.api.cappedPauses = statistics.cappedPauses
             state.report.api.dailyBudgetUsed = statistics.budget.used
             state.report.api.dailyBudgetLimit = api.pacer.dailyLimit
-            let code: Int32
-            if fatal != nil {
-                code = 1
-            } else if interrupted {
-                code = 130
-            } else if state.report.counts.failed > 0 {
-                code = 3
-            } else {
-                code = 0
-            }
-            state.report.exitCode = code
             if let fatal { state.report.fatalError = String(describing: fatal) }
+            state.report.exitCode = configuration.exitCode(state.report.outcome)
             return state.report
         }
         let reportURL = try RunReportWriter.write(report, archiveRoot: configuration.root)
@@ -428,7 +419,7 @@ package final class WorkerQueue: Service, Sendable {
         try await store.catalog.finishRun(
             id: configuration.runId,
             finishedAt: report.finishedAt ?? Date(),
-            exitCode: Int(report.exitCode ?? 1),
+            exitCode: Int(configuration.exitCode(report.outcome)),
             reportPath: reportURL.path,
             countsJSON: countsJSON
         )

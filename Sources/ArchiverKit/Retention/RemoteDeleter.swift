@@ -91,7 +91,7 @@ package struct RemoteDeleter: Sendable {
         let started = ContinuousClock.now
         var report = RetentionReport(
             runId: configuration.runId,
-            command: "delete-remote",
+            command: .deleteRemote,
             arguments: configuration.arguments,
             dryRun: configuration.isDryRun,
             policy: configuration.olderThan.description,

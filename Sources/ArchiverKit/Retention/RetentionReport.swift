@@ -41,6 +41,17 @@ package struct RetentionReport: Codable, Sendable, Equatable {
         case notProcessed = "not-processed"
     }
 
+    /// Which retention command wrote the report.
+    package enum Command: String, Codable, Sendable, Hashable {
+        /// `prune`: local archives deleted.
+        case prune
+        /// `delete-remote`: recordings deleted upstream.
+        case deleteRemote = "delete-remote"
+
+        /// What the command deletes, in words: `local archive(s)` or `recording(s) upstream`.
+        package var scope: String { self == .prune ? "local archive(s)" : "recording(s) upstream" }
+    }
+
     /// One archive and what the run did with it.
     package struct Entry: Codable, Sendable, Equatable {
         /// The recording id as the API gave it.
@@ -91,7 +102,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// The run id.
     package var runId: String
     /// `prune` or `delete-remote`.
-    package var command: String
+    package var command: Command
     /// The command line, secrets redacted.
     package var arguments: [String]
     /// Whether nothing was deleted on purpose (no `--yes`).
@@ -116,7 +127,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// Creates an empty report.
     package init(
         runId: String,
-        command: String,
+        command: Command,
         arguments: [String],
         dryRun: Bool,
         policy: String,
@@ -143,18 +154,19 @@ package struct RetentionReport: Codable, Sendable, Equatable {
         if entry.action != .tooNew && entry.action != .alreadyDeleted { entries.append(entry) }
     }
 
-    /// The exit code (product.md §4): 1 when the run was stopped, 4 when an archive failed
-    /// re-verification or a catalogued tar is missing on disk, 3 when a deletion was refused, failed,
-    /// is unconfirmed or unknown, or the run ran out of time, else 0.
-    package var exitCode: Int32 {
-        if stoppedBy != nil { return 1 }
-        if count(.blocked) + count(.missing) > 0 { return 4 }
+    /// How the run ended (product.md §4): ``RunOutcome/failed`` when the run was stopped,
+    /// ``RunOutcome/verificationFailed`` when an archive failed re-verification or a catalogued tar is
+    /// missing on disk, ``RunOutcome/partialFailure`` when a deletion was refused, failed, is unconfirmed
+    /// or unknown, or the run ran out of time, else ``RunOutcome/completed``.
+    package var outcome: RunOutcome {
+        if stoppedBy != nil { return .failed }
+        if count(.blocked) + count(.missing) > 0 { return .verificationFailed }
         if count(.refused) + count(.failed) + count(.unknown) + count(.deletedUnconfirmed) + count(.notProcessed)
             > 0
         {
-            return 3
+            return .partialFailure
         }
-        return 0
+        return .completed
     }
 
     /// The report's path under `archiveRoot`.

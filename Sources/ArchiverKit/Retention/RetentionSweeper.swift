@@ -96,7 +96,7 @@ package struct RetentionSweeper: Sendable {
         )
         var report = RetentionReport(
             runId: configuration.runId,
-            command: "prune",
+            command: .prune,
             arguments: configuration.arguments,
             dryRun: configuration.isDryRun,
             policy: configuration.keepWithin.description,

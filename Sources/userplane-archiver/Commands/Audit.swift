@@ -136,7 +136,7 @@ struct AuditCommand: AsyncParsableCommand {
             }
             configuration.maxReadBytesPerSecond = maxReadRate.flatMap(FixityAudit.parseRate)
             try await store.catalog.startRun(id: configuration.runId, command: "audit", startedAt: now)
-            let report = try await FixityAudit(root: rootURL, store: store, configuration: configuration).run(
+            var report = try await FixityAudit(root: rootURL, store: store, configuration: configuration).run(
                 now: now,
                 onEvent: { event in
                     logger.debug(
@@ -147,6 +147,7 @@ struct AuditCommand: AsyncParsableCommand {
                     )
                 }
             )
+            report.exitCode = ExitCodes.code(for: report.outcome)
             let url = try report.write(archiveRoot: rootURL)
             let counts =
                 "{\"checked\":\(report.ok + report.failed),\"failed\":\(report.failed),\"missing\":\(report.missing)}"
@@ -172,7 +173,7 @@ struct AuditCommand: AsyncParsableCommand {
             } else {
                 print(Self.summary(report, reportURL: url))
             }
-            if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+            try ExitCodes.exitUnlessSuccessful(report.outcome)
         }
     }
 
@@ -198,7 +199,7 @@ struct AuditCommand: AsyncParsableCommand {
             )
         }
         if let coverage = report.coverage { lines.append(coverage.summary) }
-        if report.exitCode != 0 {
+        if !report.outcome.isSuccess {
             lines.append("archives failed the audit: restore them from another copy and re-run audit (exit 4)")
         }
         lines.append("report: \(reportURL.path)")

@@ -76,7 +76,7 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                             + "run verify on them, then restore or remove them and re-run rebuild-catalog\n").utf8
                     )
                 )
-                throw ExitCode(ExitCodes.verificationFailed)
+                throw ExitCodes.exit(.verificationFailed)
             }
         }
     }

@@ -2,7 +2,7 @@ import ArchiverKit
 import ArgumentParser
 import Foundation
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify archives against their sidecar digests and manifests.",
@@ -29,34 +29,33 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON document instead of human-readable lines.")
     var json = false
 
-    func run() throws {
-        let results: [ArchiveVerification]
-        do {
-            results = try ArchiveVerifier().verify(paths: paths.map { URL(fileURLWithPath: $0) })
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error.message); check the path and try again\n".utf8))
-            throw ExitCode(1)
-        }
-        guard !results.isEmpty else {
-            let joined = paths.joined(separator: ", ")
-            FileHandle.standardError.write(Data("error: nothing to verify: no .tar archive under \(joined)\n".utf8))
-            throw ExitCode(1)
-        }
-        let failed = results.filter { !$0.isValid }.count
-        if json {
-            try printJSON(results, failed: failed)
-        } else {
-            for result in results {
-                if result.isValid {
-                    print("OK    \(result.path)")
-                } else {
-                    print("FAIL  \(result.path): \(result.problems[0])")
-                    for problem in result.problems.dropFirst() { print("      \(problem)") }
-                }
+    func run() async throws {
+        try await ExitCodes.mapping {
+            let results: [ArchiveVerification]
+            do throws(PackingError) {
+                results = try ArchiveVerifier().verify(paths: paths.map { URL(fileURLWithPath: $0) })
+            } catch {
+                throw CLIError("\(error.message); check the path and try again")
             }
-            print("verified \(results.count) archive(s): \(results.count - failed) OK, \(failed) failed")
+            guard !results.isEmpty else {
+                throw CLIError("nothing to verify: no .tar archive under \(paths.joined(separator: ", "))")
+            }
+            let failed = results.filter { !$0.isValid }.count
+            if json {
+                try printJSON(results, failed: failed)
+            } else {
+                for result in results {
+                    if result.isValid {
+                        print("OK    \(result.path)")
+                    } else {
+                        print("FAIL  \(result.path): \(result.problems[0])")
+                        for problem in result.problems.dropFirst() { print("      \(problem)") }
+                    }
+                }
+                print("verified \(results.count) archive(s): \(results.count - failed) OK, \(failed) failed")
+            }
+            try ExitCodes.exitUnlessSuccessful(failed > 0 ? .verificationFailed : .completed)
         }
-        if failed > 0 { throw ExitCode(4) }
     }
 
     private func printJSON(_ results: [ArchiveVerification], failed: Int) throws {

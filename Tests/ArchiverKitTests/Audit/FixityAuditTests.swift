@@ -42,7 +42,7 @@ import Testing
             var order: [[String]] = []
             for _ in 0..<4 {
                 let report = try await Self.audit(root, store, .sample(2)).run()
-                #expect(report.exitCode == 0)
+                #expect(report.outcome == .completed)
                 #expect(report.ok == 2 && report.failed == 0 && report.missing == 0)
                 order.append(report.entries.map(\.recordingId))
             }
@@ -65,7 +65,7 @@ import Testing
             let second = try await Self.audit(root, store, olderThan: 86_400).run()
             #expect(second.entries.map(\.recordingId) == ["rec_c"])
             let third = try await Self.audit(root, store, olderThan: 86_400).run()
-            #expect(third.entries.isEmpty && third.selected == 0 && third.exitCode == 0)
+            #expect(third.entries.isEmpty && third.selected == 0 && third.outcome == .completed)
         }
     }
 
@@ -88,7 +88,7 @@ import Testing
 
             let report = try await Self.audit(root, store).run()
 
-            #expect(report.exitCode == 4)
+            #expect(report.outcome == .verificationFailed)
             #expect(report.ok == 1 && report.failed == 1 && report.missing == 1)
             #expect(report.unknownOnDisk == ["ws_1/stray.tar"])
             let outcomes = Dictionary(uniqueKeysWithValues: report.entries.map { ($0.recordingId, $0.outcome) })
@@ -127,7 +127,7 @@ import Testing
                 )
             )
             let report = try await Self.audit(root, store).run()
-            #expect(report.exitCode == 0 && report.missing == 0 && report.archivesInCatalog == 1)
+            #expect(report.outcome == .completed && report.missing == 0 && report.archivesInCatalog == 1)
             #expect(report.entries.map(\.recordingId) == ["rec_kept"])
         }
     }
@@ -187,7 +187,7 @@ import Testing
             let report = try await Self.audit(root, store, maxDuration: .zero).run()
             #expect(report.entries.isEmpty && report.selected == 2 && report.notReached == 2)
             #expect(report.stoppedEarly?.hasPrefix("max-duration") == true)
-            #expect(report.exitCode == 0)
+            #expect(report.outcome == .completed)
         }
     }
 

@@ -92,7 +92,7 @@ import UserplaneSimulator
                 )
 
                 let dry = try await Self.deleter(root, store, sim, client: nil, dryRun: true).run(now: .now)
-                #expect(dry.count(.wouldDelete) == 3 && dry.count(.blocked) == 1 && dry.exitCode == 4)
+                #expect(dry.count(.wouldDelete) == 3 && dry.count(.blocked) == 1 && dry.outcome == .verificationFailed)
                 #expect(sim.counters().deletes == 0)
 
                 let report = try await Self.deleter(root, store, sim, client: Self.client(sim)).run(now: .now)
@@ -100,7 +100,7 @@ import UserplaneSimulator
                 #expect(sim.counters().deletes == 3)
                 #expect(report.count(.deleted) == 3 && report.count(.held) == 1 && report.count(.blocked) == 1)
                 #expect(report.count(.skipped) == 1)
-                #expect(report.exitCode == 4)
+                #expect(report.outcome == .verificationFailed)
                 let blocked = report.entries.filter { $0.action == .blocked }
                 #expect(blocked.map(\.recordingId) == [records[1].recordingID])
                 #expect(report.entries.first { $0.recordingId == unverified.recordingID }?.action == .skipped)
@@ -135,7 +135,7 @@ import UserplaneSimulator
                 let report = try await Self.deleter(root, store, sim, client: client).run(now: .now)
 
                 #expect(report.count(.alreadyGone) == 1 && report.count(.refused) == 1 && report.count(.failed) == 3)
-                #expect(report.exitCode == 3)
+                #expect(report.outcome == .partialFailure)
                 let refused = report.entries.first { $0.action == .refused }
                 #expect(refused?.recordingId == forbidden.first && refused?.httpStatus == 403)
                 #expect(refused?.apiResponse?.contains("RECORDING_DELETE_FORBIDDEN") == true)
@@ -166,7 +166,7 @@ import UserplaneSimulator
                 let report = try await Self.deleter(root, store, sim, client: Self.client(sim, key: "uspl_invalid"))
                     .run(now: .now)
                 #expect(report.stoppedBy?.contains("API_KEY_INVALID") == true)
-                #expect(report.exitCode == 1)
+                #expect(report.outcome == .failed)
                 #expect(report.entries.count == 1 && report.entries[0].action == .failed)
                 #expect(try await store.catalog.deletionLog().filter { $0.outcome != .intent }.count == 1)
                 #expect(sim.counters().deletes == 0)
@@ -301,7 +301,7 @@ import UserplaneSimulator
                 #expect(row("rec_204")?.outcome == .deletedUnconfirmed && row("rec_204")?.httpStatus == 204)
                 #expect(row("rec_html")?.outcome == .deletedUnconfirmed && row("rec_html")?.httpStatus == 200)
                 #expect(row("rec_html")?.apiResponse?.contains("without the documented JSON body") == true)
-                #expect(report.exitCode == 3)
+                #expect(report.outcome == .partialFailure)
             }
         }
     }
@@ -335,7 +335,7 @@ import UserplaneSimulator
                 // Had the deadline not fired, the 200 after 4 s would have been logged (unconfirmed).
                 #expect(deletes.withLock { $0 } == 1)
                 #expect(report.entries.first?.action == .unknown)
-                #expect(report.exitCode == 3)
+                #expect(report.outcome == .partialFailure)
                 let open = try await store.catalog.openRemoteIntents(workspaceID: "ws")
                 #expect(open.map(\.recordingID) == ["rec_a"] && open.first?.outcome == .unknown)
             }
@@ -357,7 +357,7 @@ import UserplaneSimulator
                     configuration: configuration
                 ).run(now: .now)
 
-                #expect(report.count(.notProcessed) == 2 && report.exitCode == 3)
+                #expect(report.count(.notProcessed) == 2 && report.outcome == .partialFailure)
                 #expect(sim.counters().deletes == 0)
                 #expect(try await store.catalog.deletionLog().isEmpty)
             }

@@ -250,7 +250,7 @@ import Testing
 
             #expect(report.count(.missing) == 1 && report.count(.held) == 0)
             #expect(report.entries.first?.reason.contains("missing on disk") == true)
-            #expect(report.exitCode == 4)
+            #expect(report.outcome == .verificationFailed)
         }
     }
 }
