@@ -48,37 +48,11 @@ enum ExitCodes {
         }
     }
 
+    /// The outcome and message of an error that ended a command: ArchiverKit's one classification
+    /// (``RunOutcome/failure(_:)``), plus the command line's own errors.
     static func describe(_ error: any Error) -> (RunOutcome, String) {
-        switch error {
-        case let error as APIError where error.stopsRun:
-            return (
-                .failed,
-                "the API refused the key (\(error.code)): \(error.message) — check USERPLANE_API_KEY or --api-key-file"
-            )
-        case let error as APIError:
-            return (.failed, "API error \(error.code)\(error.status.map { " (HTTP \($0))" } ?? ""): \(error.message)")
-        case let error as TransferError:
-            return (
-                .failed, "cannot reach the API: \(error.message) — check --base-url, the network and any proxy settings"
-            )
-        case let error as QueueError where error.code == .alreadyRunning:
-            return (.locked, error.message)
-        case let error as QueueError:
-            return (.failed, error.message)
-        case let error as StoreError where error.code == .catalogMissing || error.code == .corrupt:
-            return (.catalogUnreadable, error.description)
-        case let error as StoreError:
-            return (.failed, error.description)
-        case let error as PackingError:
-            return (.failed, error.description)
-        case let error as RetentionError:
-            return (.failed, error.message)
-        case let error as ConfigurationError:
-            return (.failed, "configuration file \(error.description)")
-        case let error as CLIError:
-            return (.failed, error.description)
-        default:
-            return (.failed, String(describing: error))
-        }
+        if let error = error as? CLIError { return (.failed, error.description) }
+        let failure = RunOutcome.failure(error)
+        return (failure.outcome, failure.message)
     }
 }

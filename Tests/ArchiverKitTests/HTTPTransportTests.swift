@@ -28,7 +28,7 @@ import Testing
             try await HTTPTransport().send(TransportRequest(url: "http://127.0.0.1:9/"))
         }
         #expect(error?.code == .connectionFailed)
-        #expect(error?.isTransient == true)
+        #expect(error?.isRetryable == true)
     }
 
     @Test func redactedURLDropsQueryAndUserinfo() {

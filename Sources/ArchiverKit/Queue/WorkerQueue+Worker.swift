@@ -214,8 +214,8 @@ extension WorkerQueue {
             logger.info("lease lost; another worker took the job over")
             return .released
         }
-        let reason = Self.describe(error)
-        let retryable = Self.isRetryable(error)
+        let reason = RetryPolicy.describe(error)
+        let retryable = RetryPolicy.isRetryableJob(error)
         let action = try await store.jobs.apply(
             .failed(reason: reason, isRetryable: retryable),
             to: job.id,
@@ -226,34 +226,6 @@ extension WorkerQueue {
         logger.info("recording failed", metadata: ["error": "\(reason)", "retry.attempt": "\(attempts)"])
         if case .retry = action { return .failed(reason: reason, attempts: attempts, willRetry: true) }
         return .failed(reason: reason, attempts: attempts, willRetry: false)
-    }
-
-    /// The error in words, capped (``SafeText/maximumStoredBytes``) and escaped, as stored and printed.
-    static func describe(_ error: any Error) -> String {
-        SafeText.printable(rawDescription(error))
-    }
-
-    private static func rawDescription(_ error: any Error) -> String {
-        switch error {
-        case let error as APIError: return "\(error.code): \(error.message)"
-        case let error as TransferError: return error.description
-        case let error as PackingError: return error.description
-        case let error as StoreError: return error.description
-        default: return String(describing: error)
-        }
-    }
-
-    static func isRetryable(_ error: any Error) -> Bool {
-        switch error {
-        case let error as APIError: return error.isRetryable || error.status == nil
-        case let error as TransferError:
-            return error.isTransient || error.code == .httpStatus || error.code == .sizeMismatch
-                || error.code == .diskFull
-        case let error as PackingError:
-            return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
-                || error.code == .diskFull
-        default: return true
-        }
     }
 
     func removeStaging(_ job: Job) {

@@ -1,8 +1,19 @@
-/// Capped exponential backoff with full jitter: a pure function of the attempt number and a random source.
+/// Capped exponential backoff with jitter: a pure function of the attempt number and a random source.
 ///
-/// The ceiling before retry number `n` (1-based) is `min(maximum, base × 2^(n−1))`; the delay is drawn
-/// uniformly from `0...ceiling` ("full jitter"), so many clients that failed together do not retry together.
+/// The ceiling before retry number `n` (1-based) is `min(maximum, base × 2^(n−1))`; by default the delay
+/// is drawn uniformly from `0...ceiling` ("full jitter"), so many clients that failed together do not
+/// retry together. Blob downloads use ``Jitter/equal`` (half the ceiling, plus up to half at random).
 public struct Backoff: Sendable, Hashable {
+    /// How much of the ceiling is left to chance.
+    public enum Jitter: Sendable, Hashable {
+        /// Uniform in `0...ceiling`.
+        case full
+        /// Uniform in `ceiling/2...ceiling`: never retries sooner than half the ceiling.
+        case equal
+        /// Exactly the ceiling (deterministic; for tests and benchmarks).
+        case none
+    }
+
     /// The ceiling before the first retry.
     ///
     /// Default 1 s (the Userplane docs' sample uses 1 s, 2 s, 4 s, 8 s).
@@ -11,15 +22,21 @@ public struct Backoff: Sendable, Hashable {
     ///
     /// Default 60 s.
     public var maximum: Duration
+    /// How the delay is drawn below the ceiling.
+    ///
+    /// Default ``Jitter/full``.
+    public var jitter: Jitter
 
     /// Creates a backoff.
     ///
     /// - Parameters:
     ///   - base: The ceiling before the first retry.
     ///   - maximum: The cap on every ceiling.
-    public init(base: Duration = .seconds(1), maximum: Duration = .seconds(60)) {
+    ///   - jitter: How the delay is drawn below the ceiling.
+    public init(base: Duration = .seconds(1), maximum: Duration = .seconds(60), jitter: Jitter = .full) {
         self.base = base
         self.maximum = maximum
+        self.jitter = jitter
     }
 
     /// The default backoff: 1 s doubling up to 60 s.
@@ -38,16 +55,22 @@ public struct Backoff: Sendable, Hashable {
         return .nanoseconds(ceiling)
     }
 
-    /// A jittered delay before retry number `retry`, drawn uniformly from `0...ceiling(forRetry:)`.
+    /// A jittered delay before retry number `retry`, drawn uniformly below ``ceiling(forRetry:)`` as
+    /// ``jitter`` says.
     ///
     /// - Parameters:
     ///   - retry: 1 for the first retry, 2 for the second, and so on.
     ///   - generator: The random source (inject a seeded one in tests).
-    /// - Returns: A delay between zero and the ceiling, inclusive.
+    /// - Returns: A delay between zero (``Jitter/full``), half the ceiling (``Jitter/equal``) or the
+    ///   ceiling (``Jitter/none``) and the ceiling, inclusive.
     public func delay(forRetry retry: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = Self.nanoseconds(ceiling(forRetry: retry))
         guard ceiling > 0 else { return .zero }
-        return .nanoseconds(Int64.random(in: 0...ceiling, using: &generator))
+        switch jitter {
+        case .full: return .nanoseconds(Int64.random(in: 0...ceiling, using: &generator))
+        case .equal: return .nanoseconds(Int64.random(in: ceiling / 2...ceiling, using: &generator))
+        case .none: return .nanoseconds(ceiling)
+        }
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -72,8 +72,8 @@ public struct RetryPolicy: Sendable, Hashable {
 
     /// Decides about an error thrown by ``APIClient`` or the transport.
     ///
-    /// ``APIError`` uses ``APIError/isRetryable`` and ``APIError/retryAfter``; ``TransferError`` uses
-    /// ``TransferError/isTransient``; anything else (cancellation included) gives up.
+    /// Whether to retry is ``isRetryable(_:)`` (the one classification); an ``APIError``'s
+    /// ``APIError/retryAfter`` wins over the backoff. Anything else (cancellation included) gives up.
     ///
     /// - Parameters:
     ///   - error: The failure.
@@ -85,18 +85,11 @@ public struct RetryPolicy: Sendable, Hashable {
         attempt: Int,
         using generator: inout some RandomNumberGenerator
     ) -> Decision {
-        switch error {
-        case let error as APIError:
-            return decision(
-                isRetryable: error.isRetryable,
-                attempt: attempt,
-                retryAfter: error.retryAfter,
-                using: &generator
-            )
-        case let error as TransferError:
-            return decision(isRetryable: error.isTransient, attempt: attempt, retryAfter: nil, using: &generator)
-        default:
-            return .giveUp
-        }
+        decision(
+            isRetryable: Self.isRetryable(error),
+            attempt: attempt,
+            retryAfter: (error as? APIError)?.retryAfter,
+            using: &generator
+        )
     }
 }

@@ -56,7 +56,7 @@ package struct StoreError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether retrying the same operation later may succeed.
-    package var isTransient: Bool { code == .busy || code == .leaseLost }
+    package var isRetryable: Bool { code == .busy || code == .leaseLost }
 
     /// A one-line description.
     package var description: String {

@@ -11,19 +11,30 @@ extension Downloader {
         ///
         /// Default 60 s.
         public var stallTimeout: Duration = .seconds(60)
-        /// HTTP requests allowed for one download before its last transient error is thrown.
+        /// When a failed request is tried again: the shared ``RetryPolicy`` with ``Backoff/Jitter/equal``.
         ///
-        /// Restarts from zero (server ignored the range, ETag changed) and re-resolving after a 403 are not counted
-        /// against it. Default 5.
-        public var maximumAttempts: Int = 5
-        /// Delay before the first retry; doubles per retry up to ``retryMaximumDelay``, with jitter.
-        ///
-        /// Default 500 ms.
-        public var retryBaseDelay: Duration = .milliseconds(500)
-        /// Upper bound of the retry delay.
-        ///
-        /// Default 30 s.
-        public var retryMaximumDelay: Duration = .seconds(30)
+        /// ``RetryPolicy/maximumAttempts`` counts the HTTP requests allowed for one download before its last
+        /// retryable error is thrown; restarts from zero (server ignored the range, ETag changed) and
+        /// re-resolving after a 403 are not counted against it. Default 5 attempts, 500 ms doubling up to 30 s.
+        public var retry = RetryPolicy(
+            maximumAttempts: 5,
+            backoff: Backoff(base: .milliseconds(500), maximum: .seconds(30), jitter: .equal)
+        )
+        /// HTTP requests allowed for one download: ``retry``'s ``RetryPolicy/maximumAttempts``.
+        public var maximumAttempts: Int {
+            get { retry.maximumAttempts }
+            set { retry.maximumAttempts = newValue }
+        }
+        /// Delay before the first retry: ``retry``'s ``Backoff/base``.
+        public var retryBaseDelay: Duration {
+            get { retry.backoff.base }
+            set { retry.backoff.base = newValue }
+        }
+        /// Upper bound of the retry delay: ``retry``'s ``Backoff/maximum``.
+        public var retryMaximumDelay: Duration {
+            get { retry.backoff.maximum }
+            set { retry.backoff.maximum = newValue }
+        }
         /// A PEM file of trusted CAs (`--ca-bundle`); `nil` uses the system store.
         ///
         /// Peer and host verification are always on. Default `nil`.

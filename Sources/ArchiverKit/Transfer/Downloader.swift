@@ -34,8 +34,8 @@ public struct Downloader: Sendable {
     ///
     /// `resolveURL` is called before the first request, again when the blob host answers 403 (an expired or
     /// denied presigned URL; once per attempt), and when the source's ``ResolvedSource/expiresAt`` is near.
-    /// Transient failures (connection drops, resets, truncation, stalls, 5xx) are retried with capped backoff,
-    /// resuming from what is on disk. On cancellation or a final error the `.partial` stays for a later resume.
+    /// Retryable failures (connection drops, resets, truncation, stalls, 5xx) are retried as
+    /// ``Configuration/retry`` says, resuming from what is on disk. On cancellation or a final error the `.partial` stays for a later resume.
     /// A body is accepted only at the size `Content-Length`, `Content-Range` or the API announced; a 200 with none
     /// of them is confirmed first by asking for the bytes after it (a 416 carrying that total).
     ///
@@ -204,9 +204,14 @@ public struct Downloader: Sendable {
     }
 
     private func retryOrThrow(_ error: TransferError, failures: Int, logger: Logger) async throws {
-        let retryable = error.isTransient || (error.code == .httpStatus && error.httpStatus == 403)
-        guard retryable, failures < configuration.maximumAttempts else { throw error }
-        let delay = Self.backoff(failures: failures, configuration: configuration)
+        var generator = SystemRandomNumberGenerator()
+        let decision = configuration.retry.decision(
+            isRetryable: RetryPolicy.isRetryableDownload(error),
+            attempt: failures,
+            retryAfter: nil,
+            using: &generator
+        )
+        guard case .retry(let delay) = decision else { throw error }
         logger.info(
             "retrying download",
             metadata: ["retry.attempt": "\(failures)", "retry.delay": "\(delay)", "error": "\(error)"]
@@ -216,13 +221,6 @@ public struct Downloader: Sendable {
         } catch {
             throw Self.cancellation()
         }
-    }
-
-    /// Capped exponential backoff with jitter in [50 %, 100 %] of the step.
-    static func backoff(failures: Int, configuration: Configuration) -> Duration {
-        let exponent = min(max(failures - 1, 0), 20)
-        let step = min(configuration.retryBaseDelay * (1 << exponent), configuration.retryMaximumDelay)
-        return step * Double.random(in: 0.5...1.0)
     }
 
     static func isExpiring(_ source: ResolvedSource?, margin: Duration) -> Bool {

@@ -73,7 +73,7 @@ public struct TransferError: Error, Sendable, CustomStringConvertible {
     }
 
     /// Whether retrying the same operation later may succeed.
-    public var isTransient: Bool {
+    public var isRetryable: Bool {
         switch code {
         case .connectionFailed, .timedOut, .stalled, .truncated, .rangeNotSupported:
             return true

@@ -30,7 +30,7 @@ import Testing
             status: 500,
             message: "\u{1B}]0;owned\u{07}" + String(repeating: "x", count: 1 << 20) + "\r\nINFO forged"
         )
-        let reason = WorkerQueue.describe(error)
+        let reason = RetryPolicy.describe(error)
         #expect(reason.utf8.count < SafeText.maximumStoredBytes + 128)
         #expect(!reason.unicodeScalars.contains { $0.value < 0x20 })
         #expect(reason.hasPrefix("RECORDING_DELETE_FAILED: \\u{1B}]0;owned\\u{7}xxx"))

@@ -46,7 +46,7 @@ import Testing
                         == true,
                     "\(String(describing: error))"
                 )
-                #expect(error.map { WorkerQueue.isRetryable($0) } == true)
+                #expect(error.map { RetryPolicy.isRetryableJob($0) } == true)
                 let left = try FileManager.default.contentsOfDirectory(atPath: mountPoint.path)
                 #expect(left.isEmpty, "nothing left, found \(left)")
             }
@@ -67,7 +67,7 @@ import Testing
                     try chunk.withUnsafeBytes { try partial.append($0) }
                 }
                 #expect(error?.message.hasPrefix("disk full") == true, "\(String(describing: error))")
-                #expect(error.map { WorkerQueue.isRetryable($0) } == true)
+                #expect(error.map { RetryPolicy.isRetryableJob($0) } == true)
             }
         }
     }

@@ -55,7 +55,7 @@ import Testing
                     )
                 }
                 #expect(error?.code == .truncated)
-                #expect(error?.isTransient == true)
+                #expect(error?.isRetryable == true)
                 #expect(server.requests.count == 2)
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
                 let partial = try Data(contentsOf: URL(fileURLWithPath: destination.path + ".partial"))
@@ -131,7 +131,7 @@ import Testing
                         logger: Fixture.logger().0
                     )
                 }
-                #expect(error?.isTransient == true)
+                #expect(error?.isRetryable == true)
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
                 #expect(error.map { "\($0)" }?.contains("s3cr3t") == false)
             }

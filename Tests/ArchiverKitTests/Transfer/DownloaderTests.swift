@@ -172,7 +172,7 @@ import Testing
                     )
                 }
                 #expect(error?.code == .truncated)
-                #expect(error?.isTransient == true)
+                #expect(error?.isRetryable == true)
                 #expect(server.requests.count == 3)
                 #expect(!FileManager.default.fileExists(atPath: destination.path))
                 // What did arrive is kept for a later resume.
@@ -218,7 +218,7 @@ import Testing
                     )
                 }
                 #expect(error?.code == .stalled)
-                #expect(error?.isTransient == true)
+                #expect(error?.isRetryable == true)
                 // Without stall detection this would wait for the server; 30 s leaves room for a loaded machine.
                 #expect(ContinuousClock.now - started < .seconds(30))
             }

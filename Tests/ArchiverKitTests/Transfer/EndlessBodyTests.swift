@@ -100,7 +100,7 @@ import Testing
                     }
                 }
                 #expect(error?.code == .diskFull)
-                #expect(error?.isTransient == false)
+                #expect(error?.isRetryable == false)
                 #expect(error?.message.contains("disk full") == true)
                 #expect(Self.partialSize(destination) <= 256 << 10)
             }
