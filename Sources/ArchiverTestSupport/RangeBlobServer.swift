@@ -106,11 +106,6 @@ public final class RangeBlobServer: Sendable {
     /// The blob currently served.
     public var bytes: [UInt8] { blob.withLock { $0.bytes } }
 
-    /// Replaces the blob (a changed object with a new ETag).
-    public func replaceBlob(with bytes: [UInt8], etag: String) {
-        blob.withLock { $0 = Blob(bytes: bytes, etag: etag) }
-    }
-
     /// Stops accepting and cuts every open connection.
     public func stop() {
         guard !isStopped.exchange(true, ordering: .relaxed) else { return }

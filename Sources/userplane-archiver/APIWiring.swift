@@ -41,35 +41,18 @@ struct APIWiring {
         today: Date,
         usedToday: Int
     ) -> APIWiring {
-        let defaults = ArchiverConfiguration.defaults
         let pacer = APIPacer(
             configuration: APIPacer.Configuration(
-                requestsPerWindow: settings.apiRate ?? defaults.apiRate ?? 1,
-                dailyLimit: settings.apiDailyBudget ?? defaults.apiDailyBudget ?? 1
+                requestsPerWindow: settings.apiRate ?? ArchiverDefaults.apiRequestsPerMinute,
+                dailyLimit: settings.apiDailyBudget ?? ArchiverDefaults.apiDailyBudget
             ),
             budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
         )
         var clientConfiguration = APIClient.Configuration(apiKey: keySource)
-        clientConfiguration.baseURL = settings.baseURL ?? defaults.baseURL ?? clientConfiguration.baseURL
+        clientConfiguration.baseURL = settings.baseURL ?? ArchiverDefaults.baseURL
         clientConfiguration.caBundlePath = settings.caBundle
         let client = APIClient(configuration: clientConfiguration, pacer: pacer, logger: logger)
         return APIWiring(client: client, today: today, usedToday: usedToday)
-    }
-
-    /// Wires a client for a command whose only settings are the API flags and `--workspace`.
-    static func make(
-        api: APIOptions,
-        global: GlobalOptions,
-        store: ArchiveStore,
-        logger: Logger
-    ) async throws -> APIWiring {
-        let settings = try OperatorSettings.resolve(flags: api.flagLayer, global: global)
-        return try await make(
-            settings: settings,
-            keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),
-            store: store,
-            logger: logger
-        )
     }
 
     /// Adds the requests this run made to the persisted daily usage.

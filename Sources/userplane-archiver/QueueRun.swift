@@ -77,7 +77,7 @@ struct QueueRun {
             configuration.arguments = Self.redactedArguments()
             configuration.filter = workspace.filter
             configuration.resourceKinds = resourceKinds
-            configuration.concurrency = settings.concurrency ?? defaults.concurrency ?? 1
+            configuration.concurrency = settings.concurrency ?? ArchiverDefaults.concurrency
             configuration.maxRecordings = maxRecordings
             configuration.maxDuration = maxDuration
             configuration.isDryRun = isDryRun

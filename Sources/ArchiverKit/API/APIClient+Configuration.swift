@@ -47,8 +47,8 @@ extension APIClient {
     public struct Configuration: Sendable, CustomStringConvertible {
         /// The API base URL, up to and including `/api/v1`.
         ///
-        /// Default `https://api.userplane.io/api/v1` (`--base-url`, `USERPLANE_BASE_URL`).
-        public var baseURL: String = "https://api.userplane.io/api/v1"
+        /// Default ``ArchiverDefaults/baseURL`` (`--base-url`, `USERPLANE_BASE_URL`).
+        public var baseURL: String = ArchiverDefaults.baseURL
         /// Where the key comes from.
         public var apiKey: APIKeySource
         /// The `User-Agent` header.

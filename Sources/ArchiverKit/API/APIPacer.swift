@@ -18,16 +18,16 @@ public actor APIPacer {
     public struct Configuration: Sendable, Hashable {
         /// The most requests in any sliding ``window``.
         ///
-        /// Default 120 (`--api-rate`).
-        public var requestsPerWindow: Int = 120
+        /// Default ``ArchiverDefaults/apiRequestsPerMinute`` (`--api-rate`).
+        public var requestsPerWindow: Int = ArchiverDefaults.apiRequestsPerMinute
         /// The sliding window.
         ///
         /// Default 60 s.
         public var window: Duration = .seconds(60)
         /// The most requests per UTC day.
         ///
-        /// Default 10,000 (`--api-daily-budget`).
-        public var dailyLimit: Int = 10_000
+        /// Default ``ArchiverDefaults/apiDailyBudget`` (`--api-daily-budget`).
+        public var dailyLimit: Int = ArchiverDefaults.apiDailyBudget
         /// Slack added to ``window`` when spacing grants, for the varying delay between a grant and the
         /// request's arrival at the server (thread hand-off, connection set-up).
         ///
@@ -56,7 +56,7 @@ public actor APIPacer {
         public init(
             requestsPerWindow: Int,
             window: Duration = .seconds(60),
-            dailyLimit: Int = 10_000,
+            dailyLimit: Int = ArchiverDefaults.apiDailyBudget,
             margin: Duration = .milliseconds(500),
             maximumServerPause: Duration = .seconds(15 * 60)
         ) {

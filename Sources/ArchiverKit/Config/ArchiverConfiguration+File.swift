@@ -115,7 +115,7 @@ extension ArchiverConfiguration {
             guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
                 url.host != nil
             else {
-                throw top.invalid("base_url", "expected an http(s) URL such as https://api.userplane.io/api/v1")
+                throw top.invalid("base_url", "expected an http(s) URL such as \(ArchiverDefaults.baseURL)")
             }
         }
         apiKeyFile = try top.string("api_key_file")
@@ -123,7 +123,7 @@ extension ArchiverConfiguration {
         caBundle = try top.string("ca_bundle")
         apiRate = try top.int("api_rate", in: 1...Int.max)
         apiDailyBudget = try top.int("api_daily_budget", in: 1...Int.max)
-        concurrency = try top.int("concurrency", in: 1...64)
+        concurrency = try top.int("concurrency", in: ArchiverDefaults.concurrencyRange)
         metricsFile = try top.string("metrics_file")
         listingOverlap = try top.duration("listing_overlap")
         fullListingEvery = try top.duration("full_listing_every")

@@ -1,16 +1,15 @@
 extension ArchiverConfiguration {
-    /// The built-in defaults, the lowest layer.
-    ///
-    /// `base_url` https://api.userplane.io/api/v1, `api_rate` 120 per minute, `api_daily_budget`
-    /// 10,000, `concurrency` 4, `listing_overlap` 72h, `full_listing_every` 7d; everything else unset.
+    /// The built-in defaults, the lowest layer: `base_url`, `api_rate`, `api_daily_budget`,
+    /// `concurrency`, `listing_overlap` and `full_listing_every` from ``ArchiverDefaults``; everything
+    /// else unset.
     package static var defaults: ArchiverConfiguration {
         var defaults = ArchiverConfiguration()
-        defaults.baseURL = "https://api.userplane.io/api/v1"
-        defaults.apiRate = 120
-        defaults.apiDailyBudget = 10_000
-        defaults.concurrency = 4
-        defaults.listingOverlap = try? RetentionDuration(value: 72, unit: .hours)
-        defaults.fullListingEvery = try? RetentionDuration(value: 7, unit: .days)
+        defaults.baseURL = ArchiverDefaults.baseURL
+        defaults.apiRate = ArchiverDefaults.apiRequestsPerMinute
+        defaults.apiDailyBudget = ArchiverDefaults.apiDailyBudget
+        defaults.concurrency = ArchiverDefaults.concurrency
+        defaults.listingOverlap = try? RetentionDuration(value: ArchiverDefaults.listingOverlapHours, unit: .hours)
+        defaults.fullListingEvery = try? RetentionDuration(value: ArchiverDefaults.fullListingEveryDays, unit: .days)
         return defaults
     }
 

@@ -1,13 +1,13 @@
-public import Foundation
+package import Foundation
 
 /// Something that happened during a run, for progress displays and `--json` NDJSON output.
 ///
 /// Encodes as one JSON object with an `event` field: `run-started`, `recording-archived`,
 /// `recording-skipped`, `recording-failed`, `recording-deferred`, `recording-gone`, `bytes`,
 /// `run-finished`.
-public struct ArchiveEvent: Sendable, Encodable {
+package struct ArchiveEvent: Sendable, Encodable {
     /// The kind of event.
-    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+    package struct Kind: Hashable, Sendable, CustomStringConvertible {
         private enum Wrapped: String, Hashable, Sendable {
             case runStarted = "run-started"
             case listed = "listed"
@@ -22,61 +22,61 @@ public struct ArchiveEvent: Sendable, Encodable {
         private let wrapped: Wrapped
 
         /// The run started; `total` may be unknown yet.
-        public static var runStarted: Self { Self(wrapped: .runStarted) }
+        package static var runStarted: Self { Self(wrapped: .runStarted) }
         /// Listing finished; `total` is the number of recordings to work on.
-        public static var listed: Self { Self(wrapped: .listed) }
+        package static var listed: Self { Self(wrapped: .listed) }
         /// A recording was archived (or downloaded).
-        public static var recordingArchived: Self { Self(wrapped: .recordingArchived) }
+        package static var recordingArchived: Self { Self(wrapped: .recordingArchived) }
         /// A recording was already archived and verified; nothing was downloaded.
-        public static var recordingSkipped: Self { Self(wrapped: .recordingSkipped) }
+        package static var recordingSkipped: Self { Self(wrapped: .recordingSkipped) }
         /// A recording failed in this run.
-        public static var recordingFailed: Self { Self(wrapped: .recordingFailed) }
+        package static var recordingFailed: Self { Self(wrapped: .recordingFailed) }
         /// A recording is not final yet and stays queued for the next run.
-        public static var recordingDeferred: Self { Self(wrapped: .recordingDeferred) }
+        package static var recordingDeferred: Self { Self(wrapped: .recordingDeferred) }
         /// A recording was deleted or not found upstream.
-        public static var recordingGone: Self { Self(wrapped: .recordingGone) }
+        package static var recordingGone: Self { Self(wrapped: .recordingGone) }
         /// Blob bytes arrived (progress only; not written as NDJSON).
-        public static var bytes: Self { Self(wrapped: .bytes) }
+        package static var bytes: Self { Self(wrapped: .bytes) }
         /// The run finished; `counts` and `exitCode` are set.
-        public static var runFinished: Self { Self(wrapped: .runFinished) }
+        package static var runFinished: Self { Self(wrapped: .runFinished) }
 
         /// The wire name, such as `recording-archived`.
-        public var description: String { wrapped.rawValue }
+        package var description: String { wrapped.rawValue }
     }
 
     /// The kind of event.
-    public var kind: Kind
+    package var kind: Kind
     /// When it happened.
-    public var time: Date
+    package var time: Date
     /// The run it belongs to.
-    public var runId: String
+    package var runId: String
     /// The recording concerned, if any.
-    public var recordingId: String?
+    package var recordingId: String?
     /// The archive or file path written, relative to the archive root when possible.
-    public var path: String?
+    package var path: String?
     /// Bytes concerned (archive size, or bytes just received for ``Kind/bytes``).
-    public var bytes: Int64?
+    package var bytes: Int64?
     /// SHA-256 of the archive written.
-    public var sha256: String?
+    package var sha256: String?
     /// Why a recording failed or was deferred.
-    public var reason: String?
+    package var reason: String?
     /// Attempts so far.
-    public var attempts: Int?
+    package var attempts: Int?
     /// Recordings to work on, when known.
-    public var total: Int?
+    package var total: Int?
     /// Totals at the end of the run.
-    public var counts: RunReport.Counts?
+    package var counts: RunReport.Counts?
     /// The run's exit code, on ``Kind/runFinished``.
-    public var exitCode: Int32?
+    package var exitCode: Int32?
     /// API requests still allowed today.
-    public var apiBudgetRemaining: Int?
+    package var apiBudgetRemaining: Int?
     /// On ``Kind/listed``: `incremental`, `full` or `by-id` (see ``RunReport/Listing/mode``).
-    public var listingMode: String?
+    package var listingMode: String?
     /// On ``Kind/listed``: list calls made.
-    public var listingPages: Int?
+    package var listingPages: Int?
 
     /// Creates an event.
-    public init(kind: Kind, time: Date = Date(), runId: String, recordingId: String? = nil) {
+    package init(kind: Kind, time: Date = Date(), runId: String, recordingId: String? = nil) {
         self.kind = kind
         self.time = time
         self.runId = runId
@@ -89,7 +89,7 @@ public struct ArchiveEvent: Sendable, Encodable {
     }
 
     /// Encodes with the kind as the `event` field; absent values are omitted.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind.description, forKey: .event)
         try container.encode(time, forKey: .time)

@@ -28,11 +28,11 @@ package struct ListingPlan: Sendable, Hashable {
         /// appear late, with a `createdAt` older than the newest one listed (`--listing-overlap`).
         ///
         /// Default 72 hours.
-        package var overlap: Duration = .seconds(72 * 3600)
+        package var overlap: Duration = .seconds(ArchiverDefaults.listingOverlapHours * 3600)
         /// A full listing is due once the last one is this old (`--full-listing-every`).
         ///
         /// Default 7 days.
-        package var fullListingEvery: Duration = .seconds(7 * 86_400)
+        package var fullListingEvery: Duration = .seconds(ArchiverDefaults.fullListingEveryDays * 86_400)
 
         /// Creates the defaults.
         package init() {}

@@ -1,63 +1,63 @@
-public import Foundation
+package import Foundation
 
 /// The report of one run, written to `.userplane-archiver/runs/<runId>.json` (product.md §9).
 ///
 /// Schema `userplane-archiver/run-report/v1`. Arguments are stored with secrets redacted; the API
 /// key and presigned URLs never appear here.
-public struct RunReport: Codable, Sendable, Equatable {
+package struct RunReport: Codable, Sendable, Equatable {
     /// Counts of recordings by outcome.
-    public struct Counts: Codable, Sendable, Equatable {
+    package struct Counts: Codable, Sendable, Equatable {
         /// Recordings the listing returned (after filters and de-duplication).
-        public var listed = 0
+        package var listed = 0
         /// Jobs newly added to the queue by this run.
-        public var enqueued = 0
+        package var enqueued = 0
         /// Recordings archived (or downloaded) by this run.
-        public var archived = 0
+        package var archived = 0
         /// Recordings skipped because a verified archive already exists.
-        public var skippedAlreadyArchived = 0
+        package var skippedAlreadyArchived = 0
         /// Recordings not yet final, such as `pending` ones, left queued for the next run.
-        public var deferred = 0
+        package var deferred = 0
         /// Recordings that failed in this run.
-        public var failed = 0
+        package var failed = 0
         /// Recordings deleted or not found upstream.
-        public var gone = 0
+        package var gone = 0
 
         /// Creates zeroed counts.
-        public init() {}
+        package init() {}
     }
 
     /// API usage during the run.
-    public struct APIUsage: Codable, Sendable, Equatable {
+    package struct APIUsage: Codable, Sendable, Equatable {
         /// API requests sent (every attempt counts).
-        public var calls = 0
+        package var calls = 0
         /// `429` answers received.
-        public var rateLimited = 0
+        package var rateLimited = 0
         /// Server-requested pauses (`Retry-After`, `X-RateLimit-Reset`) cut to the 15-minute cap.
-        public var cappedPauses = 0
+        package var cappedPauses = 0
         /// Retried attempts (API and blob).
-        public var retries = 0
+        package var retries = 0
         /// Requests used today (UTC) including earlier runs, after this run.
-        public var dailyBudgetUsed = 0
+        package var dailyBudgetUsed = 0
         /// The configured daily budget.
-        public var dailyBudgetLimit = 0
+        package var dailyBudgetLimit = 0
 
         /// Creates zeroed usage.
-        public init() {}
+        package init() {}
     }
 
     /// Why one recording failed.
-    public struct Failure: Codable, Sendable, Equatable {
+    package struct Failure: Codable, Sendable, Equatable {
         /// The recording id as the API gave it.
-        public var recordingId: String
+        package var recordingId: String
         /// What went wrong and what to do.
-        public var reason: String
+        package var reason: String
         /// Attempts so far, across runs.
-        public var attempts: Int
+        package var attempts: Int
         /// Whether a later run will try again.
-        public var willRetry: Bool
+        package var willRetry: Bool
 
         /// Creates a failure entry.
-        public init(recordingId: String, reason: String, attempts: Int, willRetry: Bool) {
+        package init(recordingId: String, reason: String, attempts: Int, willRetry: Bool) {
             self.recordingId = recordingId
             self.reason = reason
             self.attempts = attempts
@@ -66,103 +66,103 @@ public struct RunReport: Codable, Sendable, Equatable {
     }
 
     /// Listing reconciliation: what the listing returned compared with `pagination.total`.
-    public struct Reconciliation: Codable, Sendable, Equatable {
+    package struct Reconciliation: Codable, Sendable, Equatable {
         /// Unique recordings seen while listing (before client-side date filters).
-        public var seen = 0
+        package var seen = 0
         /// `pagination.total` on the first page.
-        public var totalAtStart: Int?
+        package var totalAtStart: Int?
         /// `pagination.total` on the last page.
-        public var totalAtEnd: Int?
+        package var totalAtEnd: Int?
         /// Items seen twice (shifted across pages by insertions) and skipped.
-        public var duplicatesSkipped = 0
+        package var duplicatesSkipped = 0
         /// `seen - totalAtEnd`; non-zero means recordings were inserted or deleted while listing.
-        public var difference: Int?
+        package var difference: Int?
 
         /// Creates an empty reconciliation.
-        public init() {}
+        package init() {}
     }
 
     /// How the workspace was listed (issue 17).
-    public struct Listing: Codable, Sendable, Equatable {
+    package struct Listing: Codable, Sendable, Equatable {
         /// `incremental` (newest first down to the high-water mark minus the overlap), `full` (the whole
         /// list: a full reconciliation) or `by-id` (`--recording`: nothing listed).
-        public var mode: String
+        package var mode: String
         /// Why this mode.
-        public var reason: String?
+        package var reason: String?
         /// List calls made (for `by-id`: batches of recordings fetched).
-        public var pages = 0
+        package var pages = 0
         /// Of those, pages read again because the list changed while it was read (deletions shift
         /// items onto pages already read; new recordings land on page 1).
-        public var pagesRefetched = 0
+        package var pagesRefetched = 0
         /// Incremental only: the listing stopped after a page lying wholly at or before this instant.
-        public var cutoff: Date?
+        package var cutoff: Date?
         /// Whether the listing read to the end of the list.
-        public var reachedEnd = false
+        package var reachedEnd = false
         /// The workspace's high-water mark after this run (newest `createdAt` ever listed).
-        public var highWaterMark: Date?
+        package var highWaterMark: Date?
 
         /// Creates an entry.
-        public init(mode: String) {
+        package init(mode: String) {
             self.mode = mode
         }
     }
 
     /// A recording a dry run would archive.
-    public struct PlannedRecording: Codable, Sendable, Equatable {
+    package struct PlannedRecording: Codable, Sendable, Equatable {
         /// The recording id.
-        public var recordingId: String
+        package var recordingId: String
         /// When it was created.
-        public var createdAt: Date
+        package var createdAt: Date
 
         /// Creates an entry.
-        public init(recordingId: String, createdAt: Date) {
+        package init(recordingId: String, createdAt: Date) {
             self.recordingId = recordingId
             self.createdAt = createdAt
         }
     }
 
     /// Schema identifier.
-    public var schema = "userplane-archiver/run-report/v1"
+    package var schema = "userplane-archiver/run-report/v1"
     /// The run's id (also the file name).
-    public var runId: String
+    package var runId: String
     /// The subcommand: `archive` or `download`.
-    public var command: String
+    package var command: String
     /// The workspace archived.
-    public var workspaceId: String
+    package var workspaceId: String
     /// Command-line arguments with secrets redacted.
-    public var arguments: [String]
+    package var arguments: [String]
     /// When the run started.
-    public var startedAt: Date
+    package var startedAt: Date
     /// When the run finished; `nil` while running.
-    public var finishedAt: Date?
+    package var finishedAt: Date?
     /// Whether this was a dry run.
-    public var dryRun = false
+    package var dryRun = false
     /// Outcome counts.
-    public var counts = Counts()
+    package var counts = Counts()
     /// Blob bytes downloaded in this run.
-    public var bytesDownloaded: Int64 = 0
+    package var bytesDownloaded: Int64 = 0
     /// Bytes of archives written in this run.
-    public var bytesArchived: Int64 = 0
+    package var bytesArchived: Int64 = 0
     /// API usage.
-    public var api = APIUsage()
+    package var api = APIUsage()
     /// Per-recording failures.
-    public var failures: [Failure] = []
+    package var failures: [Failure] = []
     /// Listing reconciliation.
-    public var reconciliation = Reconciliation()
+    package var reconciliation = Reconciliation()
     /// How the workspace was listed; `nil` when the run stopped before listing.
-    public var listing: Listing?
+    package var listing: Listing?
     /// Whether the run stopped early on SIGINT/SIGTERM, `--max-recordings` or `--max-duration`.
-    public var stoppedEarly: String?
+    package var stoppedEarly: String?
     /// With `--dry-run`: the recordings that would be archived (sizes are unknown before resolution).
-    public var planned: [PlannedRecording] = []
+    package var planned: [PlannedRecording] = []
     /// The error that stopped the run, if any (never contains a secret).
-    public var fatalError: String?
+    package var fatalError: String?
     /// The process exit code, as the caller mapped ``outcome`` (``WorkerQueue/Configuration/exitCode``);
     /// `nil` while running.
-    public var exitCode: Int32?
+    package var exitCode: Int32?
 
     /// Creates a report for a run that is starting.
-    public init(runId: String, command: String, workspaceId: String, arguments: [String], startedAt: Date) {
+    package init(runId: String, command: String, workspaceId: String, arguments: [String], startedAt: Date) {
         self.runId = runId
         self.command = command
         self.workspaceId = workspaceId
@@ -172,7 +172,7 @@ public struct RunReport: Codable, Sendable, Equatable {
 
     /// How the run ended: ``RunOutcome/failed`` when an error stopped it, ``RunOutcome/interrupted`` on
     /// SIGINT/SIGTERM, ``RunOutcome/partialFailure`` when a recording failed, else ``RunOutcome/completed``.
-    public var outcome: RunOutcome {
+    package var outcome: RunOutcome {
         if fatalError != nil { return .failed }
         if stoppedEarly == StopReason.interrupted.rawValue { return .interrupted }
         return counts.failed > 0 ? .partialFailure : .completed

@@ -35,8 +35,8 @@ extension WorkerQueue {
         package var resourceKinds: [ResourceKind] = ResourceKind.allCases
         /// Concurrent workers (recordings in flight).
         ///
-        /// Default 4.
-        package var concurrency = 4
+        /// Default ``ArchiverDefaults/concurrency``.
+        package var concurrency = ArchiverDefaults.concurrency
         /// Stop claiming after this many recordings in this run.
         ///
         /// Default: no limit.
@@ -66,8 +66,8 @@ extension WorkerQueue {
         package var retryWaitWindow: Duration = .seconds(90)
         /// Free space kept in reserve on the archive file system.
         ///
-        /// Default 256 MiB.
-        package var reservedFreeBytes: Int64 = 256 << 20
+        /// Default ``ArchiverDefaults/reservedFreeBytes`` (256 MiB).
+        package var reservedFreeBytes: Int64 = ArchiverDefaults.reservedFreeBytes
         /// How long an idle worker waits before looking for newly listed jobs.
         ///
         /// Default 200 ms.

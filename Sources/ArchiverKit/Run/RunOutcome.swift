@@ -3,7 +3,7 @@
 /// ArchiverKit never spells a process exit code: reports, errors and results carry a `RunOutcome`,
 /// and only the command line turns it into an exit code (`ExitCode+ArchiverKit.swift`). A run report
 /// records that code because the caller passes its mapping in (``WorkerQueue/Configuration/exitCode``).
-public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
+package enum RunOutcome: String, Sendable, Hashable, CaseIterable {
     /// Everything asked for was done (or nothing was left to do).
     case completed
     /// The command could not do its job: a key, configuration, network or I/O problem.
@@ -28,7 +28,7 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
     ///
     /// - Parameter outcomes: The runs' outcomes, in run order.
     /// - Returns: The combined outcome; ``completed`` for none.
-    public static func combined(_ outcomes: some Sequence<RunOutcome>) -> RunOutcome {
+    package static func combined(_ outcomes: some Sequence<RunOutcome>) -> RunOutcome {
         let outcomes = Array(outcomes)
         for outcome in [RunOutcome.interrupted, .failed, .partialFailure] where outcomes.contains(outcome) {
             return outcome
@@ -37,7 +37,7 @@ public enum RunOutcome: String, Sendable, Hashable, CaseIterable {
     }
 
     /// Whether the command did everything it was asked to.
-    public var isSuccess: Bool { self == .completed }
+    package var isSuccess: Bool { self == .completed }
 }
 
 /// Why a run stopped before working through everything it listed.

@@ -55,13 +55,4 @@ extension JobStore {
             }
         }
     }
-
-    /// Forgets the recorded resources of a job (for example after its staging directory was lost).
-    ///
-    /// - Throws: ``StoreError``.
-    package func clearResources(of jobID: Int64) async throws {
-        try await database.write { db in
-            try db.execute(sql: "DELETE FROM job_resources WHERE jobId = ?", arguments: [jobID])
-        }
-    }
 }

@@ -60,8 +60,9 @@ extension Downloader {
         ///
         /// A body that goes past it (an endless chunked stream) is aborted as ``TransferError/Code/sizeMismatch``;
         /// a blob announced larger than this is refused before it is fetched. When the size is announced, no byte
-        /// beyond it is accepted either. Default 64 GiB (`--max-blob-size`, config `max_blob_size`).
-        public var maximumBlobBytes: Int64 = 64 << 30
+        /// beyond it is accepted either. Default ``ArchiverDefaults/maximumBlobBytes`` (64 GiB; `--max-blob-size`,
+        /// config `max_blob_size`).
+        public var maximumBlobBytes: Int64 = ArchiverDefaults.maximumBlobBytes
         /// Free space the file system must keep while a blob is written; `nil` checks nothing during the transfer.
         ///
         /// Checked every ``freeSpaceCheckIntervalBytes`` written: when less is free, the transfer stops with

@@ -217,29 +217,3 @@ private func responseSinkProgress(
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     return sink.cancelled.isCancelled ? 1 : 0
 }
-
-/// Parses one raw header line into a lowercased name and a trimmed value.
-enum HTTPHeaderLine {
-    static func parse(_ line: String) -> (name: String, value: String)? {
-        guard let colon = line.firstIndex(of: ":"), !line.hasPrefix("HTTP/") else { return nil }
-        let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty else { return nil }
-        return (name, value)
-    }
-}
-
-/// A cancellation flag shared between a Swift task and a libcurl callback.
-final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    func cancel() { flag.store(true, ordering: .relaxed) }
-    var isCancelled: Bool { flag.load(ordering: .relaxed) }
-}
-
-extension Duration {
-    /// The duration in whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

@@ -47,7 +47,10 @@ struct ArchiveCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("Recordings processed at once. (config: concurrency; default: 4)", valueName: "n")
+        help: ArgumentHelp(
+            "Recordings processed at once. (config: concurrency; default: \(ArchiverDefaults.concurrency))",
+            valueName: "n"
+        )
     )
     var concurrency: Int?
 
@@ -78,8 +81,9 @@ struct ArchiveCommand: AsyncParsableCommand {
     var waitLock = false
 
     func validate() throws {
-        if let concurrency, !(1...64).contains(concurrency) {
-            throw ValidationError("--concurrency must be between 1 and 64.")
+        if let concurrency, !ArchiverDefaults.concurrencyRange.contains(concurrency) {
+            let range = ArchiverDefaults.concurrencyRange
+            throw ValidationError("--concurrency must be between \(range.lowerBound) and \(range.upperBound).")
         }
         if let maxRecordings, maxRecordings < 1 { throw ValidationError("--max-recordings must be at least 1.") }
         if let maxDuration { _ = try Self.parseDuration(maxDuration, flag: "--max-duration") }

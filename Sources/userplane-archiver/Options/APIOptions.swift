@@ -19,7 +19,7 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "API base URL. (env: USERPLANE_BASE_URL; config: base_url; default: https://api.userplane.io/api/v1)",
+            "API base URL. (env: USERPLANE_BASE_URL; config: base_url; default: \(ArchiverDefaults.baseURL))",
             valueName: "url"
         )
     )
@@ -28,7 +28,8 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "API requests per minute, never exceeded in any 60 s window. (config: api_rate; default: 120)",
+            "API requests per minute, never exceeded in any 60 s window. "
+                + "(config: api_rate; default: \(ArchiverDefaults.apiRequestsPerMinute))",
             valueName: "n"
         )
     )
@@ -37,7 +38,8 @@ struct APIOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "API requests per UTC day, persisted across runs. (config: api_daily_budget; default: 10000)",
+            "API requests per UTC day, persisted across runs. "
+                + "(config: api_daily_budget; default: \(ArchiverDefaults.apiDailyBudget))",
             valueName: "n"
         )
     )
@@ -59,7 +61,7 @@ struct APIOptions: ParsableArguments {
                 scheme == "https" || scheme == "http", url.host != nil
             else {
                 throw ValidationError(
-                    "--base-url must be an http(s) URL such as https://api.userplane.io/api/v1 (got '\(baseURL)')."
+                    "--base-url must be an http(s) URL such as \(ArchiverDefaults.baseURL) (got '\(baseURL)')."
                 )
             }
         }

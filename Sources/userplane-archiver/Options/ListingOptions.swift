@@ -21,7 +21,7 @@ struct ListingOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "How far behind the high-water mark an incremental listing still reads, for recordings that appear "
-                + "late, e.g. 72h. (config: listing_overlap; default: 72h)",
+                + "late, e.g. 72h. (config: listing_overlap; default: \(ArchiverDefaults.listingOverlapHours)h)",
             valueName: "duration"
         )
     )
@@ -31,7 +31,7 @@ struct ListingOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "List the whole workspace when the last full listing is this old, e.g. 7d. "
-                + "(config: full_listing_every; default: 7d)",
+                + "(config: full_listing_every; default: \(ArchiverDefaults.fullListingEveryDays)d)",
             valueName: "duration"
         )
     )

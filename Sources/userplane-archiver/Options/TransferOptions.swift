@@ -7,7 +7,7 @@ struct TransferOptions: ParsableArguments {
         name: .long,
         help: ArgumentHelp(
             "Most bytes accepted for a blob whose size neither the API nor the server announces, e.g. 64GiB. "
-                + "(config: max_blob_size; default: 64GiB)",
+                + "(config: max_blob_size; default: \(ArchiverDefaults.maximumBlobBytes >> 30)GiB)",
             valueName: "size"
         )
     )
