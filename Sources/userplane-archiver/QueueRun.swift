@@ -5,12 +5,12 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
-/// Wires the API client, state store, lock and worker queue for `archive` and `download`, runs them
-/// under a `ServiceGroup` that turns SIGINT/SIGTERM into a graceful stop, and prints the outcome.
+/// Builds the ``ArchiveRun`` of `archive` and `download` from the resolved settings, runs each workspace's
+/// queue under a `ServiceGroup` that turns SIGINT/SIGTERM into a graceful stop, writes the metrics file and
+/// prints the outcome.
 ///
-/// Several workspaces (from the config file) run one after another under one lock, with one API
-/// client and so one ``APIPacer`` for the key: the per-minute rate and the daily budget hold across
-/// all of them. Each workspace gets its own run id and run report.
+/// The orchestration itself (lock, state, one paced client for every workspace, budget carry-over, the
+/// run reports) is ArchiverKit's ``ArchiveRun``.
 struct QueueRun {
     var kind: WorkerQueue.Configuration.Kind
     var root: URL
@@ -34,156 +34,80 @@ struct QueueRun {
         let clock = ContinuousClock()
         let started = clock.now
         let logger = LoggingBootstrap.bootstrap(global)
-        let defaults = ArchiverConfiguration.defaults
         if let metricsFile, let problem = RunMetrics.targetProblem(metricsFile) { throw CLIError(problem) }
-        let stateDirectory = ArchiveStore.databaseURL(archiveRoot: root).deletingLastPathComponent()
-        // An existing lock file is taken first, so a concurrent run is reported (exit 75) before anything else.
-        let existingLock =
-            FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("lock").path)
-            ? try ArchiveRootLock(root: root, waits: waitsForLock) : nil
-        // A root without state yet: check the key, host and workspaces before creating anything on disk. No state
-        // means no API usage recorded today, so this client (and its pacer, counting these calls) serves the run.
-        var earlyWiring: APIWiring?
-        if !FileManager.default.fileExists(atPath: ArchiveStore.databaseURL(archiveRoot: root).path) {
-            let probe = APIWiring.makeUnpersisted(settings: settings, keySource: keySource, logger: logger)
-            _ = try await probe.client.me()
-            for workspace in workspaces { _ = try await probe.client.workspace(workspace.id) }
-            try Self.createRoot(root)
-            earlyWiring = probe
-        }
-        let lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
-        let store = try ArchiveStore(archiveRoot: root)
-        let wiring: APIWiring
-        if let earlyWiring {
-            wiring = earlyWiring
-        } else {
-            wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
-        }
-        let (client, pacer, today, usedToday) = (wiring.client, wiring.client.pacer, wiring.today, wiring.usedToday)
-        let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
-
-        var reports: [RunReport] = []
-        var thrown: (any Error)?
-        var budget = DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
-        for workspace in workspaces {
-            let runId = Self.makeRunId()
-            var configuration = WorkerQueue.Configuration(
-                kind: kind,
-                root: root,
-                workspaceId: workspace.id,
-                runId: runId,
-                exitCode: ExitCodes.code(for:)
-            )
-            configuration.arguments = Self.redactedArguments()
-            configuration.filter = workspace.filter
-            configuration.resourceKinds = resourceKinds
-            configuration.concurrency = settings.concurrency ?? ArchiverDefaults.concurrency
-            configuration.maxRecordings = maxRecordings
-            configuration.maxDuration = maxDuration
-            configuration.isDryRun = isDryRun
-            configuration.overwritesExisting = overwritesExisting
-            configuration.initialBudget = budget
-            configuration.downloader.caBundlePath = settings.caBundle
-            configuration.listing.forceFull = forcesFullListing
-            if let overlap = settings.listingOverlap ?? defaults.listingOverlap {
-                configuration.listing.overlap = overlap.duration(endingAt: Date())
-            }
-            if let every = settings.fullListingEvery ?? defaults.fullListingEvery {
-                configuration.listing.fullListingEvery = every.duration(endingAt: Date())
-            }
-            if let maxBlobSize = settings.maxBlobSize { configuration.downloader.maximumBlobBytes = maxBlobSize }
-            let queue = WorkerQueue(
-                configuration: configuration,
-                api: client,
-                store: store,
-                logger: logger,
-                onEvent: { renderer.handle($0) }
-            )
-            do {
-                let preflight = try await queue.preflight()
-                if !global.json && !global.quiet {
-                    Self.printError(
-                        "key belongs to \(preflight.user); workspace '\(preflight.workspaceName)' (\(workspace.id))"
+        var configuration = ArchiveRun.Configuration(
+            kind: kind,
+            root: root,
+            workspaces: workspaces,
+            settings: settings,
+            keySource: keySource,
+            exitCode: ExitCodes.code(for:)
+        )
+        configuration.arguments = Self.redactedArguments()
+        configuration.resourceKinds = resourceKinds
+        configuration.maxRecordings = maxRecordings
+        configuration.maxDuration = maxDuration
+        configuration.isDryRun = isDryRun
+        configuration.waitsForLock = waitsForLock
+        configuration.forcesFullListing = forcesFullListing
+        configuration.overwritesExisting = overwritesExisting
+        let (result, outcome) = try await ArchiveRun.withRun(configuration: configuration, logger: logger) { run in
+            let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
+            let result = await run.workspaces(
+                onPreflight: { preflight, workspace in
+                    if !global.json && !global.quiet {
+                        Self.printError(
+                            "key belongs to \(preflight.user); workspace '\(preflight.workspaceName)' (\(workspace.id))"
+                        )
+                    }
+                },
+                onEvent: { renderer.handle($0) },
+                supervise: { queue in
+                    let group = ServiceGroup(
+                        configuration: .init(
+                            services: [.init(service: queue, successTerminationBehavior: .gracefullyShutdownGroup)],
+                            gracefulShutdownSignals: [.sigterm, .sigint],
+                            logger: logger
+                        )
                     )
+                    try await group.run()
                 }
-                let group = ServiceGroup(
-                    configuration: .init(
-                        services: [.init(service: queue, successTerminationBehavior: .gracefullyShutdownGroup)],
-                        gracefulShutdownSignals: [.sigterm, .sigint],
-                        logger: logger
+            )
+            renderer.finish()
+            var outcome = result.error.map { ExitCodes.describe($0).0 } ?? result.outcome
+            if let metricsFile {
+                do {
+                    let elapsed = clock.now - started
+                    try await RunMetrics.collect(
+                        command: kind == .download ? "download" : "archive",
+                        reports: result.reports,
+                        exitCode: ExitCodes.code(for: outcome),
+                        duration: elapsed,
+                        store: run.store,
+                        previousText: RunMetrics.previousText(at: metricsFile)
+                    ).write(to: metricsFile)
+                } catch {
+                    logger.error(
+                        "cannot write the metrics file",
+                        metadata: ["path": "\(metricsFile)", "error": "\(error)"]
                     )
-                )
-                try await group.run()
-            } catch {
-                thrown = error
+                    // The run's own outcome stands, but a silent metrics failure would hide it from monitoring.
+                    Self.printError(
+                        "error: cannot write the metrics file \(metricsFile): \(error); "
+                            + "fix its directory or --metrics-file (exit 1 unless the run already failed)"
+                    )
+                    if outcome.isSuccess { outcome = .failed }
+                }
             }
-            let report = queue.report
-            if report.finishedAt != nil { reports.append(report) }
-            budget = await pacer.statistics.budget
-            if thrown != nil || report.outcome == .interrupted { break }
+            return (result, outcome)
         }
-        renderer.finish()
-        var outcome = thrown.map { ExitCodes.describe($0).0 } ?? RunOutcome.combined(reports.map(\.outcome))
-        if let metricsFile {
-            do {
-                let elapsed = clock.now - started
-                try await RunMetrics.collect(
-                    command: kind == .download ? "download" : "archive",
-                    reports: reports,
-                    exitCode: ExitCodes.code(for: outcome),
-                    duration: elapsed,
-                    store: store,
-                    previousText: RunMetrics.previousText(at: metricsFile)
-                ).write(to: metricsFile)
-            } catch {
-                logger.error(
-                    "cannot write the metrics file",
-                    metadata: ["path": "\(metricsFile)", "error": "\(error)"]
-                )
-                // The run's own outcome stands, but a silent metrics failure would hide it from monitoring.
-                Self.printError(
-                    "error: cannot write the metrics file \(metricsFile): \(error); "
-                        + "fix its directory or --metrics-file (exit 1 unless the run already failed)"
-                )
-                if outcome.isSuccess { outcome = .failed }
-            }
-        }
-        try? store.close()
-        withExtendedLifetime(lock) {}
-        if !global.json { for report in reports { Self.printSummary(report, root: root) } }
-        if let thrown { throw thrown }
+        if !global.json { for report in result.reports { Self.printSummary(report, root: root) } }
+        if let thrown = result.error { throw thrown }
         try ExitCodes.exitUnlessSuccessful(outcome)
     }
 
-    /// Creates the root's last component (mode 0750) if missing; its parent must exist.
-    static func createRoot(_ root: URL) throws {
-        if mkdir(root.path, 0o750) == 0 {
-            try ArchiveOwnership.privatize(directory: root.path)
-            return
-        }
-        let code = errno
-        var isDirectory: ObjCBool = false
-        if code == EEXIST, FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        {
-            return
-        }
-        throw CLIError(
-            "cannot create the archive root \(root.path): \(String(cString: strerror(code))); "
-                + (code == ENOENT
-                    ? "its parent directory does not exist: create it first (the archiver creates only the last "
-                        + "component) or fix --archive / --out"
-                    : "check the path and its permissions")
-        )
-    }
-
-    static func makeRunId() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: Date()) + "-" + String(UUID().uuidString.prefix(8)).lowercased()
-    }
+    /// A new run id (see ``ArchiveRun/makeRunId(at:)``).
+    static func makeRunId() -> String { ArchiveRun.makeRunId() }
 
     /// The command line for the report: the key is never on it, and URLs lose query and userinfo.
     static func redactedArguments() -> [String] {

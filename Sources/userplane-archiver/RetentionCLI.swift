@@ -83,15 +83,7 @@ enum RetentionCLI {
 
     /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
     static func finish(_ report: RetentionReport, root: URL, store: ArchiveStore, global: GlobalOptions) async throws {
-        let url = try report.write(archiveRoot: root)
-        let counts = try? String(decoding: JSONEncoder().encode(report.counts), as: UTF8.self)
-        try await store.catalog.finishRun(
-            id: report.runId,
-            finishedAt: report.finishedAt ?? Date(),
-            exitCode: Int(ExitCodes.code(for: report.outcome)),
-            reportPath: url.path,
-            countsJSON: counts
-        )
+        let url = try await report.finish(archiveRoot: root, store: store, exitCode: ExitCodes.code(for:))
         if global.json {
             FileHandle.standardOutput.write(try report.encoded())
         } else {

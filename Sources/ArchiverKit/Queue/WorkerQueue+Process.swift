@@ -20,11 +20,11 @@ extension WorkerQueue {
         guard detail.isFinal else {
             let reason =
                 "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
-            try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: Date())
+            try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: now())
             return .deferred(reason: reason)
         }
-        try await store.jobs.apply(.listingConfirmed, to: job.id, owner: owner, now: Date())
-        try await store.jobs.apply(.downloadStarted, to: job.id, owner: owner, now: Date())
+        try await store.jobs.apply(.listingConfirmed, to: job.id, owner: owner, now: now())
+        try await store.jobs.apply(.downloadStarted, to: job.id, owner: owner, now: now())
 
         // 2. Resources, into staging (archive) or the output directory (download).
         let directory =
@@ -53,12 +53,12 @@ extension WorkerQueue {
             let resource = try await stageResource(kind, job: job, owner: owner, into: directory, logger: logger)
             staged.append(resource)
         }
-        try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: owner, now: Date())
+        try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: owner, now: now())
 
         // 3. Finish: plain files are done; archives are packed and catalogued atomically.
         let createdAt = detail.createdAt ?? job.recordingCreatedAt
         if configuration.kind == .download {
-            try await store.jobs.apply(.packed, to: job.id, owner: owner, now: Date())
+            try await store.jobs.apply(.packed, to: job.id, owner: owner, now: now())
             let bytes = staged.reduce(Int64(detail.rawData.count)) { $0 + $1.size }
             return .archived(path: directory.path, bytes: bytes, sha256: "")
         }
@@ -68,7 +68,7 @@ extension WorkerQueue {
             createdAt: createdAt,
             durationMs: detail.durationMs,
             runId: configuration.runId,
-            archivedAt: Date(),
+            archivedAt: now(),
             recordingJSON: detail.rawData,
             resources: staged
         )
@@ -87,13 +87,13 @@ extension WorkerQueue {
                 sizeBytes: Int(packed.size),
                 sha256: packed.sha256,
                 archivedAt: recording.archivedAt,
-                verifiedAt: Date(),
+                verifiedAt: now(),
                 recordingCreatedAt: createdAt,
                 manifestSummaryJSON: Self.manifestSummary(staged)
             ),
             completingJob: job.id,
             owner: owner,
-            now: Date()
+            now: now()
         )
         removeStaging(job)
         logger.debug("recording archived", metadata: ["archive.path": "\(relativePath)"])
@@ -142,7 +142,7 @@ extension WorkerQueue {
         logger: Logger
     ) async throws -> StagedResource {
         let workspace = configuration.workspaceId
-        let resolvedAt = Date()
+        let resolvedAt = now()
         let resource = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
         guard let url = resource.url else {
             let message = resource.message.map { SafeText.capped($0) }
@@ -153,7 +153,7 @@ extension WorkerQueue {
                 availability: availability.rawValue,
                 mediaType: resource.type,
                 apiMessage: message,
-                updatedAt: Date()
+                updatedAt: now()
             )
             try await store.jobs.markResourceDownloaded(record, jobID: job.id, owner: owner)
             return StagedResource(
@@ -233,7 +233,7 @@ extension WorkerQueue {
                 sha512: result.sha512,
                 provenanceJSON: provenanceJSON,
                 mediaType: mediaType,
-                updatedAt: Date()
+                updatedAt: now()
             ),
             jobID: job.id,
             owner: owner

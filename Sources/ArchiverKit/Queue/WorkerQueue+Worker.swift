@@ -30,7 +30,7 @@ extension WorkerQueue {
             if stopRequested.load(ordering: .relaxed) || claimingStopped.load(ordering: .relaxed) || Task.isCancelled {
                 return
             }
-            if let deadline, Date() >= deadline {
+            if let deadline, now() >= deadline {
                 stopClaiming(reason: .maxDuration)
                 return
             }
@@ -60,7 +60,7 @@ extension WorkerQueue {
                     kind: configuration.kind.jobKind,
                     owner: owner,
                     leaseDuration: configuration.leaseDuration,
-                    now: Date(),
+                    now: now(),
                     runStartedAt: startedAt,
                     workspaceID: configuration.workspaceId,
                     recordingIDs: configuration.filter.recordingIds
@@ -96,7 +96,7 @@ extension WorkerQueue {
             workspaceID: configuration.workspaceId
         )
         guard let nextRetry else { return true }
-        return nextRetry.timeIntervalSinceNow > Double(configuration.retryWaitWindow.components.seconds)
+        return nextRetry.timeIntervalSince(now()) > Double(configuration.retryWaitWindow.components.seconds)
     }
 
     private func record(_ outcome: Outcome, for job: Job) {
@@ -159,7 +159,7 @@ extension WorkerQueue {
                     try await self.store.jobs.heartbeat(
                         jobID: job.id,
                         owner: owner,
-                        until: Date().adding(self.configuration.leaseDuration)
+                        until: self.now().adding(self.configuration.leaseDuration)
                     )
                 }
             }
@@ -186,28 +186,28 @@ extension WorkerQueue {
         if stopRequested.load(ordering: .relaxed) || error is CancellationError || Task.isCancelled
             || (error as? TransferError)?.code == .aborted
         {
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: now())
             return .released
         }
         if let apiError = error as? APIError {
             if apiError.stopsRun || apiError.code == .dailyBudgetExhausted {
-                _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+                _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: now())
                 throw apiError
             }
             if apiError.meansGone {
                 let reason = SafeText.printable("\(apiError.code): \(apiError.message)")
-                try await store.jobs.apply(.gone(reason: reason), to: job.id, owner: owner, now: Date())
+                try await store.jobs.apply(.gone(reason: reason), to: job.id, owner: owner, now: now())
                 removeStaging(job)
                 return .gone(reason: reason)
             }
         }
         if let transferError = error as? TransferError, transferError.code == .diskFull {
             // A full disk stops the run with the job handed back, as the free-space check before a download does.
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: now())
             throw QueueError(code: .diskFull, message: transferError.message)
         }
         if let queueError = error as? QueueError {
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: now())
             throw queueError
         }
         if let storeError = error as? StoreError, storeError.code == .leaseLost {
@@ -220,7 +220,7 @@ extension WorkerQueue {
             .failed(reason: reason, isRetryable: retryable),
             to: job.id,
             owner: owner,
-            now: Date()
+            now: now()
         )
         let attempts = try await store.jobs.job(id: job.id)?.attempts ?? job.attempts + 1
         logger.info("recording failed", metadata: ["error": "\(reason)", "retry.attempt": "\(attempts)"])

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import Logging
 import ServiceLifecycle
 import Synchronization
@@ -27,6 +27,8 @@ package final class WorkerQueue: Service, Sendable {
     let claimingStopped = Atomic<Bool>(false)
     let ownerPrefix: String
     let budgetPersisted: Mutex<DailyBudget?>
+    /// The wall clock: every timestamp the queue records (jobs, leases, listing marks, the report).
+    let now: @Sendable () -> Date
 
     /// Creates a queue for one run.
     ///
@@ -36,13 +38,17 @@ package final class WorkerQueue: Service, Sendable {
     ///   - store: The open state database of the archive root (or download directory).
     ///   - logger: Receives job events at `debug`, recoverable trouble at `info`.
     ///   - onEvent: Receives progress events, from any worker; must not block.
+    ///   - currentDate: The wall clock for every recorded timestamp (a fixed one in tests), in the
+    ///     style of ``APIPacer``'s `currentDate`.
     package init(
         configuration: Configuration,
         api: APIClient,
         store: ArchiveStore,
         logger: Logger,
-        onEvent: @escaping @Sendable (ArchiveEvent) -> Void = { _ in }
+        onEvent: @escaping @Sendable (ArchiveEvent) -> Void = { _ in },
+        currentDate: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.now = currentDate
         self.configuration = configuration
         self.api = api
         self.store = store
@@ -61,7 +67,7 @@ package final class WorkerQueue: Service, Sendable {
                     command: configuration.kind.rawValue,
                     workspaceId: configuration.workspaceId,
                     arguments: configuration.arguments,
-                    startedAt: Date()
+                    startedAt: currentDate()
                 )
             )
         )
@@ -130,7 +136,7 @@ package final class WorkerQueue: Service, Sendable {
                 command: configuration.kind.rawValue,
                 startedAt: startedAt
             )
-            try await store.jobs.expireAbandonedLeases(now: Date())
+            try await store.jobs.expireAbandonedLeases(now: now())
             if configuration.kind == .archive && !configuration.isDryRun { try await sweepStaging() }
             onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
             try await withGracefulShutdownHandler {
@@ -181,7 +187,7 @@ package final class WorkerQueue: Service, Sendable {
         let filter = configuration.filter
         let kindName = configuration.kind.jobKind.rawValue
         let filterHash = filter.listingKey
-        let listingStartedAt = Date()
+        let listingStartedAt = now()
         let mark =
             filter.recordingIds.isEmpty
             ? try await store.catalog.listingMark(
@@ -215,7 +221,7 @@ package final class WorkerQueue: Service, Sendable {
             let requeued = try await store.jobs.requeuePermanentlyFailed(
                 kind: configuration.kind.jobKind,
                 workspaceID: configuration.workspaceId,
-                now: Date()
+                now: now()
             )
             state.withLock { $0.report.counts.enqueued += requeued }
         }
@@ -243,7 +249,7 @@ package final class WorkerQueue: Service, Sendable {
                 try await plan(page.recordings)
                 continue
             }
-            let result = try await store.jobs.enqueue(items, kind: configuration.kind.jobKind, now: Date())
+            let result = try await store.jobs.enqueue(items, kind: configuration.kind.jobKind, now: now())
             state.withLock { state in
                 state.report.counts.listed += items.count
                 state.report.counts.enqueued += result.new + result.requeued
@@ -399,7 +405,7 @@ package final class WorkerQueue: Service, Sendable {
         try await persistBudget()
         let statistics = await api.pacer.statistics
         let report = state.withLock { state in
-            state.report.finishedAt = Date()
+            state.report.finishedAt = now()
             state.report.api.calls = statistics.requestsGranted
             state.report.api.rateLimited = statistics.rateLimitedResponses
             state.report.api.cappedPauses = statistics.cappedPauses
@@ -418,7 +424,7 @@ package final class WorkerQueue: Service, Sendable {
         let countsJSON = (try? JSONEncoder().encode(report.counts)).map { String(decoding: $0, as: UTF8.self) }
         try await store.catalog.finishRun(
             id: configuration.runId,
-            finishedAt: report.finishedAt ?? Date(),
+            finishedAt: report.finishedAt ?? now(),
             exitCode: Int(configuration.exitCode(report.outcome)),
             reportPath: reportURL.path,
             countsJSON: countsJSON

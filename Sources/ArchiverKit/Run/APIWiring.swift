@@ -1,19 +1,18 @@
-import ArchiverKit
-import Foundation
-import Logging
+package import Foundation
+package import Logging
 
 /// Builds the paced API client the way every API-calling command does: today's persisted API usage
 /// seeds the pacer's daily budget, and ``persistUsage(store:)`` adds this run's usage back.
-struct APIWiring {
+package struct APIWiring: Sendable {
     /// The client.
-    let client: APIClient
+    package let client: APIClient
     /// The instant the budget day was taken from.
-    let today: Date
+    package let today: Date
     /// API requests already used today (UTC) by earlier runs.
-    let usedToday: Int
+    package let usedToday: Int
 
     /// Wires a client from resolved settings (flags > environment > file > defaults).
-    static func make(
+    package static func make(
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
         store: ArchiveStore,
@@ -26,7 +25,7 @@ struct APIWiring {
 
     /// Wires a client whose daily budget starts at zero, without a store: for a root that has no state yet, whose
     /// preflight runs before anything is created on disk (the run persists the pacer's usage as usual).
-    static func makeUnpersisted(
+    package static func makeUnpersisted(
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
         logger: Logger
@@ -56,7 +55,7 @@ struct APIWiring {
     }
 
     /// Adds the requests this run made to the persisted daily usage.
-    func persistUsage(store: ArchiveStore) async throws {
+    package func persistUsage(store: ArchiveStore) async throws {
         let budget = await client.pacer.statistics.budget
         let startDay = DailyBudget.utcDay(of: today)
         let delta = budget.day == startDay ? budget.used - usedToday : budget.used

@@ -1,0 +1,31 @@
+package import Foundation
+
+extension RetentionReport {
+    /// Ends a `prune` or `delete-remote` run: writes the report once and closes the run's catalog row
+    /// (opened with ``CatalogStore/startRun(id:command:startedAt:)``) with its exit code, counts and
+    /// report path.
+    ///
+    /// - Parameters:
+    ///   - archiveRoot: The archive root the report is written under.
+    ///   - store: The root's open state.
+    ///   - exitCode: The caller's exit code for ``outcome``.
+    /// - Returns: The report's URL.
+    /// - Throws: A file-system, ``PackingError`` or ``StoreError`` error.
+    @discardableResult
+    package func finish(
+        archiveRoot: URL,
+        store: ArchiveStore,
+        exitCode: (RunOutcome) -> Int32
+    ) async throws -> URL {
+        let url = try write(archiveRoot: archiveRoot)
+        let countsJSON = try? String(decoding: JSONEncoder().encode(counts), as: UTF8.self)
+        try await store.catalog.finishRun(
+            id: runId,
+            finishedAt: finishedAt ?? Date(),
+            exitCode: Int(exitCode(outcome)),
+            reportPath: url.path,
+            countsJSON: countsJSON
+        )
+        return url
+    }
+}
