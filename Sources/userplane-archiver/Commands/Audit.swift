@@ -147,17 +147,7 @@ struct AuditCommand: AsyncParsableCommand {
                     )
                 }
             )
-            report.exitCode = ExitCodes.code(for: report.outcome)
-            let url = try report.write(archiveRoot: rootURL)
-            let counts =
-                "{\"checked\":\(report.ok + report.failed),\"failed\":\(report.failed),\"missing\":\(report.missing)}"
-            try await store.catalog.finishRun(
-                id: report.runId,
-                finishedAt: report.finishedAt ?? Date(),
-                exitCode: Int(report.exitCode),
-                reportPath: url.path,
-                countsJSON: counts
-            )
+            let url = try await report.finish(archiveRoot: rootURL, store: store, exitCode: ExitCodes.code(for:))
             if let metricsFile {
                 do {
                     try report.writeMetrics(to: metricsFile)
