@@ -186,7 +186,7 @@ package struct FixityAudit: Sendable {
         report.selected = selected.count
         for (index, archive) in selected.enumerated() {
             if Task.isCancelled {
-                report.stoppedEarly = "interrupted"
+                report.stoppedEarly = StopReason.interrupted.rawValue
             } else if let maxDuration = configuration.maxDuration, ContinuousClock.now - started >= maxDuration {
                 report.stoppedEarly = "max-duration \(maxDuration) reached"
             }

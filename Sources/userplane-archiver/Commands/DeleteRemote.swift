@@ -114,7 +114,11 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                 try ArchiveCommand.parseDuration($0, flag: "--max-duration")
             }
             let now = Date()
-            try await store.catalog.startRun(id: configuration.runId, command: "delete-remote", startedAt: now)
+            try await store.catalog.startRun(
+                id: configuration.runId,
+                command: RetentionReport.Command.deleteRemote.rawValue,
+                startedAt: now
+            )
             let deleter = RemoteDeleter(
                 root: rootURL,
                 store: store,

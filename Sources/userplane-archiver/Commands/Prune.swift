@@ -81,7 +81,11 @@ struct PruneCommand: AsyncParsableCommand {
             configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
             configuration.arguments = QueueRun.redactedArguments()
             let now = Date()
-            try await store.catalog.startRun(id: configuration.runId, command: "prune", startedAt: now)
+            try await store.catalog.startRun(
+                id: configuration.runId,
+                command: RetentionReport.Command.prune.rawValue,
+                startedAt: now
+            )
             let report = try await RetentionSweeper(root: rootURL, store: store, configuration: configuration)
                 .run(now: now)
             logger.debug("prune finished", metadata: ["run.id": "\(report.runId)"])
