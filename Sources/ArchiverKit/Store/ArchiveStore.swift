@@ -5,7 +5,8 @@ import GRDB
 import Glibc
 #endif
 
-/// The durable state of one archive root: `<archiveRoot>/.userplane-archiver/state.sqlite`.
+/// The durable state of one archive root: `<archiveRoot>/.userplane-archiver/state.sqlite`, the SQLite
+/// engine of ``StateStore``.
 ///
 /// It holds the job queue (``jobs``) and the catalog of archives, API budget, runs, legal holds and
 /// deletion log (``catalog``). The file is SQLite in WAL mode opened through a GRDB `DatabasePool`,
@@ -15,7 +16,7 @@ import Glibc
 ///
 /// - Important: Opening is synchronous and does a little file I/O (create, migrate, quick check).
 ///   Open once per command, before starting workers.
-package final class ArchiveStore: Sendable {
+package final class ArchiveStore: StateStore {
     /// How the database is opened.
     package struct Configuration: Sendable {
         /// How long a write waits for another process's lock before failing as busy (default: 10 seconds).

@@ -2,6 +2,20 @@ import Foundation
 import GRDB
 
 extension JobStore {
+    /// Records a resource's final outcome for a leased job (replacing an earlier record of the same kind).
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when the lease was lost.
+    package func recordResource(_ resource: JobResource, for lease: JobLease) async throws {
+        try await markResourceDownloaded(resource, jobID: lease.jobID, owner: lease.owner)
+    }
+
+    /// The recorded resources of a job, ordered by resource kind.
+    ///
+    /// - Throws: ``StoreError``.
+    package func resources(ofJob jobID: Int64) async throws -> [JobResource] {
+        try await resources(of: jobID)
+    }
+
     /// Records a resource's final outcome for a job held by `owner` (replacing an earlier record).
     ///
     /// Call it after the staged file is complete, fsynced and hashed (or when the API says the
@@ -13,6 +27,7 @@ extension JobStore {
     ///   - owner: The lease owner.
     /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` does not hold the job.
     package func markResourceDownloaded(_ resource: JobResource, jobID: Int64, owner: String) async throws {
+        let provenance = try resource.provenance.map(Self.encode)
         try await database.write { db in
             _ = try Self.leasedJob(db, jobID: jobID, owner: owner)
             try db.execute(
@@ -22,9 +37,9 @@ extension JobStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    jobID, resource.resourceKind, resource.availability, resource.stagedFileName,
-                    resource.sizeBytes, resource.sha256, resource.sha512, resource.provenanceJSON, resource.mediaType,
-                    resource.apiMessage, resource.updatedAt,
+                    jobID, resource.resourceKind, resource.availability.rawValue, resource.stagedFileName,
+                    resource.sizeBytes, resource.sha256, resource.sha512, provenance,
+                    resource.mediaType, resource.apiMessage, resource.updatedAt,
                 ]
             )
         }
@@ -40,14 +55,15 @@ extension JobStore {
                 sql: "SELECT * FROM job_resources WHERE jobId = ? ORDER BY resourceKind",
                 arguments: [jobID]
             ).map { row in
-                JobResource(
+                let provenance: String? = row["provenance"]
+                return JobResource(
                     resourceKind: row["resourceKind"],
-                    availability: row["availability"],
+                    availability: StagedResource.Availability(rawValue: row["availability"]),
                     stagedFileName: row["stagedFileName"],
                     sizeBytes: row["sizeBytes"],
                     sha256: row["sha256"],
                     sha512: row["sha512"],
-                    provenanceJSON: row["provenance"],
+                    provenance: provenance.flatMap(Self.decode),
                     mediaType: row["mediaType"],
                     apiMessage: row["apiMessage"],
                     updatedAt: row["updatedAt"]
@@ -63,5 +79,15 @@ extension JobStore {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM job_resources WHERE jobId = ?", arguments: [jobID])
         }
+    }
+
+    /// The `provenance` column: the JSON the manifest writer uses (sorted keys, ISO-8601 milliseconds).
+    private static func encode(_ provenance: ArchiveProvenance) throws -> String {
+        String(decoding: try JSONEncoder.archiver.encode(provenance), as: UTF8.self)
+    }
+
+    /// Decodes the `provenance` column; an unreadable document reads as no provenance, as before.
+    private static func decode(_ json: String) -> ArchiveProvenance? {
+        try? JSONDecoder.archiver.decode(ArchiveProvenance.self, from: Data(json.utf8))
     }
 }

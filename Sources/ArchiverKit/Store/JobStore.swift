@@ -1,48 +1,16 @@
 package import Foundation
 import GRDB
 
-/// The durable job queue in `state.sqlite`.
+/// The durable job queue in `state.sqlite`: the SQLite engine of ``JobQueueStore``.
 ///
 /// Every method is one SQLite transaction run off the cooperative pool. Claims are atomic across
 /// tasks and processes: ``claimNext(kind:owner:leaseDuration:now:runStartedAt:)`` selects and leases
 /// a job inside one `IMMEDIATE` transaction, so two claimers can never get the same job.
-package struct JobStore: Sendable {
+package struct JobStore: JobQueueStore {
     /// One recording to put in the queue.
-    package struct EnqueueItem: Sendable, Hashable {
-        /// The workspace id.
-        package var workspaceID: String
-        /// The recording id.
-        package var recordingID: String
-        /// The recording's `createdAt`.
-        package var recordingCreatedAt: Date
-        /// The recording's total resource size, when the listing reports it.
-        package var knownSizeBytes: Int?
-
-        /// Creates an item.
-        package init(workspaceID: String, recordingID: String, recordingCreatedAt: Date, knownSizeBytes: Int? = nil) {
-            self.workspaceID = workspaceID
-            self.recordingID = recordingID
-            self.recordingCreatedAt = recordingCreatedAt
-            self.knownSizeBytes = knownSizeBytes
-        }
-    }
-
+    package typealias EnqueueItem = JobEnqueueItem
     /// What ``enqueue(_:kind:now:)`` did with the items.
-    package struct EnqueueResult: Sendable, Hashable {
-        /// Items that got a new job.
-        package var new = 0
-        /// Items that already had an unfinished job (queued, in progress, deferred or failed-with-retry).
-        package var alreadyQueued = 0
-        /// Items already archived (in the catalog, even if since pruned): never enqueued again.
-        package var alreadyArchived = 0
-        /// Items whose job had failed permanently and were put back in the queue with fresh attempts.
-        package var requeued = 0
-        /// Items whose job is ``JobState/gone``.
-        package var alreadyGone = 0
-
-        /// Creates an empty result.
-        package init() {}
-    }
+    package typealias EnqueueResult = JobEnqueueResult
 
     let database: StoreDatabase
     let configuration: JobStateMachine.Configuration
@@ -220,6 +188,17 @@ package struct JobStore: Sendable {
         }
     }
 
+    /// Extends a lease by `leaseDuration` from `now`.
+    ///
+    /// - Returns: The renewed lease.
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `lease.owner` no longer holds the job.
+    @discardableResult
+    package func heartbeat(_ lease: JobLease, leaseDuration: Duration, now: Date) async throws -> JobLease {
+        let until = now.adding(leaseDuration)
+        try await heartbeat(jobID: lease.jobID, owner: lease.owner, until: until)
+        return JobLease(jobID: lease.jobID, owner: lease.owner, expiresAt: until)
+    }
+
     /// Extends `owner`'s lease on a job.
     ///
     /// - Parameters:
@@ -271,6 +250,26 @@ package struct JobStore: Sendable {
     }
 
     // MARK: - Transitions
+
+    /// Feeds `event` to the leased job's state machine with `configuration` and persists the result.
+    ///
+    /// - Returns: What the worker should do next.
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when the lease was lost,
+    ///   ``StoreError/Code/illegalTransition`` when the state does not accept the event.
+    @discardableResult
+    package func apply(
+        _ event: JobStateMachine.Event,
+        to lease: JobLease,
+        configuration: JobStateMachine.Configuration,
+        now: Date
+    ) async throws -> JobStateMachine.Action {
+        try await database.write { db in
+            var job = try Self.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
+            let action = try job.apply(event, now: now, configuration: configuration)
+            try job.update(db)
+            return action
+        }
+    }
 
     /// Feeds `event` to the job's state machine and persists the result, as `owner`.
     ///

@@ -141,12 +141,12 @@ import Testing
                 )
                 let video = JobResource(
                     resourceKind: "video",
-                    availability: "archived",
+                    availability: .archived,
                     stagedFileName: "video.webm",
                     sizeBytes: 1234,
                     sha256: "ab",
                     sha512: "cd",
-                    provenanceJSON: #"{"etag":"\"e1\""}"#,
+                    provenance: ArchiveProvenance(etag: "\"e1\""),
                     updatedAt: StoreFixtures.referenceDate
                 )
                 try await store.jobs.markResourceDownloaded(video, jobID: job.id, owner: "first")
@@ -160,7 +160,7 @@ import Testing
             #expect(resources.map(\.resourceKind) == ["video"])
             #expect(resources.first?.sha256 == "ab")
             #expect(resources.first?.sizeBytes == 1234)
-            #expect(resources.first?.provenanceJSON == #"{"etag":"\"e1\""}"#)
+            #expect(resources.first?.provenance == ArchiveProvenance(etag: "\"e1\""))
         }
     }
 
