@@ -219,21 +219,12 @@ extension WorkerQueue {
         bytesEvent.bytes = fetched
         onEvent(bytesEvent)
         state.withLock { $0.report.bytesDownloaded += fetched }
-        let provenance = ArchiveProvenance(
-            source: result.provenance.source,
-            etag: result.provenance.etag,
-            lastModified: result.provenance.lastModified,
-            requestIds: result.provenance.requestIDs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" },
-            resolvedAt: result.provenance.resolvedAt ?? resolvedAt,
-            downloadedAt: result.provenance.finishedAt,
-            attempts: result.provenance.attempts,
-            resumedBytes: Int64(result.provenance.resumedBytes),
-            httpStatus: result.provenance.httpStatus
-        )
+        var provenance = result.provenance
+        provenance.resolvedAt = provenance.resolvedAt ?? resolvedAt
         if existing {
             try settleIncoming(destination, over: final, sha256: result.sha256)
         }
-        let mediaType = resource.type ?? result.provenance.contentType
+        let mediaType = resource.type ?? result.contentType
         try await store.jobs.recordResource(
             JobResource(
                 resourceKind: kind.archiveBaseName,
