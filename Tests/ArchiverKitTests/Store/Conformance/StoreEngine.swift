@@ -1,6 +1,7 @@
-import ArchiverKit
 import Foundation
 import Testing
+
+@testable import ArchiverKit
 
 /// A storage engine that the store conformance suite holds to the ``StateStore`` contract.
 ///
@@ -21,6 +22,9 @@ struct StoreEngine: Sendable, CustomTestStringConvertible {
     let leaseClock: LeaseClock
     /// Creates an empty database for one test.
     let makeDatabase: @Sendable () async throws -> EngineDatabase
+    /// Runs one raw SQL statement on the store's database, as an attacker with the application's
+    /// credentials could (used to check that the append-only logs refuse changes).
+    let executeRawSQL: @Sendable (any StateStore, String) async throws -> Void
 
     var testDescription: String { name }
 }
@@ -40,15 +44,23 @@ extension StoreEngine {
     static let all: [StoreEngine] = [.sqlite]
 
     /// The embedded engine: a new `state.sqlite` in a new temporary archive root per test.
-    static let sqlite = StoreEngine(name: "SQLite", leaseClock: .caller) {
-        let root = FileManager.default.temporaryDirectory
-            .appendingPathComponent("userplane-archiver-conformance-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        return EngineDatabase(
-            open: { try ArchiveStore(archiveRoot: root) },
-            destroy: { try FileManager.default.removeItem(at: root) }
-        )
-    }
+    static let sqlite = StoreEngine(
+        name: "SQLite",
+        leaseClock: .caller,
+        makeDatabase: {
+            let root = FileManager.default.temporaryDirectory
+                .appendingPathComponent("userplane-archiver-conformance-\(UUID().uuidString)", isDirectory: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            return EngineDatabase(
+                open: { try ArchiveStore(archiveRoot: root) },
+                destroy: { try FileManager.default.removeItem(at: root) }
+            )
+        },
+        executeRawSQL: { store, sql in
+            let sqlite = try #require(store as? ArchiveStore)
+            try await sqlite.execute(sql: sql)
+        }
+    )
 
     /// Runs `body` with a fresh database, destroyed afterwards.
     func withDatabase<Value>(_ body: (EngineDatabase) async throws -> Value) async throws -> Value {
