@@ -43,4 +43,19 @@ extension Job {
         }
         return action
     }
+
+    /// Feeds an event that never reads the retry rules (the store's own `claimed`, `leaseExpired`,
+    /// `requeued` and `packed`); ``JobStateMachine/Event/failed(reason:isRetryable:)`` needs the caller's
+    /// rules and is refused here.
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/illegalTransition``.
+    package mutating func apply(_ event: JobStateMachine.Event, now: Date) throws -> JobStateMachine.Action {
+        if case .failed = event {
+            throw StoreError(
+                code: .illegalTransition,
+                message: "job \(id): a failure is applied with the caller's retry rules, never with defaults"
+            )
+        }
+        return try apply(event, now: now, configuration: JobStateMachine.Configuration())
+    }
 }

@@ -23,8 +23,6 @@ package final class ArchiveStore: StateStore {
         package var busyTimeout: Duration = .seconds(10)
         /// Whether opening runs `PRAGMA quick_check` to report damage up front (default: `true`).
         package var checksIntegrityOnOpen: Bool = true
-        /// Retry rules of the job state machine (default: ``JobStateMachine/Configuration/init()``).
-        package var jobs: JobStateMachine.Configuration = .init()
 
         /// Creates the default configuration.
         package init() {}
@@ -203,7 +201,7 @@ package final class ArchiveStore: StateStore {
         }
         self.path = path
         self.database = StoreDatabase(pool: pool, path: path)
-        self.jobs = JobStore(database: database, configuration: configuration.jobs)
+        self.jobs = JobStore(database: database)
         self.catalog = CatalogStore(database: database, holdsLog: HoldsLog(databasePath: path))
     }
 

@@ -26,25 +26,10 @@ package struct CatalogStore: ArchiveCatalogStore {
     package func recordArchived(_ record: ArchiveRecord, completing lease: JobLease, now: Date) async throws {
         try await database.write { db in
             var job = try JobStore.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
-            // `packed` does not consult the retry rules, so no configuration is needed here.
-            _ = try job.apply(.packed, now: now, configuration: .init())
+            _ = try job.apply(.packed, now: now)
             try job.update(db)
             try Self.upsert(record, db)
         }
-    }
-
-    /// Records an archive and completes the job `owner` holds (``recordArchived(_:completing:now:)`` by job id).
-    ///
-    /// - Throws: ``StoreError``.
-    package func recordArchived(
-        _ record: ArchiveRecord,
-        completingJob jobID: Int64,
-        owner: String,
-        now: Date
-    )
-        async throws
-    {
-        try await recordArchived(record, completing: JobLease(jobID: jobID, owner: owner, expiresAt: now), now: now)
     }
 
     /// Records an archive without a job (for example when rebuilding the catalog from disk).

@@ -4,32 +4,17 @@ import GRDB
 extension JobStore {
     /// Records a resource's final outcome for a leased job (replacing an earlier record of the same kind).
     ///
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when the lease was lost.
-    package func recordResource(_ resource: JobResource, for lease: JobLease) async throws {
-        try await markResourceDownloaded(resource, jobID: lease.jobID, owner: lease.owner)
-    }
-
-    /// The recorded resources of a job, ordered by resource kind.
-    ///
-    /// - Throws: ``StoreError``.
-    package func resources(ofJob jobID: Int64) async throws -> [JobResource] {
-        try await resources(of: jobID)
-    }
-
-    /// Records a resource's final outcome for a job held by `owner` (replacing an earlier record).
-    ///
     /// Call it after the staged file is complete, fsynced and hashed (or when the API says the
     /// resource is unavailable), so a crash after this point never downloads it again.
     ///
     /// - Parameters:
     ///   - resource: The resource's outcome.
-    ///   - jobID: The job.
-    ///   - owner: The lease owner.
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` does not hold the job.
-    package func markResourceDownloaded(_ resource: JobResource, jobID: Int64, owner: String) async throws {
+    ///   - lease: The job's lease.
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when the lease was lost (nothing written).
+    package func recordResource(_ resource: JobResource, for lease: JobLease) async throws {
         let provenance = try resource.provenance.map(Self.encode)
         try await database.write { db in
-            _ = try Self.leasedJob(db, jobID: jobID, owner: owner)
+            _ = try Self.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO job_resources (jobId, resourceKind, availability, stagedFileName, sizeBytes,
@@ -37,7 +22,7 @@ extension JobStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    jobID, resource.resourceKind, resource.availability.rawValue, resource.stagedFileName,
+                    lease.jobID, resource.resourceKind, resource.availability.rawValue, resource.stagedFileName,
                     resource.sizeBytes, resource.sha256, resource.sha512, provenance,
                     resource.mediaType, resource.apiMessage, resource.updatedAt,
                 ]
@@ -45,10 +30,10 @@ extension JobStore {
         }
     }
 
-    /// The recorded resources of a job, by kind name.
+    /// The recorded resources of a job, ordered by resource kind.
     ///
     /// - Throws: ``StoreError``.
-    package func resources(of jobID: Int64) async throws -> [JobResource] {
+    package func resources(ofJob jobID: Int64) async throws -> [JobResource] {
         try await database.read { db in
             try Row.fetchAll(
                 db,
@@ -79,15 +64,5 @@ extension JobStore {
         try await database.write { db in
             try db.execute(sql: "DELETE FROM job_resources WHERE jobId = ?", arguments: [jobID])
         }
-    }
-
-    /// The `provenance` column: the JSON the manifest writer uses (sorted keys, ISO-8601 milliseconds).
-    private static func encode(_ provenance: ArchiveProvenance) throws -> String {
-        String(decoding: try JSONEncoder.archiver.encode(provenance), as: UTF8.self)
-    }
-
-    /// Decodes the `provenance` column; an unreadable document reads as no provenance, as before.
-    private static func decode(_ json: String) -> ArchiveProvenance? {
-        try? JSONDecoder.archiver.decode(ArchiveProvenance.self, from: Data(json.utf8))
     }
 }

@@ -13,7 +13,6 @@ package struct JobStore: JobQueueStore {
     package typealias EnqueueResult = JobEnqueueResult
 
     let database: StoreDatabase
-    let configuration: JobStateMachine.Configuration
 
     // MARK: - Enqueue
 
@@ -29,8 +28,7 @@ package struct JobStore: JobQueueStore {
     /// - Returns: How many items fell in each category.
     /// - Throws: ``StoreError``.
     package func enqueue(_ items: [EnqueueItem], kind: JobKind = .archive, now: Date) async throws -> EnqueueResult {
-        let configuration = configuration
-        return try await database.write { db in
+        try await database.write { db in
             var result = EnqueueResult()
             for item in items {
                 if kind == .archive,
@@ -72,7 +70,7 @@ package struct JobStore: JobQueueStore {
                 case .gone:
                     result.alreadyGone += 1
                 case .failedPermanently:
-                    _ = try job.apply(.requeued, now: now, configuration: configuration)
+                    _ = try job.apply(.requeued, now: now)
                     job.knownSizeBytes = item.knownSizeBytes ?? job.knownSizeBytes
                     try job.update(db)
                     result.requeued += 1
@@ -100,15 +98,14 @@ package struct JobStore: JobQueueStore {
     /// - Returns: How many jobs were requeued.
     /// - Throws: ``StoreError``.
     package func requeuePermanentlyFailed(kind: JobKind, workspaceID: String, now: Date) async throws -> Int {
-        let configuration = configuration
-        return try await database.write { db in
+        try await database.write { db in
             let jobs = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM jobs WHERE kind = ? AND workspaceId = ? AND state = ?",
                 arguments: [kind.rawValue, workspaceID, JobState.failedPermanently.rawValue]
             ).map(Job.init(row:))
             for var job in jobs {
-                _ = try job.apply(.requeued, now: now, configuration: configuration)
+                _ = try job.apply(.requeued, now: now)
                 try job.update(db)
             }
             return jobs.count
@@ -143,7 +140,6 @@ package struct JobStore: JobQueueStore {
         workspaceID: String? = nil,
         recordingIDs: [String] = []
     ) async throws -> Job? {
-        let configuration = configuration
         var scope = ""
         var arguments: StatementArguments = ["kind": kind.rawValue, "now": now, "runStartedAt": runStartedAt]
         if let workspaceID {
@@ -178,9 +174,9 @@ package struct JobStore: JobQueueStore {
             )
             guard var job = try row.map(Job.init(row:)) else { return nil }
             if job.leaseOwner != nil || job.state.isInProgress {
-                _ = try job.apply(.leaseExpired, now: now, configuration: configuration)
+                _ = try job.apply(.leaseExpired, now: now)
             }
-            _ = try job.apply(.claimed, now: now, configuration: configuration)
+            _ = try job.apply(.claimed, now: now)
             job.leaseOwner = owner
             job.leaseExpiresAt = now.adding(leaseDuration)
             try job.update(db)
@@ -195,26 +191,15 @@ package struct JobStore: JobQueueStore {
     @discardableResult
     package func heartbeat(_ lease: JobLease, leaseDuration: Duration, now: Date) async throws -> JobLease {
         let until = now.adding(leaseDuration)
-        try await heartbeat(jobID: lease.jobID, owner: lease.owner, until: until)
-        return JobLease(jobID: lease.jobID, owner: lease.owner, expiresAt: until)
-    }
-
-    /// Extends `owner`'s lease on a job.
-    ///
-    /// - Parameters:
-    ///   - jobID: The job.
-    ///   - owner: The lease owner passed to ``claimNext(kind:owner:leaseDuration:now:runStartedAt:)``.
-    ///   - until: The new lease end.
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` no longer holds the job.
-    package func heartbeat(jobID: Int64, owner: String, until: Date) async throws {
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE jobs SET leaseExpiresAt = ? WHERE id = ? AND leaseOwner = ?",
-                arguments: [until, jobID, owner]
+                arguments: [until, lease.jobID, lease.owner]
             )
             return db.changesCount
         }
-        if changed == 0 { throw Self.leaseLost(jobID: jobID, owner: owner) }
+        if changed == 0 { throw Self.leaseLost(jobID: lease.jobID, owner: lease.owner) }
+        return JobLease(jobID: lease.jobID, owner: lease.owner, expiresAt: until)
     }
 
     /// Ends every lease held by another owner, so their jobs are claimable at once.
@@ -265,32 +250,6 @@ package struct JobStore: JobQueueStore {
     ) async throws -> JobStateMachine.Action {
         try await database.write { db in
             var job = try Self.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
-            let action = try job.apply(event, now: now, configuration: configuration)
-            try job.update(db)
-            return action
-        }
-    }
-
-    /// Feeds `event` to the job's state machine and persists the result, as `owner`.
-    ///
-    /// - Parameters:
-    ///   - event: What happened.
-    ///   - jobID: The job.
-    ///   - owner: The lease owner.
-    ///   - now: The current time.
-    /// - Returns: What the worker should do next.
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` does not hold the job,
-    ///   ``StoreError/Code/illegalTransition`` when the state does not accept the event.
-    @discardableResult
-    package func apply(
-        _ event: JobStateMachine.Event,
-        to jobID: Int64,
-        owner: String,
-        now: Date
-    ) async throws -> JobStateMachine.Action {
-        let configuration = configuration
-        return try await database.write { db in
-            var job = try Self.leasedJob(db, jobID: jobID, owner: owner)
             let action = try job.apply(event, now: now, configuration: configuration)
             try job.update(db)
             return action
