@@ -50,13 +50,13 @@ extension WorkerQueue {
         }
         var staged: [StagedResource] = []
         let known = Dictionary(
-            try await store.jobs.resources(ofJob: job.id).map { ($0.resourceKind, $0) },
+            try await store.jobs.resources(ofJob: job.id).map { ($0.kind, $0) },
             uniquingKeysWith: { _, last in last }
         )
         for kind in configuration.resourceKinds {
             try Task.checkCancellation()
             if stopRequested.load(ordering: .relaxed) { throw CancellationError() }
-            if let reused = reusableResource(known[kind.archiveBaseName], in: directory) {
+            if let reused = reusableResource(known[kind], in: directory) {
                 staged.append(reused)
                 continue
             }
@@ -120,7 +120,7 @@ extension WorkerQueue {
         let provenance = record.provenance
         guard record.availability == .archived else {
             return StagedResource(
-                kind: record.resourceKind,
+                kind: record.kind.archiveBaseName,
                 availability: record.availability,
                 apiMessage: record.apiMessage,
                 provenance: provenance ?? ArchiveProvenance()
@@ -134,7 +134,7 @@ extension WorkerQueue {
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
         return StagedResource(
-            kind: record.resourceKind,
+            kind: record.kind.archiveBaseName,
             stagedFile: file,
             mediaType: record.mediaType,
             size: Int64(size),
@@ -161,7 +161,7 @@ extension WorkerQueue {
             let availability: StagedResource.Availability =
                 resource.availability == .notCaptured ? .notCaptured : .unavailable
             let record = JobResource(
-                resourceKind: kind.archiveBaseName,
+                kind: kind,
                 availability: availability,
                 mediaType: resource.type,
                 apiMessage: message,
@@ -227,7 +227,7 @@ extension WorkerQueue {
         let mediaType = resource.type ?? result.contentType
         try await store.jobs.recordResource(
             JobResource(
-                resourceKind: kind.archiveBaseName,
+                kind: kind,
                 availability: .archived,
                 stagedFileName: fileName,
                 sizeBytes: result.byteCount,

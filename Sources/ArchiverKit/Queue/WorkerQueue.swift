@@ -177,13 +177,12 @@ package final class WorkerQueue: Service, Sendable {
 
     private func list() async throws {
         let filter = configuration.filter
-        let kindName = configuration.kind.jobKind.rawValue
         let filterHash = filter.listingKey
         let listingStartedAt = Date()
         let mark =
             filter.recordingIds.isEmpty
             ? try await store.catalog.listingMark(
-                kind: kindName,
+                kind: configuration.kind.jobKind,
                 workspaceID: configuration.workspaceId,
                 filterHash: filterHash
             ) : nil
@@ -257,13 +256,13 @@ package final class WorkerQueue: Service, Sendable {
             // Every recording listed is durably queued by now: the mark may move past them.
             let complete = reconciliation.reachedEnd
             let newMark = ListingMark(
-                kind: kindName,
-                workspaceId: configuration.workspaceId,
+                kind: configuration.kind.jobKind,
+                workspaceID: configuration.workspaceId,
                 filterHash: filterHash,
                 filters: filter.listingDescription,
                 highWaterMark: reconciliation.newestCreatedAt,
                 lastListingAt: listingStartedAt,
-                lastListingMode: complete ? ListingPlan.Mode.full.rawValue : listingPlan.mode.rawValue,
+                lastListingMode: complete ? .full : listingPlan.mode,
                 lastFullListingAt: complete ? listingStartedAt : nil
             )
             if configuration.isDryRun {

@@ -9,13 +9,13 @@ import Testing
 
     static func mark(highWaterMark: Date?, lastFull: Date?) -> ListingMark {
         ListingMark(
-            kind: "archive",
-            workspaceId: "ws",
+            kind: .archive,
+            workspaceID: "ws",
             filterHash: RecordingFilter().listingKey,
             filters: "all recordings",
             highWaterMark: highWaterMark,
             lastListingAt: now.addingTimeInterval(-3600),
-            lastListingMode: "incremental",
+            lastListingMode: .incremental,
             lastFullListingAt: lastFull
         )
     }

@@ -417,20 +417,20 @@ import Testing
             let t0 = engine.timeline().now
             func mark(_ highWaterMark: Date?, at: Date, full: Date?, filterHash: String = "h1") -> ListingMark {
                 ListingMark(
-                    kind: "archive",
-                    workspaceId: "ws_1",
+                    kind: .archive,
+                    workspaceID: "ws_1",
                     filterHash: filterHash,
                     filters: "all recordings",
                     highWaterMark: highWaterMark,
                     lastListingAt: at,
-                    lastListingMode: full == nil ? "incremental" : "full",
+                    lastListingMode: full == nil ? .incremental : .full,
                     lastFullListingAt: full
                 )
             }
             do {
                 let store = try await database.open()
                 #expect(
-                    try await store.catalog.listingMark(kind: "archive", workspaceID: "ws_1", filterHash: "h1") == nil
+                    try await store.catalog.listingMark(kind: .archive, workspaceID: "ws_1", filterHash: "h1") == nil
                 )
                 try await store.catalog.recordListing(mark(t0, at: t0, full: t0))
                 // An incremental listing that saw nothing newer (the newest were deleted) keeps the mark and the
@@ -440,7 +440,7 @@ import Testing
                 )
                 #expect(kept.highWaterMark == t0)
                 #expect(kept.lastFullListingAt == t0)
-                #expect(kept.lastListingMode == "incremental")
+                #expect(kept.lastListingMode == .incremental)
                 try await store.catalog.recordListing(
                     mark(t0.addingTimeInterval(500), at: t0.addingTimeInterval(120), full: nil)
                 )
@@ -450,12 +450,14 @@ import Testing
             let store = try await database.open()
             defer { try? store.close() }
             let stored = try #require(
-                try await store.catalog.listingMark(kind: "archive", workspaceID: "ws_1", filterHash: "h1")
+                try await store.catalog.listingMark(kind: .archive, workspaceID: "ws_1", filterHash: "h1")
             )
             #expect(stored.highWaterMark == t0.addingTimeInterval(500))
             #expect(stored.lastFullListingAt == t0)
             #expect(stored.lastListingAt == t0.addingTimeInterval(120))
-            #expect(try await store.catalog.listingMark(kind: "download", workspaceID: "ws_1", filterHash: "h1") == nil)
+            #expect(stored.lastListingMode == .incremental && stored.kind == .archive && stored.workspaceID == "ws_1")
+            #expect(stored.filters == "all recordings")
+            #expect(try await store.catalog.listingMark(kind: .download, workspaceID: "ws_1", filterHash: "h1") == nil)
             #expect(try await store.catalog.listingMarks().map(\.filterHash) == ["h1", "h2"])
         }
     }

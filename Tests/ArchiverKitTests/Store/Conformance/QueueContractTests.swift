@@ -56,7 +56,7 @@ import Testing
             #expect(heartbeat.code == .leaseLost)
             let resource = try await #require(throws: StoreError.self) {
                 try await store.jobs.recordResource(
-                    JobResource(resourceKind: "video", availability: .notCaptured, updatedAt: time.now),
+                    JobResource(kind: .video, availability: .notCaptured, updatedAt: time.now),
                     for: dead
                 )
             }
@@ -158,7 +158,7 @@ import Testing
                 httpStatus: 206
             )
             let video = JobResource(
-                resourceKind: "video",
+                kind: .video,
                 availability: .archived,
                 stagedFileName: "video.webm",
                 sizeBytes: 1234,
@@ -169,7 +169,7 @@ import Testing
                 updatedAt: time.now
             )
             let logs = JobResource(
-                resourceKind: "console-log",
+                kind: .consoleLog,
                 availability: .notCaptured,
                 apiMessage: "capture disabled",
                 updatedAt: time.now
