@@ -104,7 +104,7 @@ extension WorkerQueue {
                 archivedAt: recording.archivedAt,
                 verifiedAt: Date(),
                 recordingCreatedAt: createdAt,
-                manifestSummaryJSON: Self.manifestSummary(staged)
+                manifestSummary: Self.manifestSummary(staged)
             ),
             completing: lease,
             now: Date()
@@ -328,13 +328,8 @@ extension WorkerQueue {
         }
     }
 
-    static func manifestSummary(_ resources: [StagedResource]) -> String? {
-        let summary = Dictionary(
-            resources.map { ($0.kind, $0.availability.rawValue) },
-            uniquingKeysWith: { _, last in last }
-        )
-        guard let data = try? JSONEncoder.archiver.encode(summary) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    static func manifestSummary(_ resources: [StagedResource]) -> [String: StagedResource.Availability] {
+        Dictionary(resources.map { ($0.kind, $0.availability) }, uniquingKeysWith: { _, last in last })
     }
 }
 

@@ -109,10 +109,6 @@ extension ArchiveStore {
             let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
             var status = stat()
             let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
-            let summary = Dictionary(
-                manifest.resources.map { ($0.key, $0.value.availability.rawValue) },
-                uniquingKeysWith: { _, last in last }
-            )
             try await store.catalog.recordArchived(
                 ArchiveRecord(
                     workspaceID: manifest.workspaceId,
@@ -123,9 +119,7 @@ extension ArchiveStore {
                     archivedAt: manifest.archivedAt,
                     verifiedAt: now,
                     recordingCreatedAt: manifest.createdAt,
-                    manifestSummaryJSON: (try? JSONEncoder.archiver.encode(summary)).map {
-                        String(decoding: $0, as: UTF8.self)
-                    }
+                    manifestSummary: manifest.resources.mapValues(\.availability)
                 )
             )
             report.catalogued.append(relative)

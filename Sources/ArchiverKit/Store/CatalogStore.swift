@@ -42,6 +42,7 @@ package struct CatalogStore: ArchiveCatalogStore {
     }
 
     private static func upsert(_ record: ArchiveRecord, _ db: Database) throws {
+        let summary = record.manifestSummary.flatMap(ArchiveRecord.encodeSummary)
         try db.execute(
             sql: """
                 INSERT INTO archives (workspaceId, recordingId, relativePath, sizeBytes, sha256, archivedAt, verifiedAt,
@@ -55,7 +56,7 @@ package struct CatalogStore: ArchiveCatalogStore {
                 """,
             arguments: [
                 record.workspaceID, record.recordingID, record.relativePath, record.sizeBytes, record.sha256,
-                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, record.manifestSummaryJSON,
+                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, summary,
                 record.deletedLocallyAt, record.deletedRemotelyAt,
             ]
         )
@@ -144,9 +145,21 @@ extension ArchiveRecord {
             archivedAt: row["archivedAt"],
             verifiedAt: row["verifiedAt"],
             recordingCreatedAt: row["recordingCreatedAt"],
-            manifestSummaryJSON: row["manifestSummary"],
+            manifestSummary: (row["manifestSummary"] as String?).flatMap(Self.decodeSummary),
             deletedLocallyAt: row["deletedLocallyAt"],
             deletedRemotelyAt: row["deletedRemotelyAt"]
         )
+    }
+
+    /// The `manifestSummary` column: `{"kind":"availability",...}` with sorted keys.
+    static func encodeSummary(_ summary: [String: StagedResource.Availability]) -> String? {
+        guard let data = try? JSONEncoder.archiver.encode(summary.mapValues(\.rawValue)) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Decodes the `manifestSummary` column; an unreadable document reads as no summary.
+    static func decodeSummary(_ json: String) -> [String: StagedResource.Availability]? {
+        (try? JSONDecoder.archiver.decode([String: String].self, from: Data(json.utf8)))?
+            .mapValues(StagedResource.Availability.init(rawValue:))
     }
 }

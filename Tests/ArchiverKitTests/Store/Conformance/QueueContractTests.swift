@@ -255,7 +255,7 @@ import Testing
                 try await store.jobs.apply(.listingConfirmed, to: lease, configuration: retry, now: time.now)
                 try await store.jobs.apply(.resourcesDownloaded, to: lease, configuration: retry, now: time.now)
                 var record = Contract.archiveRecord("rec_1", at: time.now)
-                record.manifestSummaryJSON = #"{"video":"archived"}"#
+                record.manifestSummary = ["video": .archived, "console-log": .notCaptured]
                 record.verifiedAt = time.now
                 try await store.catalog.recordArchived(record, completing: lease, now: time.now)
                 let archived = try #require(try await store.jobs.job(id: job.id))
