@@ -78,8 +78,8 @@ extension WorkerQueue {
             return .archived(path: directory.path, bytes: bytes, sha256: "")
         }
         let recording = StagedRecording(
-            workspaceId: workspace,
-            recordingId: job.recordingID,
+            workspaceID: workspace,
+            recordingID: job.recordingID,
             createdAt: createdAt,
             durationMs: detail.durationMs,
             runId: configuration.runId,

@@ -111,8 +111,8 @@ extension ArchiveStore {
             let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
             try await store.catalog.recordArchived(
                 ArchiveRecord(
-                    workspaceID: manifest.workspaceId,
-                    recordingID: manifest.recordingId,
+                    workspaceID: manifest.workspaceID,
+                    recordingID: manifest.recordingID,
                     relativePath: relative,
                     sizeBytes: size,
                     sha256: sha256,

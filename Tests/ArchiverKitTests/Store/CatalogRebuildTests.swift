@@ -80,8 +80,8 @@ import Testing
             let (entries, unreadable) = try log.entries()
             #expect(unreadable == 0)
             #expect(entries.map(\.action) == [.add, .add, .remove])
-            #expect(entries.map(\.recordingId) == ["rec_1", "rec_2", "rec_1"])
-            #expect(entries[1].workspaceId == "ws_1" && entries[1].operator == "bo" && entries[1].reason == "case 2")
+            #expect(entries.map(\.recordingID) == ["rec_1", "rec_2", "rec_1"])
+            #expect(entries[1].workspaceID == "ws_1" && entries[1].operator == "bo" && entries[1].reason == "case 2")
             #expect(entries[0].at == at)
         }
     }
@@ -102,7 +102,7 @@ import Testing
             try reopened.close()
             let entries = try log.entries().entries
             #expect(entries.map(\.action) == [.add, .remove, .add])
-            #expect(entries.map(\.recordingId) == ["rec_1", "rec_1", "rec_2"])
+            #expect(entries.map(\.recordingID) == ["rec_1", "rec_1", "rec_2"])
         }
     }
 
