@@ -83,6 +83,12 @@ import Testing
             #expect(entries.map(\.recordingID) == ["rec_1", "rec_2", "rec_1"])
             #expect(entries[1].workspaceID == "ws_1" && entries[1].operator == "bo" && entries[1].reason == "case 2")
             #expect(entries[0].at == at)
+            // The file's keys are those earlier versions wrote (and replay reads).
+            let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 3)
+            #expect(lines[0].hasPrefix(#"{"action":"add","at":""#))
+            #expect(lines[0].hasSuffix(#"","operator":"ana","reason":"case 1","recordingId":"rec_1"}"#))
+            #expect(lines[1].hasSuffix(#""reason":"case 2","recordingId":"rec_2","workspaceId":"ws_1"}"#))
         }
     }
 
