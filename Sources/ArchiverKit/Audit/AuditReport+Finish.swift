@@ -13,7 +13,7 @@ extension AuditReport {
     @discardableResult
     package mutating func finish(
         archiveRoot: URL,
-        store: ArchiveStore,
+        store: any StateStore,
         exitCode: (RunOutcome) -> Int32
     ) async throws -> URL {
         self.exitCode = exitCode(outcome)

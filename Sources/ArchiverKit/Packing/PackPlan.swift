@@ -41,7 +41,9 @@ struct PackPlan {
             guard resources[resource.kind] == nil else {
                 throw PackingError(code: .invalidInput, message: "resource kind \(resource.kind) is staged twice")
             }
-            let provenance = resource.provenance
+            var provenance = resource.provenance
+            provenance.resolvedAt = provenance.resolvedAt.map(ArchiveManifest.millisecondPrecision)
+            provenance.downloadedAt = provenance.downloadedAt.map(ArchiveManifest.millisecondPrecision)
             var entry = ArchiveManifest.Resource(
                 availability: resource.availability,
                 message: resource.apiMessage,
@@ -50,15 +52,7 @@ struct PackPlan {
                 size: nil,
                 sha256: nil,
                 sha512: nil,
-                source: provenance.source,
-                etag: provenance.etag,
-                lastModified: provenance.lastModified,
-                requestIds: provenance.requestIds,
-                resolvedAt: provenance.resolvedAt.map(ArchiveManifest.millisecondPrecision),
-                downloadedAt: provenance.downloadedAt.map(ArchiveManifest.millisecondPrecision),
-                attempts: provenance.attempts,
-                resumedBytes: provenance.resumedBytes,
-                httpStatus: provenance.httpStatus
+                provenance: provenance
             )
             if resource.availability == .archived {
                 let file = try Self.payloadFile(resource)
@@ -83,8 +77,8 @@ struct PackPlan {
             tool: .init(name: ArchiverKitVersion.toolName, version: ArchiverKitVersion.version),
             runId: staged.runId,
             archivedAt: ArchiveManifest.millisecondPrecision(staged.archivedAt),
-            workspaceId: staged.workspaceId,
-            recordingId: staged.recordingId,
+            workspaceID: staged.workspaceID,
+            recordingID: staged.recordingID,
             createdAt: ArchiveManifest.millisecondPrecision(staged.createdAt),
             durationMs: staged.durationMs,
             recording: recordingFile,
@@ -101,8 +95,8 @@ struct PackPlan {
             Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
         )
         let bagInfo = BagIt.bagInfo([
-            ("Source-Organization", sourceOrganization ?? "Userplane workspace \(staged.workspaceId)"),
-            ("External-Identifier", staged.recordingId),
+            ("Source-Organization", sourceOrganization ?? "Userplane workspace \(staged.workspaceID)"),
+            ("External-Identifier", staged.recordingID),
             ("Bagging-Date", baggingDate),
             ("Payload-Oxum", BagIt.payloadOxum(sizes: sizes)),
             ("Bag-Software-Agent", "\(ArchiverKitVersion.toolName)/\(ArchiverKitVersion.version)"),

@@ -79,7 +79,8 @@ package struct ArchiveStatus: Codable, Sendable {
     /// Reads the status of the archive root whose store is `store`.
     ///
     /// - Throws: ``StoreError``.
-    package static func load(store: ArchiveStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus {
+    package static func load(store: any StateStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus
+    {
         var jobs: [String: [String: Int]] = [:]
         for kind in [JobKind.archive, JobKind.download] {
             let counts = try await store.jobs.counts(kind: kind)
@@ -123,24 +124,24 @@ package struct ArchiveStatus: Codable, Sendable {
         )
     }
 
-    private static func listings(store: ArchiveStore) async throws -> [Listing]? {
+    private static func listings(store: any StateStore) async throws -> [Listing]? {
         let marks = try await store.catalog.listingMarks()
         guard !marks.isEmpty else { return nil }
         return marks.map {
             Listing(
-                workspaceId: $0.workspaceId,
-                kind: $0.kind,
+                workspaceId: $0.workspaceID,
+                kind: $0.kind.rawValue,
                 filters: $0.filters,
                 highWaterMark: $0.highWaterMark,
                 lastFullListingAt: $0.lastFullListingAt,
                 lastListingAt: $0.lastListingAt,
-                lastListingMode: $0.lastListingMode
+                lastListingMode: $0.lastListingMode.rawValue
             )
         }
     }
 
     /// `lstat`s each catalogued, not pruned archive's tar (cheap: no read) and lists those absent.
-    private static func missing(store: ArchiveStore, archiveRoot: URL) async throws -> [Missing] {
+    private static func missing(store: any StateStore, archiveRoot: URL) async throws -> [Missing] {
         var missing: [Missing] = []
         for archive in try await store.catalog.allArchives() where archive.deletedLocallyAt == nil {
             let path = archive.relativePath

@@ -11,7 +11,7 @@ extension WorkerQueue {
     ///
     /// Resources already staged by an earlier attempt (even of a process that was killed) are
     /// reused after a size check, so completed resources are never downloaded twice.
-    func process(_ job: Job, owner: String, logger: Logger) async throws -> Outcome {
+    func process(_ job: Job, lease: JobLease, logger: Logger) async throws -> Outcome {
         let workspace = configuration.workspaceId
         logger.debug("job claimed", metadata: ["job.state": "\(job.state)"])
 
@@ -20,11 +20,21 @@ extension WorkerQueue {
         guard detail.isFinal else {
             let reason =
                 "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
-            try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: now())
+            try await store.jobs.apply(
+                .deferred(reason: reason),
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: now()
+            )
             return .deferred(reason: reason)
         }
-        try await store.jobs.apply(.listingConfirmed, to: job.id, owner: owner, now: now())
-        try await store.jobs.apply(.downloadStarted, to: job.id, owner: owner, now: now())
+        try await store.jobs.apply(
+            .listingConfirmed,
+            to: lease,
+            configuration: configuration.jobRetryRules,
+            now: now()
+        )
+        try await store.jobs.apply(.downloadStarted, to: lease, configuration: configuration.jobRetryRules, now: now())
 
         // 2. Resources, into staging (archive) or the output directory (download).
         let directory =
@@ -40,31 +50,36 @@ extension WorkerQueue {
         }
         var staged: [StagedResource] = []
         let known = Dictionary(
-            try await store.jobs.resources(of: job.id).map { ($0.resourceKind, $0) },
+            try await store.jobs.resources(ofJob: job.id).map { ($0.kind, $0) },
             uniquingKeysWith: { _, last in last }
         )
         for kind in configuration.resourceKinds {
             try Task.checkCancellation()
             if stopRequested.load(ordering: .relaxed) { throw CancellationError() }
-            if let reused = reusableResource(known[kind.archiveBaseName], in: directory) {
+            if let reused = reusableResource(known[kind], in: directory) {
                 staged.append(reused)
                 continue
             }
-            let resource = try await stageResource(kind, job: job, owner: owner, into: directory, logger: logger)
+            let resource = try await stageResource(kind, job: job, lease: lease, into: directory, logger: logger)
             staged.append(resource)
         }
-        try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: owner, now: now())
+        try await store.jobs.apply(
+            .resourcesDownloaded,
+            to: lease,
+            configuration: configuration.jobRetryRules,
+            now: now()
+        )
 
         // 3. Finish: plain files are done; archives are packed and catalogued atomically.
         let createdAt = detail.createdAt ?? job.recordingCreatedAt
         if configuration.kind == .download {
-            try await store.jobs.apply(.packed, to: job.id, owner: owner, now: now())
+            try await store.jobs.apply(.packed, to: lease, configuration: configuration.jobRetryRules, now: now())
             let bytes = staged.reduce(Int64(detail.rawData.count)) { $0 + $1.size }
             return .archived(path: directory.path, bytes: bytes, sha256: "")
         }
         let recording = StagedRecording(
-            workspaceId: workspace,
-            recordingId: job.recordingID,
+            workspaceID: workspace,
+            recordingID: job.recordingID,
             createdAt: createdAt,
             durationMs: detail.durationMs,
             runId: configuration.runId,
@@ -89,10 +104,9 @@ extension WorkerQueue {
                 archivedAt: recording.archivedAt,
                 verifiedAt: now(),
                 recordingCreatedAt: createdAt,
-                manifestSummaryJSON: Self.manifestSummary(staged)
+                manifestSummary: Self.manifestSummary(staged)
             ),
-            completingJob: job.id,
-            owner: owner,
+            completing: lease,
             now: now()
         )
         removeStaging(job)
@@ -103,13 +117,11 @@ extension WorkerQueue {
     /// A resource finished by an earlier attempt, if its staged file is still intact in size.
     private func reusableResource(_ record: JobResource?, in directory: URL) -> StagedResource? {
         guard let record else { return nil }
-        let provenance = record.provenanceJSON.flatMap {
-            try? JSONDecoder.archiver.decode(ArchiveProvenance.self, from: Data($0.utf8))
-        }
-        guard record.availability == StagedResource.Availability.archived.rawValue else {
+        let provenance = record.provenance
+        guard record.availability == .archived else {
             return StagedResource(
-                kind: record.resourceKind,
-                availability: StagedResource.Availability(rawValue: record.availability),
+                kind: record.kind.archiveBaseName,
+                availability: record.availability,
                 apiMessage: record.apiMessage,
                 provenance: provenance ?? ArchiveProvenance()
             )
@@ -122,7 +134,7 @@ extension WorkerQueue {
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
         return StagedResource(
-            kind: record.resourceKind,
+            kind: record.kind.archiveBaseName,
             stagedFile: file,
             mediaType: record.mediaType,
             size: Int64(size),
@@ -137,7 +149,7 @@ extension WorkerQueue {
     private func stageResource(
         _ kind: ResourceKind,
         job: Job,
-        owner: String,
+        lease: JobLease,
         into directory: URL,
         logger: Logger
     ) async throws -> StagedResource {
@@ -149,13 +161,13 @@ extension WorkerQueue {
             let availability: StagedResource.Availability =
                 resource.availability == .notCaptured ? .notCaptured : .unavailable
             let record = JobResource(
-                resourceKind: kind.archiveBaseName,
-                availability: availability.rawValue,
+                kind: kind,
+                availability: availability,
                 mediaType: resource.type,
                 apiMessage: message,
                 updatedAt: now()
             )
-            try await store.jobs.markResourceDownloaded(record, jobID: job.id, owner: owner)
+            try await store.jobs.recordResource(record, for: lease)
             return StagedResource(
                 kind: kind.archiveBaseName,
                 availability: availability,
@@ -207,36 +219,25 @@ extension WorkerQueue {
         bytesEvent.bytes = fetched
         onEvent(bytesEvent)
         state.withLock { $0.report.bytesDownloaded += fetched }
-        let provenance = ArchiveProvenance(
-            source: result.provenance.source,
-            etag: result.provenance.etag,
-            lastModified: result.provenance.lastModified,
-            requestIds: result.provenance.requestIDs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" },
-            resolvedAt: result.provenance.resolvedAt ?? resolvedAt,
-            downloadedAt: result.provenance.finishedAt,
-            attempts: result.provenance.attempts,
-            resumedBytes: Int64(result.provenance.resumedBytes),
-            httpStatus: result.provenance.httpStatus
-        )
+        var provenance = result.provenance
+        provenance.resolvedAt = provenance.resolvedAt ?? resolvedAt
         if existing {
             try settleIncoming(destination, over: final, sha256: result.sha256)
         }
-        let mediaType = resource.type ?? result.provenance.contentType
-        let provenanceJSON = try String(decoding: JSONEncoder.archiver.encode(provenance), as: UTF8.self)
-        try await store.jobs.markResourceDownloaded(
+        let mediaType = resource.type ?? result.contentType
+        try await store.jobs.recordResource(
             JobResource(
-                resourceKind: kind.archiveBaseName,
-                availability: StagedResource.Availability.archived.rawValue,
+                kind: kind,
+                availability: .archived,
                 stagedFileName: fileName,
                 sizeBytes: result.byteCount,
                 sha256: result.sha256,
                 sha512: result.sha512,
-                provenanceJSON: provenanceJSON,
+                provenance: provenance,
                 mediaType: mediaType,
                 updatedAt: now()
             ),
-            jobID: job.id,
-            owner: owner
+            for: lease
         )
         return StagedResource(
             kind: kind.archiveBaseName,
@@ -327,13 +328,8 @@ extension WorkerQueue {
         }
     }
 
-    static func manifestSummary(_ resources: [StagedResource]) -> String? {
-        let summary = Dictionary(
-            resources.map { ($0.kind, $0.availability.rawValue) },
-            uniquingKeysWith: { _, last in last }
-        )
-        guard let data = try? JSONEncoder.archiver.encode(summary) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    static func manifestSummary(_ resources: [StagedResource]) -> [String: StagedResource.Availability] {
+        Dictionary(resources.map { ($0.kind, $0.availability) }, uniquingKeysWith: { _, last in last })
     }
 }
 

@@ -14,7 +14,7 @@ extension RetentionReport {
     @discardableResult
     package func finish(
         archiveRoot: URL,
-        store: ArchiveStore,
+        store: any StateStore,
         exitCode: (RunOutcome) -> Int32
     ) async throws -> URL {
         let url = try write(archiveRoot: archiveRoot)

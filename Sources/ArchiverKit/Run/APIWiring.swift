@@ -15,7 +15,7 @@ package struct APIWiring: Sendable {
     package static func make(
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
-        store: ArchiveStore,
+        store: any StateStore,
         logger: Logger
     ) async throws -> APIWiring {
         let today = Date()
@@ -55,7 +55,7 @@ package struct APIWiring: Sendable {
     }
 
     /// Adds the requests this run made to the persisted daily usage.
-    package func persistUsage(store: ArchiveStore) async throws {
+    package func persistUsage(store: any StateStore) async throws {
         let budget = await client.pacer.statistics.budget
         let startDay = DailyBudget.utcDay(of: today)
         let delta = budget.day == startDay ? budget.used - usedToday : budget.used

@@ -81,7 +81,7 @@ package struct ArchiveRun: Sendable {
     /// The configuration in use.
     package let configuration: Configuration
     /// The open state database of the root.
-    package let store: ArchiveStore
+    package let store: any StateStore
     /// The paced client shared by every workspace.
     package let client: APIClient
     /// The budget of the day as the run started (from the catalog, or zero for a new root).

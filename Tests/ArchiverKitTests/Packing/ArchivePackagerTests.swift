@@ -64,7 +64,7 @@ import Testing
             #expect(manifest == packed.manifest)
             #expect(manifest.schema == "userplane-archiver/manifest/v1")
             #expect(manifest.tool.name == "userplane-archiver" && manifest.tool.version == ArchiverKitVersion.version)
-            #expect(manifest.runId == "run-1" && manifest.workspaceId == "ws_1" && manifest.recordingId == "rec_123")
+            #expect(manifest.runId == "run-1" && manifest.workspaceID == "ws_1" && manifest.recordingID == "rec_123")
             #expect(manifest.durationMs == 61_000)
             #expect(abs(manifest.createdAt.timeIntervalSince(PackingFixture.createdAt)) < 0.001)
             let actions = try #require(manifest.resources["actions"])
@@ -76,13 +76,19 @@ import Testing
                 video.availability == .archived && video.fileName == "video.webm" && video.mediaType == "video/webm"
             )
             #expect(video.size == staged.size && video.sha256 == staged.sha256 && video.sha512 == staged.sha512)
-            #expect(video.source == "https://blobs.example.com/video/v.part" && video.etag == "\"etag-video\"")
             #expect(
-                video.lastModified == "Wed, 01 May 2024 12:00:00 GMT"
-                    && video.requestIds == ["req-video-1", "req-video-2"]
+                video.provenance.source == "https://blobs.example.com/video/v.part"
+                    && video.provenance.etag == "\"etag-video\""
             )
-            #expect(video.attempts == 2 && video.resumedBytes == 7 && video.httpStatus == 206)
-            #expect(video.resolvedAt != nil && video.downloadedAt != nil)
+            #expect(
+                video.provenance.lastModified == "Wed, 01 May 2024 12:00:00 GMT"
+                    && video.provenance.requestIds == ["req-video-1", "req-video-2"]
+            )
+            #expect(
+                video.provenance.attempts == 2 && video.provenance.resumedBytes == 7
+                    && video.provenance.httpStatus == 206
+            )
+            #expect(video.provenance.resolvedAt != nil && video.provenance.downloadedAt != nil)
 
             let json = String(decoding: try packed.manifest.encoded(), as: UTF8.self)
             #expect(json.contains("\"archivedAt\" : \"2024-07-03T09:46:40.456Z\""))
@@ -98,8 +104,8 @@ import Testing
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             let empty = try PackingFixture.stage("console-log", "c", [], mediaType: nil, in: staging)
             let recording = StagedRecording(
-                workspaceId: "ws_1",
-                recordingId: "rec_empty",
+                workspaceID: "ws_1",
+                recordingID: "rec_empty",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
                 runId: "run-2",
@@ -121,8 +127,8 @@ import Testing
             #expect(verdict.isValid, "\(verdict.problems)")
 
             let none = StagedRecording(
-                workspaceId: "ws_1",
-                recordingId: "rec_none",
+                workspaceID: "ws_1",
+                recordingID: "rec_none",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
                 runId: "run-2",
@@ -196,7 +202,7 @@ import Testing
                 #expect(packed.tarURL.lastPathComponent == bag + ".tar")
                 let members = try PackingFixture.members(of: packed.tarURL)
                 #expect(members.allSatisfy { $0.name.hasPrefix(bag + "/") })
-                #expect(try ArchiveReader.readManifest(packed.tarURL).recordingId == id)
+                #expect(try ArchiveReader.readManifest(packed.tarURL).recordingID == id)
                 let verdict = ArchiverVerifierShortcut.verify(packed.tarURL)
                 #expect(verdict.isValid, "\(verdict.problems)")
             }

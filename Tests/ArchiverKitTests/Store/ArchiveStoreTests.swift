@@ -110,4 +110,58 @@ import Testing
             #expect(error.code == .cannotOpen)
         }
     }
+
+    /// Typed Swift values, same bytes on disk: a state file written by an earlier version still reads, and
+    /// this one writes what it wrote.
+    @Test func typedColumnsKeepTheEncodingEarlierVersionsWrote() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let now = StoreFixtures.referenceDate
+            var record = StoreFixtures.archiveRecord("rec_1")
+            record.manifestSummary = ["video": .archived, "console-log": .notCaptured]
+            try await store.catalog.recordArchived(record)
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_2")], now: now)
+            let job = try #require(
+                try await store.jobs.claimNext(owner: "w", leaseDuration: .seconds(60), now: now, runStartedAt: now)
+            )
+            try await store.jobs.recordResource(
+                JobResource(
+                    kind: .consoleLog,
+                    availability: .archived,
+                    provenance: ArchiveProvenance(etag: "e1", requestIds: ["x-request-id: 1"], attempts: 2),
+                    updatedAt: now
+                ),
+                for: try #require(job.lease)
+            )
+            // Copy the raw columns into a text field the API returns as is.
+            try await store.execute(
+                sql: """
+                    UPDATE archives SET relativePath = manifestSummary || '|' ||
+                        (SELECT resourceKind || '|' || availability || '|' || provenance FROM job_resources)
+                    """
+            )
+            let raw = try #require(try await store.catalog.archive(workspaceID: "ws_1", recordingID: "rec_1"))
+            #expect(
+                raw.relativePath
+                    == #"{"console-log":"not-captured","video":"archived"}|console-log|archived|"#
+                    + #"{"attempts":2,"etag":"e1","requestIds":["x-request-id: 1"],"resumedBytes":0}"#
+            )
+
+            // Rows as an earlier version wrote them read back typed.
+            try await store.execute(
+                sql: """
+                    UPDATE archives SET manifestSummary = '{"thumbnail":"unavailable","video":"archived"}';
+                    UPDATE job_resources SET provenance = '{"attempts":1,"requestIds":[],"resumedBytes":5}',
+                        availability = 'not-captured';
+                    """
+            )
+            let archive = try await store.catalog.archive(workspaceID: "ws_1", recordingID: "rec_1")
+            #expect(archive?.manifestSummary == ["thumbnail": .unavailable, "video": .archived])
+            let resources = try await store.jobs.resources(ofJob: job.id)
+            #expect(resources.map(\.kind) == [.consoleLog])
+            #expect(resources.first?.availability == .notCaptured)
+            #expect(resources.first?.provenance == ArchiveProvenance(attempts: 1, resumedBytes: 5))
+            try store.close()
+        }
+    }
 }
