@@ -82,7 +82,8 @@ enum RetentionCLI {
     }
 
     /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
-    static func finish(_ report: RetentionReport, root: URL, store: any StateStore, global: GlobalOptions) async throws {
+    static func finish(_ report: RetentionReport, root: URL, store: any StateStore, global: GlobalOptions) async throws
+    {
         let url = try await report.finish(archiveRoot: root, store: store, exitCode: ExitCodes.code(for:))
         if global.json {
             FileHandle.standardOutput.write(try report.encoded())
