@@ -7,11 +7,6 @@ import GRDB
 /// tasks and processes: ``claimNext(kind:owner:leaseDuration:now:runStartedAt:workspaceID:recordingIDs:)`` selects and leases
 /// a job inside one `IMMEDIATE` transaction, so two claimers can never get the same job.
 package struct JobStore: JobQueueStore {
-    /// One recording to put in the queue.
-    package typealias EnqueueItem = JobEnqueueItem
-    /// What ``enqueue(_:kind:now:)`` did with the items.
-    package typealias EnqueueResult = JobEnqueueResult
-
     let database: StoreDatabase
 
     // MARK: - Enqueue
@@ -27,9 +22,13 @@ package struct JobStore: JobQueueStore {
     ///   - now: The current time.
     /// - Returns: How many items fell in each category.
     /// - Throws: ``StoreError``.
-    package func enqueue(_ items: [EnqueueItem], kind: JobKind = .archive, now: Date) async throws -> EnqueueResult {
+    package func enqueue(
+        _ items: [JobEnqueueItem],
+        kind: JobKind = .archive,
+        now: Date
+    ) async throws -> JobEnqueueResult {
         try await database.write { db in
-            var result = EnqueueResult()
+            var result = JobEnqueueResult()
             for item in items {
                 if kind == .archive,
                     try Bool.fetchOne(

@@ -7,6 +7,45 @@ import Testing
 /// daily budget, listing marks and audit events, each on a real database and reopened where it matters.
 @Suite(.timeLimit(.minutes(3))) struct CatalogContractTests {
     @Test(arguments: StoreEngine.all)
+    func aReopenedStoreKeepsQueueCatalogBudgetHoldsRunsAndLogs(engine: StoreEngine) async throws {
+        try await engine.withDatabase { database in
+            let now = engine.timeline().now
+            do {
+                let store = try await database.open()
+                #expect(try await store.jobs.counts(kind: nil).isEmpty, "a fresh database is empty and usable")
+                #expect(try await store.catalog.totals() == CatalogTotals(archives: 0, bytes: 0))
+                #expect(try await store.catalog.holds(includingRemoved: true).isEmpty)
+                #expect(try await store.catalog.deletionLog().isEmpty)
+                #expect(try await store.catalog.auditEvents().isEmpty)
+                _ = try await store.jobs.enqueue(
+                    [Contract.item("rec_1", base: now), Contract.item("rec_2", base: now)],
+                    kind: .archive,
+                    now: now
+                )
+                try await store.catalog.recordArchived(Contract.archiveRecord("rec_0", at: now))
+                try await store.catalog.addAPIUsage(42, on: now)
+                try await store.catalog.addHold(
+                    recordingID: "rec_9",
+                    workspaceID: nil,
+                    reason: "litigation",
+                    operatorName: "ana",
+                    now: now
+                )
+                try await store.catalog.startRun(id: "run-1", command: "archive", startedAt: now)
+                try store.close()
+            }
+            let reopened = try await database.open()
+            defer { try? reopened.close() }
+            #expect(try await reopened.jobs.counts(kind: .archive) == [.queued: 2])
+            #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
+            #expect(try await reopened.catalog.apiUsage(on: now) == 42)
+            #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
+            #expect(try await reopened.catalog.holdEvents().map(\.action) == [.add])
+            #expect(try await reopened.catalog.lastRun()?.id == "run-1")
+        }
+    }
+
+    @Test(arguments: StoreEngine.all)
     func archivesAreCataloguedVerifiedAndTotalled(engine: StoreEngine) async throws {
         try await engine.withStore { store in
             let now = engine.timeline().now
