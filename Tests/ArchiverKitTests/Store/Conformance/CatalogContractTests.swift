@@ -413,6 +413,57 @@ import Testing
         }
     }
 
+    /// A hold placed from another connection while a deletion's transaction is open waits for it to finish
+    /// (so it comes after the deletion), instead of committing unseen while the deletion goes on.
+    @Test(arguments: StoreEngine.all)
+    func aHoldPlacedWhileADeletionRunsWaitsForIt(engine: StoreEngine) async throws {
+        try await engine.withDatabase { database in
+            let deleting = try await database.open()
+            let holding = try await database.open()
+            defer {
+                try? deleting.close()
+                try? holding.close()
+            }
+            let now = engine.timeline().now
+            try await deleting.catalog.recordArchived(Contract.archiveRecord("rec_1", at: now))
+            let entry = DeletionLogEntry(
+                recordingID: "rec_1",
+                workspaceID: "ws_1",
+                archivePath: "ws_1/2023/11/rec_1.tar",
+                archiveSha256: String(repeating: "a", count: 64),
+                at: now,
+                scope: .local,
+                outcome: .deleted
+            )
+            let (started, signal) = AsyncStream<Void>.makeStream()
+            let placed = RunCounter()
+            let hold = Task {
+                for await _ in started { break }
+                try await holding.catalog.addHold(
+                    recordingID: "rec_1",
+                    workspaceID: "ws_1",
+                    reason: "case",
+                    operatorName: "ana",
+                    now: now
+                )
+                placed.increment()
+            }
+            let holdsSeenDuringDeletion = try await deleting.catalog.deletingUnlessHeld(
+                recordingID: "rec_1",
+                workspaceID: "ws_1"
+            ) { () -> (result: Int, entry: DeletionLogEntry) in
+                signal.yield()
+                // The deletion step takes a while; the other connection's hold must wait for its end.
+                Thread.sleep(forTimeInterval: 0.5)
+                return (placed.value, entry)
+            }
+            try await hold.value
+            #expect(holdsSeenDuringDeletion == 0, "the hold was placed while the deletion's transaction was open")
+            #expect(try await holding.catalog.deletionLog().map(\.outcome) == [.deleted])
+            #expect(try await deleting.catalog.isHeld(recordingID: "rec_1", workspaceID: "ws_1"))
+        }
+    }
+
     @Test(arguments: StoreEngine.all)
     func openRemoteIntentsAreTheLatestUnresolvedRemoteEntries(engine: StoreEngine) async throws {
         try await engine.withStore { store in
