@@ -52,7 +52,7 @@ struct QueueRun {
             earlyWiring = probe
         }
         let lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
-        let store = try ArchiveStore(archiveRoot: root)
+        let store: any StateStore = try ArchiveStore(archiveRoot: root)
         let wiring: APIWiring
         if let earlyWiring {
             wiring = earlyWiring
