@@ -3,11 +3,6 @@ import GRDB
 
 /// The catalog of archives in `state.sqlite`, with the API budget, runs, legal holds and deletion log.
 package struct CatalogStore: ArchiveCatalogStore {
-    /// Totals over archives still present locally.
-    package typealias Totals = CatalogTotals
-    /// Identifies a catalogued archive.
-    package typealias ArchiveKey = ArchiverKit.ArchiveKey
-
     let database: StoreDatabase
     /// Where every hold change is also appended (`nil` only for stores not in an archive root's state directory).
     let holdsLog: HoldsLog?
@@ -120,7 +115,7 @@ package struct CatalogStore: ArchiveCatalogStore {
     /// Count and bytes of archives still present locally.
     ///
     /// - Throws: ``StoreError``.
-    package func totals() async throws -> Totals {
+    package func totals() async throws -> CatalogTotals {
         try await database.read { db in
             let row = try Row.fetchOne(
                 db,
@@ -129,7 +124,7 @@ package struct CatalogStore: ArchiveCatalogStore {
                     WHERE deletedLocallyAt IS NULL
                     """
             )
-            return Totals(archives: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
+            return CatalogTotals(archives: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
         }
     }
 }

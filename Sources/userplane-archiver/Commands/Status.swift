@@ -31,7 +31,7 @@ struct StatusCommand: AsyncParsableCommand {
                     "no archive state at \(rootURL.path) (missing \(database.path)); run 'userplane-archiver archive' first"
                 )
             }
-            let store = try ArchiveStore(archiveRoot: rootURL)
+            let store: any StateStore = try ArchiveStore(archiveRoot: rootURL)
             let status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
             try? store.close()
             if global.json {

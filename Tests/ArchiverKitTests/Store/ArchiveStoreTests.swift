@@ -21,38 +21,6 @@ import Testing
         }
     }
 
-    @Test func reopeningKeepsQueueCatalogBudgetHoldsAndRuns() async throws {
-        try await withTemporaryDirectory { root in
-            do {
-                let store = try ArchiveStore(archiveRoot: root)
-                _ = try await store.jobs.enqueue(
-                    [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
-                    now: StoreFixtures.referenceDate
-                )
-                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_0"))
-                try await store.catalog.addAPIUsage(42, on: StoreFixtures.referenceDate)
-                try await store.catalog.addHold(
-                    recordingID: "rec_9",
-                    reason: "litigation",
-                    operatorName: "ana",
-                    now: StoreFixtures.referenceDate
-                )
-                try await store.catalog.startRun(
-                    id: "run-1",
-                    command: "archive",
-                    startedAt: StoreFixtures.referenceDate
-                )
-                try store.close()
-            }
-            let reopened = try ArchiveStore(archiveRoot: root)
-            #expect(try await reopened.jobs.counts() == [.queued: 2])
-            #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
-            #expect(try await reopened.catalog.apiUsage(on: StoreFixtures.referenceDate) == 42)
-            #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
-            #expect(try await reopened.catalog.lastRun()?.id == "run-1")
-        }
-    }
-
     @Test func garbageStateFileIsReportedAsCorruptWithAdvice() async throws {
         try await withTemporaryDirectory { root in
             let url = ArchiveStore.databaseURL(archiveRoot: root)
