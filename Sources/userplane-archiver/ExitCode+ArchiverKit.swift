@@ -61,6 +61,8 @@ enum ExitCodes {
             return (fatal, "configuration file \(error.description)")
         case let error as CLIError:
             return (fatal, error.description)
+        case let error as S3Error:
+            return (fatal, error.message)
         default:
             return (fatal, String(describing: error))
         }

@@ -14,6 +14,8 @@ import UnixSignals
 struct QueueRun {
     var kind: WorkerQueue.Configuration.Kind
     var root: URL
+    /// Where archives go when not under `root` (`--archive s3://...`).
+    var destination: (any ArchiveDestination)? = nil
     var workspaces: [ArchiverConfiguration.Workspace]
     /// The resolved settings (flags > environment > file > defaults).
     var settings: ArchiverConfiguration
@@ -83,6 +85,7 @@ struct QueueRun {
             configuration.overwritesExisting = overwritesExisting
             configuration.initialBudget = budget
             configuration.downloader.caBundlePath = settings.caBundle
+            configuration.destination = destination
             configuration.listing.forceFull = forcesFullListing
             if let overlap = settings.listingOverlap ?? defaults.listingOverlap {
                 configuration.listing.overlap = overlap.duration(endingAt: Date())

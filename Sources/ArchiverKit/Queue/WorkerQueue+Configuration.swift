@@ -76,6 +76,10 @@ extension WorkerQueue {
         package var initialBudget: DailyBudget?
         /// Transfer settings for blob downloads.
         package var downloader = Downloader.Configuration()
+        /// Where `archive` keeps the packed archives.
+        ///
+        /// Default `nil`: ``LocalDirectoryDestination`` over ``root``.
+        package var destination: (any ArchiveDestination)?
 
         /// Creates a configuration with the documented defaults.
         package init(kind: Kind, root: URL, workspaceId: String, runId: String) {

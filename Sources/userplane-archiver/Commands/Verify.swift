@@ -2,7 +2,7 @@ import ArchiverKit
 import ArgumentParser
 import Foundation
 
-struct VerifyCommand: ParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Verify archives against their sidecar digests and manifests.",
@@ -15,8 +15,13 @@ struct VerifyCommand: ParsableCommand {
             regular file or directory fails the archive. For an archive root, every archive its catalog records \
             that was not found and checked (missing, behind a symlink or mount point) is a failure too.
 
+            An s3://BUCKET[/PREFIX] path (or the s3:// URL of one .tar) streams each object through the same \
+            checks without writing it to disk, and also reports its Object Lock mode, retain-until date and \
+            legal hold; credentials and endpoint come from the AWS environment (see the README's S3 section).
+
             Examples:
               userplane-archiver verify /srv/archive
+              userplane-archiver verify s3://compliance-archive/userplane
               userplane-archiver verify /srv/archive/ws_1/2024/05/rec_123.tar --json
 
             Exit codes: 0 all archives verified, 4 at least one failed, 1 a PATH is missing or holds no archive.
@@ -29,11 +34,20 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON document instead of human-readable lines.")
     var json = false
 
-    func run() throws {
-        let results: [ArchiveVerification]
+    func run() async throws {
+        var results: [ArchiveVerification] = []
         do {
-            results = try ArchiveVerifier().verify(paths: paths.map { URL(fileURLWithPath: $0) })
-        } catch {
+            for path in paths {
+                if let location = try S3Location(parsing: path) {
+                    results += try await S3Wiring.verify(location)
+                } else {
+                    results += try ArchiveVerifier().verify(paths: [URL(fileURLWithPath: path)])
+                }
+            }
+        } catch let error as S3Error {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as PackingError {
             FileHandle.standardError.write(Data("error: \(error.message); check the path and try again\n".utf8))
             throw ExitCode(1)
         }
@@ -48,7 +62,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             for result in results {
                 if result.isValid {
-                    print("OK    \(result.path)")
+                    print("OK    \(result.path)\(S3Wiring.lockSummary(result.objectLock))")
                 } else {
                     print("FAIL  \(result.path): \(result.problems[0])")
                     for problem in result.problems.dropFirst() { print("      \(problem)") }
