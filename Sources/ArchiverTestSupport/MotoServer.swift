@@ -46,9 +46,10 @@ public struct MotoServer: Sendable {
     /// Writes an object with a plain unsigned PUT (to tamper with a bucket behind the archiver's back).
     public func putObject(bucket: String, key: String, contents: URL) async throws {
         let script = """
-            import sys, urllib.request
+            import sys, urllib.parse, urllib.request
             data = open(sys.argv[3], "rb").read()
-            request = urllib.request.Request(sys.argv[1] + "/" + sys.argv[2], method="PUT", data=data)
+            url = sys.argv[1] + "/" + urllib.parse.quote(sys.argv[2], safe="/")
+            request = urllib.request.Request(url, method="PUT", data=data)
             request.add_header("Authorization", sys.argv[4])
             # Without it urllib says form-urlencoded, and the server parses the body away as a form.
             request.add_header("Content-Type", "application/octet-stream")

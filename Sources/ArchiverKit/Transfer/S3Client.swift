@@ -1,6 +1,10 @@
 internal import CLibCurl
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small S3 client over libcurl: SigV4 signing by `CURLOPT_AWS_SIGV4`, one bucket, the operations the archiver
 /// needs.
 ///
@@ -377,7 +381,11 @@ final class S3ResponseSink: @unchecked Sendable {
             var offset = 0
             while offset < chunk.count {
                 // send(MSG_NOSIGNAL): a reader that stopped early must not kill the process with SIGPIPE.
-                let sent = send(fd, base + offset, chunk.count - offset, Int32(MSG_NOSIGNAL))
+                var sent = send(fd, base + offset, chunk.count - offset, Int32(MSG_NOSIGNAL))
+                if sent < 0 && errno == ENOTSOCK {
+                    // A file or pipe rather than a socket.
+                    sent = Glibc.write(fd, base + offset, chunk.count - offset)
+                }
                 if sent < 0 {
                     if errno == EINTR { continue }
                     streamFailed = true

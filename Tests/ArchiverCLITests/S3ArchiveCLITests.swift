@@ -1,0 +1,170 @@
+import ArchiverKit
+import ArchiverTestSupport
+import Foundation
+import Testing
+import UserplaneSimulator
+
+/// `archive`, `verify` and `status` with `--archive s3://...` end to end: the real binary, the real simulator and a
+/// real S3 server (moto) on loopback.
+@Suite(.timeLimit(.minutes(10)), .serialized) struct S3ArchiveCLITests {
+    static let sessionToken = "session-token-that-must-not-leak"
+
+    static func environment(_ simulator: RunningSimulator, _ moto: MotoServer, stateHome: URL) -> [String: String] {
+        var environment = EndToEnd.environment(simulator).merging(moto.environment) { _, new in new }
+        environment["AWS_SESSION_TOKEN"] = sessionToken
+        environment["XDG_STATE_HOME"] = stateHome.path
+        return environment
+    }
+
+    static func archive(_ simulator: RunningSimulator, _ target: String, _ extra: [String] = []) -> [String] {
+        [
+            "archive", "--workspace", simulator.workspaceId, "--archive", target, "--base-url", simulator.apiBaseURL,
+            "--api-rate", "\(EndToEnd.apiRate)",
+        ] + extra
+    }
+
+    /// Locked archive, re-run writes no new version, verify streams it and shows the lock, nothing leaks.
+    @Test func archivesOnceWithObjectLockAndVerifiesFromS3() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 4)) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { directory in
+                    try await moto.createBucket("cli-locked", objectLock: true)
+                    let state = directory.appendingPathComponent("state", isDirectory: true)
+                    let logs = EndToEnd.logDirectory(directory)
+                    let environment = Self.environment(simulator, moto, stateHome: directory)
+                    let arguments = Self.archive(
+                        simulator,
+                        "s3://cli-locked/compliance",
+                        ["--object-lock", "compliance", "--retain-for", "1d", "--state-dir", state.path]
+                    )
+                    let first = try await ArchiverProcess.run(arguments, environment: environment, logDirectory: logs)
+                    #expect(first.status == 0, "stderr: \(first.stderr.suffix(3000))")
+
+                    let client = S3Client(
+                        bucket: "cli-locked",
+                        configuration: try .init(environment: moto.environment)
+                    )
+                    let versions = try await client.listVersions(prefix: "compliance/")
+                    let archivable = simulator.archivableRecordingIds()
+                    #expect(versions.filter { $0.key.hasSuffix(".tar") }.count == archivable.count)
+                    #expect(versions.count == archivable.count * 2, "one tar and one sidecar per recording")
+                    for version in versions {
+                        let lock = try await client.objectLock(version.key, versionId: version.versionId)
+                        #expect(lock.mode == .compliance, "\(version.key)")
+                        #expect(lock.retainUntil.map { $0 > Date().addingTimeInterval(80_000) } == true)
+                    }
+                    let local = FileManager.default.enumerator(atPath: state.path)?.allObjects as? [String] ?? []
+                    #expect(!local.contains { $0.hasSuffix(".tar") }, "no tar stays in the state directory: \(local)")
+
+                    let second = try await ArchiverProcess.run(arguments, environment: environment, logDirectory: logs)
+                    #expect(second.status == 0, "stderr: \(second.stderr.suffix(3000))")
+                    #expect(
+                        try await client.listVersions(prefix: "compliance/").count == versions.count,
+                        "no new version"
+                    )
+
+                    let verify = try await ArchiverProcess.run(
+                        ["verify", "s3://cli-locked/compliance"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(verify.status == 0, "\(verify.output.suffix(3000))")
+                    #expect(verify.stdout.contains("COMPLIANCE until"))
+                    #expect(verify.stdout.contains("verified \(archivable.count) archive(s)"))
+
+                    let status = try await ArchiverProcess.run(
+                        ["status", "--archive", "s3://cli-locked/compliance", "--state-dir", state.path, "--json"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(status.status == 0, "\(status.stderr.suffix(2000))")
+
+                    for output in [first, second, verify, status] {
+                        #expect(!output.output.contains(moto.secretAccessKey))
+                        #expect(!output.output.contains(Self.sessionToken))
+                    }
+                    for url in [state, logs] {
+                        let files = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)
+                        while let file = files?.nextObject() as? URL {
+                            guard let data = try? Data(contentsOf: file) else { continue }
+                            let text = String(decoding: data, as: UTF8.self)
+                            #expect(!text.contains(moto.secretAccessKey), "\(file.path) holds the AWS secret")
+                            #expect(!text.contains(Self.sessionToken), "\(file.path) holds the session token")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `--object-lock` on a bucket without Object Lock stops before anything is downloaded; a tampered object in an
+    /// unlocked bucket fails `verify` with exit 4.
+    @Test func unlockedBucketIsRefusedForLockingAndTamperingIsFound() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 2)) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { directory in
+                    try await moto.createBucket("cli-plain", objectLock: false)
+                    let logs = EndToEnd.logDirectory(directory)
+                    let environment = Self.environment(simulator, moto, stateHome: directory)
+                    let refused = try await ArchiverProcess.run(
+                        Self.archive(
+                            simulator,
+                            "s3://cli-plain",
+                            ["--object-lock", "governance", "--retain-for", "1d"]
+                        ),
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(refused.status == 1, "\(refused.output.suffix(2000))")
+                    #expect(refused.stderr.contains("has no Object Lock"))
+
+                    let plain = try await ArchiverProcess.run(
+                        Self.archive(simulator, "s3://cli-plain"),
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(plain.status == 0, "\(plain.stderr.suffix(3000))")
+                    let client = S3Client(bucket: "cli-plain", configuration: try .init(environment: moto.environment))
+                    let tar = try #require(try await client.list(prefix: "").first { $0.key.hasSuffix(".tar") })
+                    let body = directory.appendingPathComponent("object.tar")
+                    let fd = open(body.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                    _ = try await client.get(tar.key, into: fd)
+                    close(fd)
+                    var bytes = try Array(Data(contentsOf: body))
+                    bytes[bytes.count / 3] ^= 0x20
+                    try Data(bytes).write(to: body)
+                    try await moto.putObject(bucket: "cli-plain", key: tar.key, contents: body)
+
+                    let verify = try await ArchiverProcess.run(
+                        ["verify", "s3://cli-plain"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(verify.status == 4, "\(verify.output.suffix(3000))")
+                    #expect(verify.stdout.contains("FAIL  s3://cli-plain/\(tar.key)"))
+                }
+            }
+        }
+    }
+
+    /// A wrong secret stops the run at the preflight with exit 1 and a message naming what to check.
+    @Test func wrongSecretExitsOneWithAClearMessage() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 1)) { simulator in
+            try await withMotoServer(authenticating: true) { moto in
+                try await withTemporaryDirectory { directory in
+                    var environment = Self.environment(simulator, moto, stateHome: directory)
+                    environment.removeValue(forKey: "AWS_SESSION_TOKEN")
+                    environment["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
+                    let outcome = try await ArchiverProcess.run(
+                        Self.archive(simulator, "s3://some-bucket"),
+                        environment: environment,
+                        logDirectory: EndToEnd.logDirectory(directory)
+                    )
+                    #expect(outcome.status == 1, "\(outcome.output.suffix(2000))")
+                    #expect(outcome.stderr.contains("check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY"))
+                    #expect(!outcome.output.contains("not-the-secret"))
+                }
+            }
+        }
+    }
+}
