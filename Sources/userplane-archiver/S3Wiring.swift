@@ -104,6 +104,20 @@ enum S3Wiring {
         return " (" + parts.joined(separator: ", ") + ")"
     }
 
+    /// The preflighted S3 destination when `--archive` (or its environment / config layer) names an `s3://`
+    /// location; `nil` for a local root.
+    ///
+    /// - Throws: ``S3Error``, `ValidationError`, ``CLIError``.
+    static func destination(root: ArchiveRootOptions, global: GlobalOptions) async throws -> S3Destination? {
+        var flags = ArchiverConfiguration()
+        flags.archiveRoot = root.archive
+        let settings = try OperatorSettings.resolve(flags: flags, global: global)
+        guard let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) else { return nil }
+        let destination = try destination(location: location, stateRoot: try root.resolvedURL(settings: settings))
+        try await destination.preflight()
+        return destination
+    }
+
     /// Makes the S3 legal holds match the catalog after `hold add/remove` on an `s3://` archive.
     ///
     /// Sets or clears the S3 legal hold of the recordings' object versions and says so on stderr. Does nothing for
@@ -115,11 +129,8 @@ enum S3Wiring {
         workspace: String?,
         store: ArchiveStore
     ) async throws {
-        var flags = ArchiverConfiguration()
-        flags.archiveRoot = root.archive
-        let settings = try OperatorSettings.resolve(flags: flags, global: global)
-        guard let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) else { return }
-        let destination = try destination(location: location, stateRoot: try root.resolvedURL(settings: settings))
+        guard let destination = try await destination(root: root, global: global) else { return }
+        let location = destination.location
         let counts = try await destination.syncLegalHolds(recordingIDs: ids, workspaceID: workspace, store: store)
         if !global.quiet {
             FileHandle.standardError.write(

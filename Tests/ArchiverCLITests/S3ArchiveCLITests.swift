@@ -78,6 +78,9 @@ import UserplaneSimulator
                         logDirectory: logs
                     )
                     #expect(status.status == 0, "\(status.stderr.suffix(2000))")
+                    let document = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+                    #expect((document?["archiveRoot"] as? String)?.hasPrefix("s3://cli-locked/compliance") == true)
+                    #expect((document?["missingOnDisk"] as? [Any])?.isEmpty == true, "every object is in the bucket")
 
                     for output in [first, second, verify, status] {
                         #expect(!output.output.contains(moto.secretAccessKey))
@@ -92,6 +95,73 @@ import UserplaneSimulator
                             #expect(!text.contains(Self.sessionToken), "\(file.path) holds the session token")
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// `hold` sets and clears the S3 legal hold; `prune` deletes nothing still retained, then only the unheld
+    /// versions once their retention has passed.
+    @Test func holdSetsLegalHoldAndPruneDeletesOnlyExpiredUnheldVersions() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 3)) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { directory in
+                    try await moto.createBucket("cli-retention", objectLock: true)
+                    let logs = EndToEnd.logDirectory(directory)
+                    let environment = Self.environment(simulator, moto, stateHome: directory)
+                    let target = "s3://cli-retention/p"
+                    let archived = try await ArchiverProcess.run(
+                        Self.archive(simulator, target, ["--object-lock", "governance", "--retain-for", "4s"]),
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(archived.status == 0, "\(archived.stderr.suffix(3000))")
+                    let client = S3Client(
+                        bucket: "cli-retention",
+                        configuration: try .init(environment: moto.environment)
+                    )
+                    let versions = try await client.listVersions(prefix: "p/")
+                    let held = try #require(simulator.archivableRecordingIds().sorted().first)
+                    let heldTar = try #require(
+                        versions.first { $0.key.hasSuffix("/" + RecordingPathComponent.encode(held) + ".tar") }
+                    )
+
+                    let hold = try await ArchiverProcess.run(
+                        ["hold", "add", held, "--archive", target, "--reason", "case 1"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(hold.status == 0, "\(hold.output.suffix(2000))")
+                    #expect(try await client.objectLock(heldTar.key, versionId: heldTar.versionId).legalHold == true)
+
+                    let early = try await ArchiverProcess.run(
+                        ["prune", "--archive", target, "--keep-within", "1s", "--yes"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(early.status == 0, "still retained is not a failure: \(early.output.suffix(2000))")
+                    #expect(try await client.listVersions(prefix: "p/").count == versions.count, "nothing deleted")
+
+                    try await Task.sleep(for: .seconds(5))
+                    let late = try await ArchiverProcess.run(
+                        ["prune", "--archive", target, "--keep-within", "1s", "--yes"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(late.status == 0, "\(late.output.suffix(2000))")
+                    let left = try await client.listVersions(prefix: "p/").filter { !$0.isDeleteMarker }
+                    #expect(
+                        Set(left.map(\.key)) == [heldTar.key, heldTar.key + ".sha256"],
+                        "only the held archive's versions remain: \(left.map(\.key))"
+                    )
+
+                    let release = try await ArchiverProcess.run(
+                        ["hold", "remove", held, "--archive", target, "--reason", "closed"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(release.status == 0, "\(release.output.suffix(2000))")
+                    #expect(try await client.objectLock(heldTar.key, versionId: heldTar.versionId).legalHold == false)
                 }
             }
         }
