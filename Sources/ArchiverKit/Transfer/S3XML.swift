@@ -23,7 +23,7 @@ enum S3XML {
         var rest = text[...]
         while let start = rest.range(of: "<\(name)") {
             let afterName = rest[start.upperBound...]
-            guard let next = afterName.first, next == ">" || next == " " else {
+            guard let next = afterName.first, next == ">" || next == " " || next == "/" else {
                 rest = afterName
                 continue
             }

@@ -120,8 +120,8 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let s3 = try S3Wiring.destination(
                     location: location,
                     stateRoot: rootURL,
-                    objectLock: objectLock,
-                    retainFor: retainFor
+                    objectLock: objectLock ?? settings.objectLock,
+                    retainFor: retainFor ?? settings.retainFor?.description
                 )
                 try await s3.preflight()
                 destination = s3

@@ -63,7 +63,7 @@ struct ArchiveRootOptions: ParsableArguments {
         }
         try Self.useGroup(group ?? settings.group)
         if let location = try S3Location(parsing: path) {
-            return try S3Wiring.stateRoot(location: location, stateDir: stateDir)
+            return try S3Wiring.stateRoot(location: location, stateDir: stateDir ?? settings.stateDir)
         }
         return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
     }

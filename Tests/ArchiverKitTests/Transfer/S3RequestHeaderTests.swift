@@ -22,6 +22,8 @@ import Testing
         let requests = Mutex<[Recorded]>([])
         /// Statuses to answer instead of the normal response, consumed in order, by request kind.
         let injected = Mutex<[String: [Int]]>([:])
+        /// A key whose unfinished upload (`stale-1`) the listing of uploads reports, as a killed run leaves one.
+        let staleUploadKey = Mutex<String?>(nil)
 
         func take(_ kind: String) -> Int? {
             injected.withLock { table in
@@ -83,7 +85,12 @@ import Testing
             let version = S3RequestHeaderTests.fields([("x-amz-version-id", "v-1"), ("ETag", "\"final\"")])
             switch kind {
             case "head": return Response(status: .notFound)
-            case "list-uploads": return xml("<ListMultipartUploadsResult></ListMultipartUploadsResult>")
+            case "list-uploads":
+                let stale = recorder.staleUploadKey.withLock { $0 }.map {
+                    "<Upload><Key>\($0)</Key><UploadId>stale-1</UploadId></Upload>"
+                        + "<Upload><Key>\($0).other</Key><UploadId>other-1</UploadId></Upload>"
+                }
+                return xml("<ListMultipartUploadsResult>\(stale ?? "")</ListMultipartUploadsResult>")
             case "create":
                 return xml("<InitiateMultipartUploadResult><UploadId>up-1</UploadId></InitiateMultipartUploadResult>")
             case "part":
@@ -199,6 +206,33 @@ import Testing
             #expect(listed.contains("<ETag>&quot;etag-3&quot;</ETag><PartNumber>3</PartNumber>"))
             Self.expectSignedPayload(complete)
             #expect(!requests.contains { $0.method == "DELETE" }, "nothing aborted")
+        }
+    }
+
+    /// An upload of the same key left by a killed run is aborted before a new one starts; others are left alone.
+    @Test func staleUploadOfTheSameKeyIsAbortedFirst() async throws {
+        try await withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("big.tar")
+            try Data(PackingFixture.bytes((8 << 20) + 1, seed: 4)).write(to: file)
+            let recorder = Recorder()
+            recorder.staleUploadKey.withLock { $0 = "ws/k.tar" }
+            try await Self.withFakeS3(recorder) { client in
+                _ = try await client.putOnce(
+                    "ws/k.tar",
+                    file: file.path,
+                    size: Int64((8 << 20) + 1),
+                    sha256: try FileDigest.compute(file).sha256,
+                    contentType: "application/x-tar",
+                    lock: nil
+                )
+            }
+            let requests = recorder.requests.withLock { $0 }
+            let abort = try #require(requests.firstIndex { $0.method == "DELETE" })
+            let create = try #require(requests.firstIndex { $0.method == "POST" && $0.query.hasPrefix("uploads") })
+            #expect(requests[abort].query == "uploadId=stale-1")
+            #expect(requests[abort].path == "/header-bucket/ws/k.tar")
+            #expect(abort < create, "the stale upload is aborted before the new one is created")
+            #expect(requests.filter { $0.method == "DELETE" }.count == 1, "another key's upload is not touched")
         }
     }
 
