@@ -4,8 +4,9 @@ import Testing
 
 @testable import ArchiverKit
 
-/// Credentials, endpoint, location, query canonicalisation and XML reading of the S3 client; the config file's S3
-/// keys. Pure or file-based: no server.
+/// Credentials, endpoint, location, query canonicalisation and XML reading of the S3 client.
+///
+/// Also the config file's S3 keys. Pure or file-based: no server.
 @Suite(.timeLimit(.minutes(1))) struct S3ConfigurationTests {
     @Test func environmentWinsThenSharedCredentialsFileProfile() async throws {
         try await withTemporaryDirectory { directory in
