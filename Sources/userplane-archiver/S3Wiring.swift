@@ -42,13 +42,15 @@ enum S3Wiring {
     ///   - stateRoot: The local state directory; tars are packed under its `.userplane-archiver/outgoing/`.
     ///   - objectLock: `--object-lock` (`compliance` / `governance`), or `nil`.
     ///   - retainFor: `--retain-for`, required with `objectLock`.
+    ///   - staging: `--staging`: where tars are packed before upload (default: under the state directory).
     /// - Returns: The destination (not yet preflighted).
     /// - Throws: ``S3Error`` for missing credentials or a bad endpoint, `ValidationError` for bad flags.
     static func destination(
         location: S3Location,
         stateRoot: URL,
         objectLock: String? = nil,
-        retainFor: String? = nil
+        retainFor: String? = nil,
+        staging: String? = nil
     ) throws -> S3Destination {
         let configuration = try S3Client.Configuration(environment: ProcessInfo.processInfo.environment)
         var lock: S3Destination.Lock?
@@ -71,12 +73,27 @@ enum S3Wiring {
         } else if retainFor != nil {
             throw ValidationError("--retain-for needs --object-lock compliance|governance.")
         }
+        let stagingDirectory =
+            staging.map { URL(fileURLWithPath: $0, isDirectory: true).standardizedFileURL }
+            ?? stateRoot.appendingPathComponent(".userplane-archiver", isDirectory: true)
+            .appendingPathComponent("outgoing", isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(
+                at: stagingDirectory,
+                withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o750]
+            )
+        } catch {
+            throw CLIError(
+                "cannot create the staging directory \(stagingDirectory.path): \(error.localizedDescription); "
+                    + "pass --staging DIR with a writable directory"
+            )
+        }
         return S3Destination(
             client: S3Client(bucket: location.bucket, configuration: configuration),
             location: location,
             lock: lock,
-            stagingDirectory: stateRoot.appendingPathComponent(".userplane-archiver", isDirectory: true)
-                .appendingPathComponent("outgoing", isDirectory: true)
+            stagingDirectory: stagingDirectory
         )
     }
 

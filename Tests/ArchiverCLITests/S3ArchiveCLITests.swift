@@ -188,12 +188,19 @@ import UserplaneSimulator
                     #expect(refused.status == 1, "\(refused.output.suffix(2000))")
                     #expect(refused.stderr.contains("has no Object Lock"))
 
+                    let scratch = directory.appendingPathComponent("scratch", isDirectory: true)
                     let plain = try await ArchiverProcess.run(
-                        Self.archive(simulator, "s3://cli-plain"),
+                        Self.archive(simulator, "s3://cli-plain", ["--staging", scratch.path]),
                         environment: environment,
                         logDirectory: logs
                     )
                     #expect(plain.status == 0, "\(plain.stderr.suffix(3000))")
+                    let packed = FileManager.default.enumerator(atPath: scratch.path)?.allObjects as? [String]
+                    #expect(
+                        packed?.contains { $0.hasSuffix(".tar") } == false,
+                        "tars are packed in --staging, then removed"
+                    )
+                    #expect(packed?.isEmpty == false, "--staging was used: \(packed ?? [])")
                     let client = S3Client(bucket: "cli-plain", configuration: try .init(environment: moto.environment))
                     let tar = try #require(try await client.list(prefix: "").first { $0.key.hasSuffix(".tar") })
                     let body = directory.appendingPathComponent("object.tar")

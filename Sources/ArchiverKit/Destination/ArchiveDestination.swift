@@ -7,6 +7,10 @@ public import Foundation
 /// layout on disk and as object keys. Two real implementations, ``LocalDirectoryDestination`` and
 /// ``S3Destination``, justify the protocol.
 public protocol ArchiveDestination: Sendable {
+    /// The existing directory every ``packingURL(relativePath:)`` lies under (directories below it are created as
+    /// needed, never through a link).
+    var packingRoot: URL { get }
+
     /// Where the packer writes the tar for `relativePath` (for a local root, its final place).
     func packingURL(relativePath: String) -> URL
 

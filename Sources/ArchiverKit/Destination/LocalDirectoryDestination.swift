@@ -10,6 +10,9 @@ public struct LocalDirectoryDestination: ArchiveDestination {
         self.root = root
     }
 
+    /// The archive root.
+    public var packingRoot: URL { root }
+
     /// `<root>/<relativePath>`.
     public func packingURL(relativePath: String) -> URL {
         root.appendingPathComponent(relativePath)

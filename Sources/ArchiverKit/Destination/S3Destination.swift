@@ -45,6 +45,9 @@ public struct S3Destination: ArchiveDestination {
         self.stagingDirectory = stagingDirectory
     }
 
+    /// ``stagingDirectory``.
+    public var packingRoot: URL { stagingDirectory }
+
     /// `<staging>/<relativePath>`.
     public func packingURL(relativePath: String) -> URL {
         stagingDirectory.appendingPathComponent(relativePath)

@@ -76,7 +76,7 @@ extension WorkerQueue {
         let relativePath = String(finalURL.path.dropFirst(configuration.root.path.count + 1))
         let destination = configuration.destination ?? LocalDirectoryDestination(root: configuration.root)
         let tarURL = destination.packingURL(relativePath: relativePath)
-        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: configuration.root)
+        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)
         let packager = self.packager
         let packed = try await BlockingExecutor.run {
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }

@@ -96,6 +96,17 @@ struct ArchiveCommand: AsyncParsableCommand {
     )
     var retainFor: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --archive s3://...: pack each tar in this local directory before uploading it. "
+                + "(default: <state-dir>/.userplane-archiver/outgoing)",
+            valueName: "dir"
+        ),
+        completion: .directory
+    )
+    var staging: String?
+
     func validate() throws {
         if let concurrency, !(1...64).contains(concurrency) {
             throw ValidationError("--concurrency must be between 1 and 64.")
@@ -121,12 +132,13 @@ struct ArchiveCommand: AsyncParsableCommand {
                     location: location,
                     stateRoot: rootURL,
                     objectLock: objectLock ?? settings.objectLock,
-                    retainFor: retainFor ?? settings.retainFor?.description
+                    retainFor: retainFor ?? settings.retainFor?.description,
+                    staging: staging
                 )
                 try await s3.preflight()
                 destination = s3
-            } else if objectLock != nil || retainFor != nil {
-                throw ValidationError("--object-lock and --retain-for need --archive s3://BUCKET[/PREFIX].")
+            } else if objectLock != nil || retainFor != nil || staging != nil {
+                throw ValidationError("--object-lock, --retain-for and --staging need --archive s3://BUCKET[/PREFIX].")
             }
             try await QueueRun(
                 kind: .archive,
