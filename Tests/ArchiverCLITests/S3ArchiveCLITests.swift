@@ -72,6 +72,14 @@ import UserplaneSimulator
                     #expect(verify.stdout.contains("COMPLIANCE until"))
                     #expect(verify.stdout.contains("verified \(archivable.count) archive(s)"))
 
+                    let audit = try await ArchiverProcess.run(
+                        ["audit", "--archive", "s3://cli-locked/compliance", "--state-dir", state.path, "--all"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(audit.status == 0, "\(audit.output.suffix(3000))")
+                    #expect(audit.stdout.contains("\(archivable.count) archive(s) re-read"), "\(audit.stdout)")
+
                     let status = try await ArchiverProcess.run(
                         ["status", "--archive", "s3://cli-locked/compliance", "--state-dir", state.path, "--json"],
                         environment: environment,
@@ -82,7 +90,7 @@ import UserplaneSimulator
                     #expect((document?["archiveRoot"] as? String)?.hasPrefix("s3://cli-locked/compliance") == true)
                     #expect((document?["missingOnDisk"] as? [Any])?.isEmpty == true, "every object is in the bucket")
 
-                    for output in [first, second, verify, status] {
+                    for output in [first, second, verify, audit, status] {
                         #expect(!output.output.contains(moto.secretAccessKey))
                         #expect(!output.output.contains(Self.sessionToken))
                     }
@@ -219,6 +227,13 @@ import UserplaneSimulator
                     )
                     #expect(verify.status == 4, "\(verify.output.suffix(3000))")
                     #expect(verify.stdout.contains("FAIL  s3://cli-plain/\(tar.key)"))
+
+                    let audit = try await ArchiverProcess.run(
+                        ["audit", "--archive", "s3://cli-plain", "--all"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(audit.status == 4, "the audit streams the objects too: \(audit.output.suffix(3000))")
                 }
             }
         }
