@@ -83,6 +83,50 @@ import Testing
         }
     }
 
+    /// A multipart upload (parts of 8 MiB) completes on a real server and reads back byte for byte; a second one
+    /// to the same key is refused.
+    @Test func multipartUploadRoundTrips() async throws {
+        try await withMotoServer { moto in
+            try await withTemporaryDirectory { directory in
+                try await moto.createBucket("multipart-bucket", objectLock: true)
+                var configuration = try S3Client.Configuration(environment: moto.environment)
+                configuration.multipartThresholdBytes = 1 << 20
+                let client = S3Client(bucket: "multipart-bucket", configuration: configuration)
+                let file = directory.appendingPathComponent("big.tar")
+                let size = (8 << 20) * 2 + 12345
+                try Data(PackingFixture.bytes(size, seed: 11)).write(to: file)
+                let sha256 = try FileDigest.compute(file).sha256
+                let lock = S3ObjectLock(mode: .governance, retainUntil: Date().addingTimeInterval(600))
+                let stored = try await client.putOnce(
+                    "big.tar",
+                    file: file.path,
+                    size: Int64(size),
+                    sha256: sha256,
+                    contentType: "application/x-tar",
+                    lock: lock
+                )
+                #expect(stored.versionId != nil)
+                let copy = directory.appendingPathComponent("copy.tar")
+                let fd = open(copy.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                _ = try await client.get("big.tar", into: fd)
+                close(fd)
+                #expect(try FileDigest.compute(copy).sha256 == sha256)
+                let again = await #expect(throws: S3Error.self) {
+                    _ = try await client.putOnce(
+                        "big.tar",
+                        file: file.path,
+                        size: Int64(size),
+                        sha256: sha256,
+                        contentType: "application/x-tar",
+                        lock: lock
+                    )
+                }
+                #expect(again?.code == .alreadyExists)
+                #expect(try await client.listVersions(prefix: "big.tar").count == 1)
+            }
+        }
+    }
+
     /// A tar changed behind the archiver's back (possible in an unlocked bucket) fails the streaming verify.
     @Test func tamperedObjectFailsStreamingVerify() async throws {
         try await withMotoServer { moto in
