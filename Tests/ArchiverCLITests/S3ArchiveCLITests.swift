@@ -234,6 +234,26 @@ import UserplaneSimulator
                         logDirectory: logs
                     )
                     #expect(audit.status == 4, "the audit streams the objects too: \(audit.output.suffix(3000))")
+
+                    // delete-remote re-verifies from S3: the tampered archive blocks its recording's deletion.
+                    let remote = try await ArchiverProcess.run(
+                        [
+                            "delete-remote", "--workspace", simulator.workspaceId, "--archive", "s3://cli-plain",
+                            "--older-than", "1s", "--yes", "--json", "--base-url", simulator.apiBaseURL,
+                        ],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(remote.status == 4, "\(remote.output.suffix(3000))")
+                    let decoder = JSONDecoder()
+                    decoder.dateDecodingStrategy = .iso8601
+                    let report = try decoder.decode(RetentionReport.self, from: Data(remote.stdout.utf8))
+                    let blocked = report.entries.filter { $0.action == .blocked }
+                    #expect(
+                        blocked.count == 1 && tar.key.hasSuffix(blocked.first?.archivePath ?? "-"),
+                        "\(report.entries)"
+                    )
+                    #expect(report.entries.contains { $0.action == .deleted }, "the intact archives' recordings go")
                 }
             }
         }
