@@ -108,6 +108,52 @@ import UserplaneSimulator
         }
     }
 
+    /// `kill -9` in the middle of a run to S3, then a re-run: every recording ends up stored exactly once (one
+    /// version per key, an object an interrupted upload left is adopted, not duplicated) and verifies.
+    @Test func killNineMidRunThenRerunStoresEachArchiveOnce() async throws {
+        let configuration = EndToEnd.configuration(recordings: 6) { configuration in
+            configuration.content.minimumVideoBytes = 2 << 20
+            configuration.content.maximumVideoBytes = 4 << 20
+        }
+        try await withUserplaneSimulator(configuration) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { directory in
+                    try await moto.createBucket("cli-crash", objectLock: true)
+                    let logs = EndToEnd.logDirectory(directory)
+                    let environment = Self.environment(simulator, moto, stateHome: directory)
+                    let arguments = Self.archive(
+                        simulator,
+                        "s3://cli-crash/x",
+                        ["--object-lock", "compliance", "--retain-for", "1d", "--concurrency", "2", "--json"]
+                    )
+                    let run = try ArchiverProcess(arguments, environment: environment, logDirectory: logs)
+                    let archivedOne = try await run.waitForOutput(
+                        containing: "recording-archived",
+                        timeout: .seconds(120)
+                    )
+                    #expect(archivedOne, "\(run.stderr.suffix(2000))")
+                    run.send(SIGKILL)
+                    _ = try? await run.waitForExit(timeout: .seconds(30))
+
+                    let rerun = try await ArchiverProcess.run(arguments, environment: environment, logDirectory: logs)
+                    #expect(rerun.status == 0, "\(rerun.stderr.suffix(3000))")
+                    let client = S3Client(bucket: "cli-crash", configuration: try .init(environment: moto.environment))
+                    let versions = try await client.listVersions(prefix: "x/").filter { !$0.isDeleteMarker }
+                    let archivable = simulator.archivableRecordingIds()
+                    #expect(versions.count == archivable.count * 2, "\(versions.map(\.key))")
+                    #expect(Set(versions.map(\.key)).count == versions.count, "one version per key")
+                    let verify = try await ArchiverProcess.run(
+                        ["verify", "s3://cli-crash/x"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(verify.status == 0, "\(verify.output.suffix(3000))")
+                    #expect(verify.stdout.contains("verified \(archivable.count) archive(s): \(archivable.count) OK"))
+                }
+            }
+        }
+    }
+
     /// `hold` sets and clears the S3 legal hold; `prune` deletes nothing still retained, then only the unheld
     /// versions once their retention has passed.
     @Test func holdSetsLegalHoldAndPruneDeletesOnlyExpiredUnheldVersions() async throws {
