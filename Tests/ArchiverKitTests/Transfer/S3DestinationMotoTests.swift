@@ -127,6 +127,41 @@ import Testing
         }
     }
 
+    /// A run killed between the tar's upload and its sidecar's: the next run adopts the tar (it verifies and holds
+    /// the same recording) and writes the missing sidecar; a tar of another recording under the key is refused.
+    @Test func tarWithoutSidecarIsAdoptedAndCompleted() async throws {
+        try await withMotoServer { moto in
+            try await withTemporaryDirectory { directory in
+                try await moto.createBucket("adopt-bucket", objectLock: false)
+                let destination = try Self.destination(moto, bucket: "adopt-bucket", lock: false, staging: directory)
+                let relative = "ws_1/2024/05/rec_123.tar"
+                let packed = try PackingFixture.pack(try PackingFixture.fullRecording(in: directory), in: directory)
+                _ = try await destination.client.putOnce(
+                    "team/archive/" + relative,
+                    file: packed.tarURL.path,
+                    size: packed.size,
+                    sha256: packed.sha256,
+                    contentType: "application/x-tar",
+                    lock: nil
+                )
+                let stored = try await destination.putOnce(packed, relativePath: relative)
+                #expect(stored.wasAdopted)
+                let sidecar = try await destination.client.getSmall("team/archive/\(relative).sha256")
+                #expect(sidecar == Array("\(packed.sha256)  rec_123.tar\n".utf8))
+                #expect(await destination.verify(relativePath: relative).isValid)
+
+                let other = try PackingFixture.pack(
+                    try PackingFixture.fullRecording(in: directory, id: "rec_999"),
+                    in: directory
+                )
+                let refused = await #expect(throws: S3Error.self) {
+                    _ = try await destination.putOnce(other, relativePath: relative)
+                }
+                #expect(refused?.code == .alreadyExists)
+            }
+        }
+    }
+
     /// A tar changed behind the archiver's back (possible in an unlocked bucket) fails the streaming verify.
     @Test func tamperedObjectFailsStreamingVerify() async throws {
         try await withMotoServer { moto in
