@@ -300,6 +300,15 @@ import UserplaneSimulator
                         "\(report.entries)"
                     )
                     #expect(report.entries.contains { $0.action == .deleted }, "the intact archives' recordings go")
+
+                    // No Object Lock, so no S3 legal hold: the catalog's hold is placed and the command succeeds.
+                    let held = try #require(simulator.archivableRecordingIds().first)
+                    let hold = try await ArchiverProcess.run(
+                        ["hold", "add", held, "--archive", "s3://cli-plain", "--reason", "case 2"],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(hold.status == 0, "\(hold.output.suffix(2000))")
                 }
             }
         }

@@ -2,6 +2,8 @@ extension S3Destination {
     /// Makes the S3 legal hold of each recording's stored versions (tar and sidecar) match the catalog: on while an
     /// active hold covers the recording, off otherwise.
     ///
+    /// Only objects written with Object Lock have a legal hold; for the others the catalog's hold is the only one.
+    ///
     /// - Parameters:
     ///   - recordingIDs: The recordings whose hold changed.
     ///   - workspaceID: Only this workspace's archives, or all.
@@ -16,7 +18,10 @@ extension S3Destination {
         let wanted = Set(recordingIDs)
         var counts = (on: 0, off: 0)
         for object in try await store.catalog.s3Objects()
-        where wanted.contains(object.recordingID) && (workspaceID == nil || object.workspaceID == workspaceID) {
+        where wanted.contains(object.recordingID) && (workspaceID == nil || object.workspaceID == workspaceID)
+            // S3 legal holds exist only on objects written with Object Lock; the catalog hold covers the others.
+            && object.lockMode != nil
+        {
             guard object.bucket == location.bucket, let relativePath = location.relativePath(ofKey: object.key) else {
                 continue
             }
