@@ -63,6 +63,17 @@ import UserplaneSimulator
                         "no new version"
                     )
 
+                    // Another (empty) state directory for the same prefix: refused, nothing archived again.
+                    let elsewhere = directory.appendingPathComponent("other-state", isDirectory: true)
+                    let fresh = try await ArchiverProcess.run(
+                        Self.archive(simulator, "s3://cli-locked/compliance", ["--state-dir", elsewhere.path]),
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(fresh.status == 65, "\(fresh.output.suffix(2000))")
+                    #expect(fresh.stderr.contains("refusing to start a new catalog"))
+                    #expect(try await client.listVersions(prefix: "compliance/").count == versions.count)
+
                     let verify = try await ArchiverProcess.run(
                         ["verify", "s3://cli-locked/compliance"],
                         environment: environment,
