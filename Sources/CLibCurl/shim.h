@@ -20,6 +20,9 @@ static inline CURLcode clibcurl_easy_setopt_write_function(CURL *h, clibcurl_dat
 static inline CURLcode clibcurl_easy_setopt_header_function(CURL *h, clibcurl_data_callback cb) {
     return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, cb);
 }
+static inline CURLcode clibcurl_easy_setopt_read_function(CURL *h, clibcurl_data_callback cb) {
+    return curl_easy_setopt(h, CURLOPT_READFUNCTION, cb);
+}
 static inline CURLcode clibcurl_easy_setopt_xferinfo_function(CURL *h, clibcurl_xferinfo_callback cb) {
     return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb);
 }

@@ -14,6 +14,8 @@ import UnixSignals
 struct QueueRun {
     var kind: WorkerQueue.Configuration.Kind
     var root: URL
+    /// Where archives go when not under `root` (`--archive s3://...`).
+    var destination: (any ArchiveDestination)? = nil
     var workspaces: [ArchiverConfiguration.Workspace]
     /// The resolved settings (flags > environment > file > defaults).
     var settings: ArchiverConfiguration
@@ -51,6 +53,7 @@ struct QueueRun {
         configuration.waitsForLock = waitsForLock
         configuration.forcesFullListing = forcesFullListing
         configuration.overwritesExisting = overwritesExisting
+        configuration.destination = destination
         let (result, outcome) = try await ArchiveRun.withRun(configuration: configuration, logger: logger) { run in
             let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
             let result = await run.workspaces(

@@ -60,6 +60,9 @@ package struct FixityAudit: Sendable {
     let store: any StateStore
     let configuration: Configuration
     let verifier: ArchiveVerifier
+    /// Where the archives are when not under ``root`` (an `s3://` archive: listed and read from the bucket);
+    /// `nil` reads ``root``.
+    package var destination: (any ArchiveDestination)?
 
     /// Creates an audit of the local archive root `root`.
     package init(root: URL, store: any StateStore, configuration: Configuration, verifier: ArchiveVerifier = .init()) {
@@ -145,9 +148,14 @@ package struct FixityAudit: Sendable {
         report.archivesInCatalog = expected.count
 
         // Presence of every catalogued archive, and archives on disk the catalog does not name.
+        var listed: Set<String>?
+        if let destination { listed = Set(try await destination.list()) }
         var present: [ArchiveRecord] = []
         for archive in expected {
-            if FileManager.default.fileExists(atPath: root.appendingPathComponent(archive.relativePath).path) {
+            let exists =
+                listed.map { $0.contains(archive.relativePath) }
+                ?? FileManager.default.fileExists(atPath: root.appendingPathComponent(archive.relativePath).path)
+            if exists {
                 present.append(archive)
                 continue
             }
@@ -173,7 +181,9 @@ package struct FixityAudit: Sendable {
         }
         let known = Set(catalog.filter { $0.deletedLocallyAt == nil }.map(\.relativePath))
         let rootPath = root.standardizedFileURL.path
-        let onDisk = ArchiveVerifier.archiveFiles(under: root)
+        let onDisk =
+            listed.map { (files: $0.sorted().map { rootPath + "/" + $0 }, unfollowed: [String]()) }
+            ?? ArchiveVerifier.archiveFiles(under: root)
         report.unknownOnDisk = (onDisk.files + onDisk.unfollowed).compactMap { path in
             let relative = path.hasPrefix(rootPath + "/") ? String(path.dropFirst(rootPath.count + 1)) : path
             let tar = relative.hasSuffix(".sha256") ? String(relative.dropLast(".sha256".count)) : relative
@@ -237,8 +247,16 @@ package struct FixityAudit: Sendable {
     private func check(_ archive: ArchiveRecord) async -> AuditEvent {
         let url = root.appendingPathComponent(archive.relativePath)
         let verifier = self.verifier
-        let exists = FileManager.default.fileExists(atPath: url.path)
-        let verification = exists ? await BlockingExecutor.run { verifier.verify(tarURL: url) } : nil
+        let exists: Bool
+        let verification: ArchiveVerification?
+        if let destination {
+            let streamed = await destination.verify(relativePath: archive.relativePath)
+            exists = !streamed.problems.contains { $0.code == .archiveMissing }
+            verification = exists ? streamed : nil
+        } else {
+            exists = FileManager.default.fileExists(atPath: url.path)
+            verification = exists ? await BlockingExecutor.run { verifier.verify(tarURL: url) } : nil
+        }
         var problems = verification?.problems.map { "\($0.code): \($0)" } ?? []
         if !exists { problems.append("\(archive.relativePath) is in the catalog but not on disk") }
         if let observed = verification?.sha256, observed != archive.sha256 {

@@ -46,7 +46,8 @@ extension ArchiverConfiguration {
     /// incremental listing reads, and how often the whole workspace is listed), `max_blob_size` (bytes
     /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
     /// announced), `group` (string: the group given to every file and directory created under the
-    /// archive root).
+    /// archive root), `state_dir` (string path: the local state of an `s3://` archive root), `object_lock`
+    /// (`"compliance"` or `"governance"`) and `retain_for` (a duration such as `7y`): S3 Object Lock for new objects.
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -109,6 +110,7 @@ extension ArchiverConfiguration {
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
             "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "group", "workspace", "retention",
+            "state_dir", "object_lock", "retain_for",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -129,6 +131,12 @@ extension ArchiverConfiguration {
         fullListingEvery = try top.duration("full_listing_every")
         maxBlobSize = try top.byteSize("max_blob_size")
         group = try top.string("group")
+        stateDir = try top.string("state_dir")
+        objectLock = try top.string("object_lock")
+        if let objectLock, !["compliance", "governance"].contains(objectLock) {
+            throw top.invalid("object_lock", "expected \"compliance\" or \"governance\"")
+        }
+        retainFor = try top.duration("retain_for")
         let workspaceTables = try top.tables("workspace")
         workspaces = try workspaceTables.map { try Self.workspace(from: $0) }
         var seen: Set<String> = []

@@ -51,6 +51,9 @@ extension ArchiverConfiguration {
         merged.fullListingEvery = fullListingEvery ?? lower.fullListingEvery
         merged.maxBlobSize = maxBlobSize ?? lower.maxBlobSize
         merged.group = group ?? lower.group
+        merged.stateDir = stateDir ?? lower.stateDir
+        merged.objectLock = objectLock ?? lower.objectLock
+        merged.retainFor = retainFor ?? lower.retainFor
         merged.workspaces = workspaces.isEmpty ? lower.workspaces : workspaces
         merged.retention.keepWithin = retention.keepWithin ?? lower.retention.keepWithin
         merged.retention.deleteRemoteOlderThan =

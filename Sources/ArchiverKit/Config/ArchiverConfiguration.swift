@@ -64,6 +64,12 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var fullListingEvery: RetentionDuration?
     /// The group given to every file and directory created under the archive root (`group`).
     package var group: String?
+    /// With an `s3://` archive: the local state directory (`state_dir`).
+    package var stateDir: String?
+    /// With an `s3://` archive: the Object Lock mode, `compliance` or `governance` (`object_lock`).
+    package var objectLock: String?
+    /// With `object_lock`: how long each object stays locked after its upload (`retain_for`).
+    package var retainFor: RetentionDuration?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).

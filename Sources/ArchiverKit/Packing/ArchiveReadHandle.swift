@@ -54,9 +54,22 @@ final class ArchiveReadHandle {
     ///   - hashesRawBytes: Whether the read callback computes the raw file's SHA-256 for
     ///     ``finishRawDigest()``; pass `false` when another reader computes it.
     /// - Throws: ``PackingError`` when the file cannot be opened or is not a readable tar.
-    init(path: String, bufferBytes: Int, hashesRawBytes: Bool = true) throws(PackingError) {
+    convenience init(path: String, bufferBytes: Int, hashesRawBytes: Bool = true) throws(PackingError) {
         // Never a FIFO or device (verify must not hang on one) and never through a symlink.
         let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false)
+        try self.init(fd: fd, path: path, bufferBytes: bufferBytes, hashesRawBytes: hashesRawBytes)
+    }
+
+    /// Reads a tar from an open descriptor (a file, or the read end of a stream such as an S3 object being
+    /// downloaded); the handle owns `fd` and closes it.
+    ///
+    /// - Parameters:
+    ///   - fd: The descriptor to read.
+    ///   - path: What `fd` reads, for messages.
+    ///   - bufferBytes: Size of the read buffer.
+    ///   - hashesRawBytes: Whether to hash the raw bytes for ``finishRawDigest()``.
+    /// - Throws: ``PackingError`` when libarchive cannot start reading.
+    init(fd: Int32, path: String, bufferBytes: Int, hashesRawBytes: Bool) throws(PackingError) {
         source = Source(fd: fd, path: path, bufferBytes: bufferBytes, hashesRawBytes: hashesRawBytes)
         guard let archive = archive_read_new() else {
             close(fd)

@@ -44,7 +44,7 @@ struct ArchiveScan {
         bagName = name.hasSuffix(".tar") ? String(name.dropLast(4)) : name
     }
 
-    private mutating func report(_ code: ArchiveVerification.Code, _ member: String? = nil, _ message: String) {
+    mutating func report(_ code: ArchiveVerification.Code, _ member: String? = nil, _ message: String) {
         problems.append(ArchiveVerification.Problem(code: code, member: member, message: message))
     }
 
@@ -110,6 +110,11 @@ struct ArchiveScan {
             report(.unreadable, nil, "cannot open the tar: \(error)")
             return
         }
+        scanMembers(of: reader)
+    }
+
+    /// Parses every member `reader` yields and computes its digests.
+    mutating func scanMembers(of reader: ArchiveReadHandle) {
         do {
             var count = 0
             while let entry = try reader.nextEntry() {
@@ -182,6 +187,12 @@ struct ArchiveScan {
             report(.sidecarMissing, nil, "cannot read the sidecar: \(error.message)")
             return nil
         }
+        return parseSidecar(data)
+    }
+
+    /// The digest a sidecar's bytes give, after checking its size, format and file name; `nil` bytes mean too large.
+    mutating func parseSidecar(_ data: [UInt8]?) -> String? {
+        let sidecarPath = tarPath + ".sha256"
         guard let data else {
             report(
                 .sidecarMissing,

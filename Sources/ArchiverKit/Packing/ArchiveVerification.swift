@@ -77,6 +77,8 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
     public var payloadBytes: Int64
     /// Everything found wrong, in the order found.
     public var problems: [Problem]
+    /// The Object Lock state of the tar's object version, for archives read from S3 (`nil` for local files).
+    public var objectLock: S3ObjectLock?
 
     /// Creates a verdict; ``isValid`` is derived from `problems`.
     public init(

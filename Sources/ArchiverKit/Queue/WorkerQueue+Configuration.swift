@@ -83,6 +83,10 @@ extension WorkerQueue {
         /// Recorded in the run report, the `runFinished` event and the catalog's run row; ArchiverKit
         /// knows no exit code itself (the command line passes its one table).
         package var exitCode: @Sendable (RunOutcome) -> Int32
+        /// Where `archive` keeps the packed archives.
+        ///
+        /// Default `nil`: ``LocalDirectoryDestination`` over ``root``.
+        package var destination: (any ArchiveDestination)?
 
         /// Creates a configuration with the documented defaults.
         package init(

@@ -87,13 +87,32 @@ extension WorkerQueue {
             recordingJSON: detail.rawData,
             resources: staged
         )
-        let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
-        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: configuration.root)
+        let finalURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
+        let relativePath = String(finalURL.path.dropFirst(configuration.root.path.count + 1))
+        let destination = configuration.destination ?? LocalDirectoryDestination(root: configuration.root)
+        let tarURL = destination.packingURL(relativePath: relativePath)
+        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)
         let packager = self.packager
         let packed = try await BlockingExecutor.run {
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
         }.get()
-        let relativePath = String(packed.tarURL.path.dropFirst(configuration.root.path.count + 1))
+        let stored = try await destination.putOnce(packed, relativePath: relativePath)
+        if let bucket = stored.bucket, let key = stored.key {
+            try await store.catalog.recordS3Object(
+                S3ObjectRecord(
+                    workspaceID: workspace,
+                    recordingID: job.recordingID,
+                    bucket: bucket,
+                    key: key,
+                    versionId: stored.versionId,
+                    etag: stored.etag,
+                    sidecarVersionId: stored.sidecarVersionId,
+                    lockMode: stored.lock?.mode?.rawValue,
+                    retainUntil: stored.lock?.retainUntil,
+                    storedAt: Date()
+                )
+            )
+        }
         try await store.catalog.recordArchived(
             ArchiveRecord(
                 workspaceID: workspace,

@@ -201,6 +201,16 @@ extension WorkerQueue {
             )
             return .released
         }
+        if let s3Error = error as? S3Error, s3Error.stopsRun {
+            // Credentials, permissions or the bucket: every other upload would fail the same way.
+            _ = try? await store.jobs.apply(
+                .released,
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: now()
+            )
+            throw s3Error
+        }
         if let apiError = error as? APIError {
             if apiError.stopsRun || apiError.code == .dailyBudgetExhausted {
                 _ = try? await store.jobs.apply(

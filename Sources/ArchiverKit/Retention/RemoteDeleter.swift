@@ -62,6 +62,8 @@ package struct RemoteDeleter: Sendable {
     /// The configuration.
     package let configuration: Configuration
     private let verifier: ArchiveVerifier
+    /// Where the archives are re-verified from when not under ``root`` (an `s3://` archive); `nil` reads ``root``.
+    package var destination: (any ArchiveDestination)?
 
     /// Creates a deleter; the caller holds the ``ArchiveRootLock``.
     package init(
@@ -195,7 +197,7 @@ package struct RemoteDeleter: Sendable {
                 reason: "the archive is not on record as verified; run verify first"
             )
         }
-        if let problem = reverify(archive) {
+        if let problem = await reverify(archive) {
             return .init(archive, action: .blocked, reason: "the archive does not re-verify: \(problem)", at: Date())
         }
         guard !configuration.isDryRun, let client else {
@@ -281,9 +283,15 @@ package struct RemoteDeleter: Sendable {
 
     /// The first problem found by a full re-verification, or `nil` when the archive is intact and is
     /// the catalogued one (same SHA-256, same recording id).
-    private func reverify(_ archive: ArchiveRecord) -> String? {
-        let url = root.appendingPathComponent(archive.relativePath, isDirectory: false)
-        let verification = verifier.verify(tarURL: url)
+    private func reverify(_ archive: ArchiveRecord) async -> String? {
+        let verification: ArchiveVerification
+        if let destination {
+            verification = await destination.verify(relativePath: archive.relativePath)
+        } else {
+            verification = verifier.verify(
+                tarURL: root.appendingPathComponent(archive.relativePath, isDirectory: false)
+            )
+        }
         if let problem = verification.problems.first {
             return "\(problem.code): \(problem)"
         }

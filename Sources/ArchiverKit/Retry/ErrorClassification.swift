@@ -46,6 +46,7 @@ extension RetryPolicy {
         case let error as PackingError:
             return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
                 || error.code == .diskFull
+        case let error as S3Error: return !error.stopsRun && error.code != .invalidRequest
         default: return true
         }
     }
@@ -62,6 +63,7 @@ extension RetryPolicy {
         case let error as TransferError: raw = error.description
         case let error as PackingError: raw = error.description
         case let error as StoreError: raw = error.description
+        case let error as S3Error: raw = error.message
         default: raw = String(describing: error)
         }
         return SafeText.printable(raw)
@@ -104,6 +106,8 @@ extension RunOutcome {
             return (.failed, error.message)
         case let error as ConfigurationError:
             return (.failed, "configuration file \(error.description)")
+        case let error as S3Error:
+            return (.failed, error.message)
         default:
             return (.failed, String(describing: error))
         }

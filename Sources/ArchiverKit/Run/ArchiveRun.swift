@@ -38,6 +38,8 @@ package struct ArchiveRun: Sendable {
         package var resourceKinds: [ResourceKind] = ResourceKind.allCases
         /// `download --overwrite`: replace differing files of the same name in the output directory.
         package var overwritesExisting = false
+        /// Where `archive` keeps the packed archives (`--archive s3://...`); `nil`: the archive root itself.
+        package var destination: (any ArchiveDestination)?
         /// Command-line arguments, secrets already redacted, for the reports.
         package var arguments: [String] = []
         /// The exit code the caller exits with for an outcome, recorded in each report
@@ -222,6 +224,7 @@ package struct ArchiveRun: Sendable {
         queue.overwritesExisting = configuration.overwritesExisting
         queue.initialBudget = budget
         queue.downloader.caBundlePath = settings.caBundle
+        queue.destination = configuration.destination
         queue.listing.forceFull = configuration.forcesFullListing
         if let overlap = settings.listingOverlap ?? defaults.listingOverlap {
             queue.listing.overlap = overlap.duration(endingAt: now)

@@ -243,6 +243,23 @@ package protocol ArchiveCatalogStore: Sendable {
     ///
     /// - Throws: ``StoreError``.
     func latestAuditEvents() async throws -> [ArchiveKey: AuditEvent]
+
+    // MARK: S3 objects
+
+    /// Records (or replaces) where a recording's archive is stored on S3: bucket, key, version ids, ETag, lock.
+    ///
+    /// - Throws: ``StoreError``.
+    func recordS3Object(_ record: S3ObjectRecord) async throws
+
+    /// Where a recording's archive is stored on S3, if it is.
+    ///
+    /// - Throws: ``StoreError``.
+    func s3Object(workspaceID: String, recordingID: String) async throws -> S3ObjectRecord?
+
+    /// Every recording stored on S3, by key.
+    ///
+    /// - Throws: ``StoreError``.
+    func s3Objects() async throws -> [S3ObjectRecord]
 }
 
 extension ArchiveCatalogStore {

@@ -14,6 +14,7 @@ enum Migrations {
         migrator.registerMigration("v3-resource-media-type-and-message", migrate: addResourceMediaTypeAndMessage)
         migrator.registerMigration("issue16-audit-events", migrate: addAuditEvents)
         migrator.registerMigration("issue17-listing-marks", migrate: addListingMarks)
+        migrator.registerMigration("issue14-s3-objects", migrate: S3ObjectRecord.createTable)
         return migrator
     }
 

@@ -63,6 +63,11 @@ final class CurlEasy {
         _ = clibcurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
     }
 
+    func setReadFunction(_ callback: clibcurl_data_callback, context: UnsafeMutableRawPointer) {
+        _ = clibcurl_easy_setopt_read_function(handle, callback)
+        _ = clibcurl_easy_setopt_pointer(handle, CURLOPT_READDATA, context)
+    }
+
     func setHeaderFunction(_ callback: clibcurl_data_callback, context: UnsafeMutableRawPointer) {
         _ = clibcurl_easy_setopt_header_function(handle, callback)
         _ = clibcurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)

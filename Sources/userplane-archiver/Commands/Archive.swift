@@ -80,6 +80,36 @@ struct ArchiveCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Wait for another run on the same archive root to finish instead of exiting 75.")
     var waitLock = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --archive s3://...: write every tar and sidecar with this S3 Object Lock mode "
+                + "(compliance or governance); the bucket must have Object Lock enabled.",
+            valueName: "mode"
+        )
+    )
+    var objectLock: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --object-lock: lock each object for this long after upload, e.g. 7y.",
+            valueName: "duration"
+        )
+    )
+    var retainFor: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --archive s3://...: pack each tar in this local directory before uploading it. "
+                + "(default: <state-dir>/.userplane-archiver/outgoing)",
+            valueName: "dir"
+        ),
+        completion: .directory
+    )
+    var staging: String?
+
     func validate() throws {
         if let concurrency, !ArchiverDefaults.concurrencyRange.contains(concurrency) {
             let range = ArchiverDefaults.concurrencyRange
@@ -99,9 +129,26 @@ struct ArchiveCommand: AsyncParsableCommand {
             if let workspace { flags.workspaces = [.init(id: workspace)] }
             try listing.apply(to: &flags)
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
+            let rootURL = try root.resolvedURL(settings: settings)
+            var destination: S3Destination?
+            if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
+                let s3 = try S3Wiring.destination(
+                    location: location,
+                    stateRoot: rootURL,
+                    objectLock: objectLock ?? settings.objectLock,
+                    retainFor: retainFor ?? settings.retainFor?.description,
+                    staging: staging
+                )
+                try await s3.preflight()
+                try await s3.refuseMissingCatalog(stateRoot: rootURL)
+                destination = s3
+            } else if objectLock != nil || retainFor != nil || staging != nil {
+                throw ValidationError("--object-lock, --retain-for and --staging need --archive s3://BUCKET[/PREFIX].")
+            }
             try await QueueRun(
                 kind: .archive,
-                root: try root.resolvedURL(settings: settings),
+                root: rootURL,
+                destination: destination,
                 workspaces: try WorkspaceArgument.resolve(settings: settings, filters: filters),
                 settings: settings,
                 keySource: try OperatorSettings.keySource(flagKeyFile: api.apiKeyFile, settings: settings),

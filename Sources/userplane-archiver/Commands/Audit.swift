@@ -14,7 +14,8 @@ struct AuditCommand: AsyncParsableCommand {
             catalogued archive is also checked for presence: one missing from disk is a failure; archive files \
             the catalog does not name are reported. Each check is appended to the catalog's audit log \
             (archive, time, outcome, digests seen, tool version); status shows the coverage. Runs beside \
-            archive (takes no lock). S3 archive roots are not supported yet. Durations: an integer and a \
+            archive (takes no lock). An s3://BUCKET[/PREFIX] archive is listed and streamed from the bucket \
+            (state in --state-dir). Durations: an integer and a \
             unit: s, m, h, d, w, mo, y.
 
             Examples:
@@ -93,11 +94,6 @@ struct AuditCommand: AsyncParsableCommand {
                 "--max-read-rate: '\(maxReadRate)' is not a rate; use a number and a unit such as 50MiB/s."
             )
         }
-        if root.archive?.lowercased().hasPrefix("s3://") == true {
-            throw ValidationError(
-                "audit of S3 archive roots is not supported yet; audit the local archive root (--archive DIR)."
-            )
-        }
     }
 
     func run() async throws {
@@ -106,11 +102,6 @@ struct AuditCommand: AsyncParsableCommand {
             var flags = ArchiverConfiguration()
             flags.archiveRoot = root.archive
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
-            if settings.archiveRoot?.lowercased().hasPrefix("s3://") == true {
-                throw CLIError(
-                    "audit of S3 archive roots is not supported yet; set a local archive_root or pass --archive DIR"
-                )
-            }
             let rootURL = try root.resolvedURL(settings: settings)
             try RetentionCLI.requireDirectory(rootURL)
             let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
@@ -136,7 +127,9 @@ struct AuditCommand: AsyncParsableCommand {
             }
             configuration.maxReadBytesPerSecond = maxReadRate.flatMap(FixityAudit.parseRate)
             try await store.catalog.startRun(id: configuration.runId, command: "audit", startedAt: now)
-            var report = try await FixityAudit(root: rootURL, store: store, configuration: configuration).run(
+            var audit = FixityAudit(root: rootURL, store: store, configuration: configuration)
+            audit.destination = try await S3Wiring.destination(root: root, global: global)
+            var report = try await audit.run(
                 now: now,
                 onEvent: { event in
                     logger.debug(

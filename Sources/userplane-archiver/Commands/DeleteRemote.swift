@@ -119,12 +119,17 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                 command: RetentionReport.Command.deleteRemote.rawValue,
                 startedAt: now
             )
-            let deleter = RemoteDeleter(
+            var deleter = RemoteDeleter(
                 root: rootURL,
                 store: store,
                 client: wiring?.client,
                 configuration: configuration
             )
+            if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
+                let destination = try S3Wiring.destination(location: location, stateRoot: rootURL)
+                try await destination.preflight()
+                deleter.destination = destination
+            }
             let report: RetentionReport
             do {
                 report = try await deleter.run(now: now)

@@ -105,6 +105,7 @@ struct HoldAddCommand: AsyncParsableCommand {
                     print(placed ? "held \(shown) (by \(SafeText.escaped(who)))" : "\(shown) is already held")
                 }
             }
+            try await S3Wiring.syncLegalHolds(root: root, global: global, ids: ids, workspace: workspace, store: store)
             if global.json { try HoldListCommand.printJSON(["holds": results]) }
         }
     }
@@ -161,6 +162,7 @@ struct HoldRemoveCommand: AsyncParsableCommand {
                 results.append(["recordingId": id, "result": lifted ? "released" : "not-held"])
                 if !global.json { print(lifted ? "released \(id) (by \(who))" : "\(id) has no active hold") }
             }
+            try await S3Wiring.syncLegalHolds(root: root, global: global, ids: ids, workspace: workspace, store: store)
             if global.json { try HoldListCommand.printJSON(["holds": results]) }
             if missing > 0 {
                 throw CLIError("\(missing) of \(ids.count) id(s) had no active hold; see hold list")

@@ -86,8 +86,20 @@ struct PruneCommand: AsyncParsableCommand {
                 command: RetentionReport.Command.prune.rawValue,
                 startedAt: now
             )
-            let report = try await RetentionSweeper(root: rootURL, store: store, configuration: configuration)
+            let report: RetentionReport
+            if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
+                let destination = try S3Wiring.destination(location: location, stateRoot: rootURL)
+                try await destination.preflight()
+                report = try await S3RetentionSweeper(
+                    destination: destination,
+                    store: store,
+                    configuration: configuration
+                )
                 .run(now: now)
+            } else {
+                report = try await RetentionSweeper(root: rootURL, store: store, configuration: configuration)
+                    .run(now: now)
+            }
             logger.debug("prune finished", metadata: ["run.id": "\(report.runId)"])
             try await RetentionCLI.finish(report, root: rootURL, store: store, global: global)
         }

@@ -32,7 +32,10 @@ struct StatusCommand: AsyncParsableCommand {
                 )
             }
             let store: any StateStore = try ArchiveStore(archiveRoot: rootURL)
-            let status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
+            var status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
+            if let destination = try await S3Wiring.destination(root: root, global: global) {
+                try await status.checkMissing(in: destination, store: store)
+            }
             try? store.close()
             if global.json {
                 let encoder = JSONEncoder()

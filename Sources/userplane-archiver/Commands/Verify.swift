@@ -15,8 +15,13 @@ struct VerifyCommand: AsyncParsableCommand {
             regular file or directory fails the archive. For an archive root, every archive its catalog records \
             that was not found and checked (missing, behind a symlink or mount point) is a failure too.
 
+            An s3://BUCKET[/PREFIX] path (or the s3:// URL of one .tar) streams each object through the same \
+            checks without writing it to disk, and also reports its Object Lock mode, retain-until date and \
+            legal hold; credentials and endpoint come from the AWS environment (see the README's S3 section).
+
             Examples:
               userplane-archiver verify /srv/archive
+              userplane-archiver verify s3://compliance-archive/userplane
               userplane-archiver verify /srv/archive/ws_1/2024/05/rec_123.tar --json
 
             Exit codes: 0 all archives verified, 4 at least one failed, 1 a PATH is missing or holds no archive.
@@ -31,10 +36,18 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ExitCodes.mapping {
-            let results: [ArchiveVerification]
-            do throws(PackingError) {
-                results = try ArchiveVerifier().verify(paths: paths.map { URL(fileURLWithPath: $0) })
-            } catch {
+            var results: [ArchiveVerification] = []
+            do {
+                for path in paths {
+                    if let location = try S3Location(parsing: path) {
+                        results += try await S3Wiring.verify(location)
+                    } else {
+                        results += try ArchiveVerifier().verify(paths: [URL(fileURLWithPath: path)])
+                    }
+                }
+            } catch let error as S3Error {
+                throw CLIError(error.message)
+            } catch let error as PackingError {
                 throw CLIError("\(error.message); check the path and try again")
             }
             guard !results.isEmpty else {
@@ -46,7 +59,7 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 for result in results {
                     if result.isValid {
-                        print("OK    \(result.path)")
+                        print("OK    \(result.path)\(S3Wiring.lockSummary(result.objectLock))")
                     } else {
                         print("FAIL  \(result.path): \(result.problems[0])")
                         for problem in result.problems.dropFirst() { print("      \(problem)") }

@@ -24,6 +24,18 @@ struct ArchiveRootOptions: ParsableArguments {
     )
     var group: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "With --archive s3://..., the local directory for the state (SQLite catalog, queue, run reports) and the "
+                + "packing of tars before upload. (config: state_dir; default: $XDG_STATE_HOME/userplane-archiver/"
+                + "s3-BUCKET[-PREFIX])",
+            valueName: "dir"
+        ),
+        completion: .directory
+    )
+    var stateDir: String?
+
     /// The archive root: flag, then `USERPLANE_ARCHIVE_DIR`, then the config file's `archive_root`.
     ///
     /// Loads the configuration file named by `global` (or the default one, if present).
@@ -50,6 +62,9 @@ struct ArchiveRootOptions: ParsableArguments {
             )
         }
         try Self.useGroup(group ?? settings.group)
+        if let location = try S3Location(parsing: path) {
+            return try S3Wiring.stateRoot(location: location, stateDir: stateDir ?? settings.stateDir)
+        }
         return URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
     }
 
