@@ -46,7 +46,7 @@ extension ArchiverConfiguration {
     /// incremental listing reads, and how often the whole workspace is listed), `max_blob_size` (bytes
     /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
     /// announced), `group` (string: the group given to every file and directory created under the
-    /// archive root).
+    /// archive root), `database_url` (string: a `postgres://` URL of a shared database, product.md §11.2).
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -109,6 +109,7 @@ extension ArchiverConfiguration {
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
             "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "group", "workspace", "retention",
+            "database_url",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -129,6 +130,14 @@ extension ArchiverConfiguration {
         fullListingEvery = try top.duration("full_listing_every")
         maxBlobSize = try top.byteSize("max_blob_size")
         group = try top.string("group")
+        databaseURL = try top.string("database_url")
+        if let databaseURL {
+            do {
+                _ = try DatabaseURL(parsing: databaseURL)
+            } catch {
+                throw top.invalid("database_url", error.message)
+            }
+        }
         let workspaceTables = try top.tables("workspace")
         workspaces = try workspaceTables.map { try Self.workspace(from: $0) }
         var seen: Set<String> = []

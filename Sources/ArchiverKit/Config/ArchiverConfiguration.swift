@@ -64,6 +64,8 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var fullListingEvery: RetentionDuration?
     /// The group given to every file and directory created under the archive root (`group`).
     package var group: String?
+    /// The shared PostgreSQL database (`database_url`); `nil` keeps the state in the archive root.
+    package var databaseURL: String?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).
