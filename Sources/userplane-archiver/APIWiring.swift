@@ -16,7 +16,7 @@ struct APIWiring {
     static func make(
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
-        store: ArchiveStore,
+        store: any StateStore,
         logger: Logger
     ) async throws -> APIWiring {
         let today = Date()
@@ -60,7 +60,7 @@ struct APIWiring {
     static func make(
         api: APIOptions,
         global: GlobalOptions,
-        store: ArchiveStore,
+        store: any StateStore,
         logger: Logger
     ) async throws -> APIWiring {
         let settings = try OperatorSettings.resolve(flags: api.flagLayer, global: global)
@@ -73,7 +73,7 @@ struct APIWiring {
     }
 
     /// Adds the requests this run made to the persisted daily usage.
-    func persistUsage(store: ArchiveStore) async throws {
+    func persistUsage(store: any StateStore) async throws {
         let budget = await client.pacer.statistics.budget
         let startDay = DailyBudget.utcDay(of: today)
         let delta = budget.day == startDay ? budget.used - usedToday : budget.used

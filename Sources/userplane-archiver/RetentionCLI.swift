@@ -22,7 +22,7 @@ enum RetentionCLI {
     /// Takes the single-instance lock of an existing archive root and opens its state store.
     ///
     /// Used by `prune` and `delete-remote`; keep the lock alive until the store is closed.
-    static func openLocked(_ rootURL: URL, waits: Bool) throws -> (lock: ArchiveRootLock, store: ArchiveStore) {
+    static func openLocked(_ rootURL: URL, waits: Bool) throws -> (lock: ArchiveRootLock, store: any StateStore) {
         try requireDirectory(rootURL)
         let lock = try ArchiveRootLock(root: rootURL, waits: waits)
         return (lock, try ArchiveStore(archiveRoot: rootURL))
@@ -30,7 +30,7 @@ enum RetentionCLI {
 
     /// Opens the state store of an archive root that must already have an archive catalogue
     /// (`hold` never creates a root or a `state.sqlite`).
-    static func openExistingRoot(_ root: ArchiveRootOptions, global: GlobalOptions) throws -> ArchiveStore {
+    static func openExistingRoot(_ root: ArchiveRootOptions, global: GlobalOptions) throws -> any StateStore {
         let rootURL = try root.resolvedURL(global: global)
         try requireDirectory(rootURL)
         let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
@@ -53,7 +53,7 @@ enum RetentionCLI {
         workspace: String?,
         reason: String,
         operatorName: String,
-        store: ArchiveStore
+        store: any StateStore
     ) async throws -> Bool {
         try await store.catalog.addHold(
             recordingID: id,
@@ -70,7 +70,7 @@ enum RetentionCLI {
         workspace: String?,
         reason: String?,
         operatorName: String,
-        store: ArchiveStore
+        store: any StateStore
     ) async throws -> Bool {
         try await store.catalog.removeHold(
             recordingID: id,
@@ -82,7 +82,8 @@ enum RetentionCLI {
     }
 
     /// Writes the report, closes the run in the catalog, prints the outcome and exits with its code.
-    static func finish(_ report: RetentionReport, root: URL, store: ArchiveStore, global: GlobalOptions) async throws {
+    static func finish(_ report: RetentionReport, root: URL, store: any StateStore, global: GlobalOptions) async throws
+    {
         let url = try report.write(archiveRoot: root)
         let counts = try? String(decoding: JSONEncoder().encode(report.counts), as: UTF8.self)
         try await store.catalog.finishRun(

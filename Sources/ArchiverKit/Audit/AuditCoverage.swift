@@ -39,7 +39,7 @@ package struct AuditCoverage: Codable, Sendable, Equatable {
     /// - Returns: The coverage of every catalogued archive still on disk.
     /// - Throws: ``StoreError``.
     package static func load(
-        store: ArchiveStore,
+        store: any StateStore,
         windowDays: Int = defaultWindowDays,
         now: Date = Date()
     ) async throws -> AuditCoverage {
@@ -51,7 +51,7 @@ package struct AuditCoverage: Codable, Sendable, Equatable {
     /// Computes coverage from known values.
     package static func compute(
         archives: [ArchiveRecord],
-        latest: [CatalogStore.ArchiveKey: AuditEvent],
+        latest: [ArchiveKey: AuditEvent],
         windowDays: Int,
         now: Date
     ) -> AuditCoverage {
@@ -62,7 +62,7 @@ package struct AuditCoverage: Codable, Sendable, Equatable {
         var oldest: Date?
         for archive in archives {
             let event = latest[
-                CatalogStore.ArchiveKey(workspaceID: archive.workspaceID, recordingID: archive.recordingID)
+                ArchiveKey(workspaceID: archive.workspaceID, recordingID: archive.recordingID)
             ]
             let lastRead = event?.at ?? archive.verifiedAt ?? archive.archivedAt
             if event == nil { neverAudited += 1 }

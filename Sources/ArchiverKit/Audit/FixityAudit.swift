@@ -57,12 +57,12 @@ package struct FixityAudit: Sendable {
     package static var toolVersion: String { "\(ArchiverKitVersion.toolName) \(ArchiverKitVersion.version)" }
 
     let root: URL
-    let store: ArchiveStore
+    let store: any StateStore
     let configuration: Configuration
     let verifier: ArchiveVerifier
 
     /// Creates an audit of the local archive root `root`.
-    package init(root: URL, store: ArchiveStore, configuration: Configuration, verifier: ArchiveVerifier = .init()) {
+    package init(root: URL, store: any StateStore, configuration: Configuration, verifier: ArchiveVerifier = .init()) {
         self.root = root
         self.store = store
         self.configuration = configuration
@@ -79,12 +79,12 @@ package struct FixityAudit: Sendable {
     /// - Returns: The archives to re-read, in the order to re-read them.
     package func plan(
         _ archives: [ArchiveRecord],
-        latest: [CatalogStore.ArchiveKey: AuditEvent],
+        latest: [ArchiveKey: AuditEvent],
         catalogued: Int,
         now: Date
     ) -> [ArchiveRecord] {
         func lastAudit(_ archive: ArchiveRecord) -> AuditEvent? {
-            latest[CatalogStore.ArchiveKey(workspaceID: archive.workspaceID, recordingID: archive.recordingID)]
+            latest[ArchiveKey(workspaceID: archive.workspaceID, recordingID: archive.recordingID)]
         }
         var eligible = archives
         if let olderThan = configuration.olderThanLastCheck {

@@ -86,7 +86,7 @@ package struct RunMetrics: Sendable, Equatable {
         reports: [RunReport],
         exitCode: Int32,
         duration: Duration,
-        store: ArchiveStore,
+        store: any StateStore,
         previousText: String? = nil,
         now: Date = Date()
     ) async throws -> RunMetrics {

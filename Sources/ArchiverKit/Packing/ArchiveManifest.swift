@@ -31,6 +31,9 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     }
 
     /// One resource kind's entry.
+    ///
+    /// In JSON, the provenance's fields sit next to the resource's own (`"etag"`, `"requestIds"`, ...), as
+    /// they always have; in Swift they are one ``ArchiveProvenance``.
     public struct Resource: Codable, Sendable, Hashable {
         /// Whether the bytes are in `data/`.
         public var availability: StagedResource.Availability
@@ -46,24 +49,58 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
         public var sha256: String?
         /// Lowercase hex SHA-512 when archived.
         public var sha512: String?
-        /// The blob URL as `scheme://host/path`.
-        public var source: String?
-        /// The blob's `ETag`.
-        public var etag: String?
-        /// The blob's `Last-Modified`.
-        public var lastModified: String?
-        /// Request id headers seen.
-        public var requestIds: [String]
-        /// When the presigned URL was resolved.
-        public var resolvedAt: Date?
-        /// When the download completed.
-        public var downloadedAt: Date?
-        /// Download attempts made.
-        public var attempts: Int
-        /// Bytes resumed from an earlier partial download.
-        public var resumedBytes: Int64
-        /// The final HTTP status of the download.
-        public var httpStatus: Int?
+        /// Where the bytes came from and how they were fetched.
+        public var provenance: ArchiveProvenance
+
+        private enum CodingKeys: String, CodingKey {
+            case availability, message, fileName, mediaType, size, sha256, sha512
+        }
+
+        init(
+            availability: StagedResource.Availability,
+            message: String?,
+            fileName: String?,
+            mediaType: String?,
+            size: Int64?,
+            sha256: String?,
+            sha512: String?,
+            provenance: ArchiveProvenance
+        ) {
+            self.availability = availability
+            self.message = message
+            self.fileName = fileName
+            self.mediaType = mediaType
+            self.size = size
+            self.sha256 = sha256
+            self.sha512 = sha512
+            self.provenance = provenance
+        }
+
+        /// Decodes an entry, its provenance from the same JSON object.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            availability = try container.decode(StagedResource.Availability.self, forKey: .availability)
+            message = try container.decodeIfPresent(String.self, forKey: .message)
+            fileName = try container.decodeIfPresent(String.self, forKey: .fileName)
+            mediaType = try container.decodeIfPresent(String.self, forKey: .mediaType)
+            size = try container.decodeIfPresent(Int64.self, forKey: .size)
+            sha256 = try container.decodeIfPresent(String.self, forKey: .sha256)
+            sha512 = try container.decodeIfPresent(String.self, forKey: .sha512)
+            provenance = try ArchiveProvenance(from: decoder)
+        }
+
+        /// Encodes an entry, its provenance's fields into the same JSON object.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(availability, forKey: .availability)
+            try container.encodeIfPresent(message, forKey: .message)
+            try container.encodeIfPresent(fileName, forKey: .fileName)
+            try container.encodeIfPresent(mediaType, forKey: .mediaType)
+            try container.encodeIfPresent(size, forKey: .size)
+            try container.encodeIfPresent(sha256, forKey: .sha256)
+            try container.encodeIfPresent(sha512, forKey: .sha512)
+            try provenance.encode(to: encoder)
+        }
     }
 
     /// Always ``currentSchema`` for manifests this version writes.

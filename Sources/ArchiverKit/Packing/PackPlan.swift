@@ -41,7 +41,9 @@ struct PackPlan {
             guard resources[resource.kind] == nil else {
                 throw PackingError(code: .invalidInput, message: "resource kind \(resource.kind) is staged twice")
             }
-            let provenance = resource.provenance
+            var provenance = resource.provenance
+            provenance.resolvedAt = provenance.resolvedAt.map(ArchiveManifest.millisecondPrecision)
+            provenance.downloadedAt = provenance.downloadedAt.map(ArchiveManifest.millisecondPrecision)
             var entry = ArchiveManifest.Resource(
                 availability: resource.availability,
                 message: resource.apiMessage,
@@ -50,15 +52,7 @@ struct PackPlan {
                 size: nil,
                 sha256: nil,
                 sha512: nil,
-                source: provenance.source,
-                etag: provenance.etag,
-                lastModified: provenance.lastModified,
-                requestIds: provenance.requestIds,
-                resolvedAt: provenance.resolvedAt.map(ArchiveManifest.millisecondPrecision),
-                downloadedAt: provenance.downloadedAt.map(ArchiveManifest.millisecondPrecision),
-                attempts: provenance.attempts,
-                resumedBytes: provenance.resumedBytes,
-                httpStatus: provenance.httpStatus
+                provenance: provenance
             )
             if resource.availability == .archived {
                 let file = try Self.payloadFile(resource)

@@ -79,7 +79,8 @@ package struct ArchiveStatus: Codable, Sendable {
     /// Reads the status of the archive root whose store is `store`.
     ///
     /// - Throws: ``StoreError``.
-    package static func load(store: ArchiveStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus {
+    package static func load(store: any StateStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus
+    {
         var jobs: [String: [String: Int]] = [:]
         for kind in [JobKind.archive, JobKind.download] {
             let counts = try await store.jobs.counts(kind: kind)
@@ -123,7 +124,7 @@ package struct ArchiveStatus: Codable, Sendable {
         )
     }
 
-    private static func listings(store: ArchiveStore) async throws -> [Listing]? {
+    private static func listings(store: any StateStore) async throws -> [Listing]? {
         let marks = try await store.catalog.listingMarks()
         guard !marks.isEmpty else { return nil }
         return marks.map {
@@ -140,7 +141,7 @@ package struct ArchiveStatus: Codable, Sendable {
     }
 
     /// `lstat`s each catalogued, not pruned archive's tar (cheap: no read) and lists those absent.
-    private static func missing(store: ArchiveStore, archiveRoot: URL) async throws -> [Missing] {
+    private static func missing(store: any StateStore, archiveRoot: URL) async throws -> [Missing] {
         var missing: [Missing] = []
         for archive in try await store.catalog.allArchives() where archive.deletedLocallyAt == nil {
             let path = archive.relativePath

@@ -52,6 +52,8 @@ extension WorkerQueue {
         /// `download` only: replace a file of the same name in the output directory when its content
         /// differs (default: `false`: an identical file is kept, a different one fails the recording).
         package var overwritesExisting = false
+        /// When a failed recording is retried and when it fails for good (default: ``JobStateMachine/Configuration/init()``).
+        package var jobRetryRules = JobStateMachine.Configuration()
         /// How long a claim lasts without a heartbeat.
         ///
         /// Default 5 minutes.

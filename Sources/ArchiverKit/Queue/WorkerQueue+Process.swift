@@ -11,7 +11,7 @@ extension WorkerQueue {
     ///
     /// Resources already staged by an earlier attempt (even of a process that was killed) are
     /// reused after a size check, so completed resources are never downloaded twice.
-    func process(_ job: Job, owner: String, logger: Logger) async throws -> Outcome {
+    func process(_ job: Job, lease: JobLease, logger: Logger) async throws -> Outcome {
         let workspace = configuration.workspaceId
         logger.debug("job claimed", metadata: ["job.state": "\(job.state)"])
 
@@ -20,11 +20,21 @@ extension WorkerQueue {
         guard detail.isFinal else {
             let reason =
                 "recording status is '\(detail.status?.rawValue ?? "unknown")'; it stays queued for the next run"
-            try await store.jobs.apply(.deferred(reason: reason), to: job.id, owner: owner, now: Date())
+            try await store.jobs.apply(
+                .deferred(reason: reason),
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: Date()
+            )
             return .deferred(reason: reason)
         }
-        try await store.jobs.apply(.listingConfirmed, to: job.id, owner: owner, now: Date())
-        try await store.jobs.apply(.downloadStarted, to: job.id, owner: owner, now: Date())
+        try await store.jobs.apply(
+            .listingConfirmed,
+            to: lease,
+            configuration: configuration.jobRetryRules,
+            now: Date()
+        )
+        try await store.jobs.apply(.downloadStarted, to: lease, configuration: configuration.jobRetryRules, now: Date())
 
         // 2. Resources, into staging (archive) or the output directory (download).
         let directory =
@@ -40,7 +50,7 @@ extension WorkerQueue {
         }
         var staged: [StagedResource] = []
         let known = Dictionary(
-            try await store.jobs.resources(of: job.id).map { ($0.resourceKind, $0) },
+            try await store.jobs.resources(ofJob: job.id).map { ($0.resourceKind, $0) },
             uniquingKeysWith: { _, last in last }
         )
         for kind in configuration.resourceKinds {
@@ -50,15 +60,20 @@ extension WorkerQueue {
                 staged.append(reused)
                 continue
             }
-            let resource = try await stageResource(kind, job: job, owner: owner, into: directory, logger: logger)
+            let resource = try await stageResource(kind, job: job, lease: lease, into: directory, logger: logger)
             staged.append(resource)
         }
-        try await store.jobs.apply(.resourcesDownloaded, to: job.id, owner: owner, now: Date())
+        try await store.jobs.apply(
+            .resourcesDownloaded,
+            to: lease,
+            configuration: configuration.jobRetryRules,
+            now: Date()
+        )
 
         // 3. Finish: plain files are done; archives are packed and catalogued atomically.
         let createdAt = detail.createdAt ?? job.recordingCreatedAt
         if configuration.kind == .download {
-            try await store.jobs.apply(.packed, to: job.id, owner: owner, now: Date())
+            try await store.jobs.apply(.packed, to: lease, configuration: configuration.jobRetryRules, now: Date())
             let bytes = staged.reduce(Int64(detail.rawData.count)) { $0 + $1.size }
             return .archived(path: directory.path, bytes: bytes, sha256: "")
         }
@@ -91,8 +106,7 @@ extension WorkerQueue {
                 recordingCreatedAt: createdAt,
                 manifestSummaryJSON: Self.manifestSummary(staged)
             ),
-            completingJob: job.id,
-            owner: owner,
+            completing: lease,
             now: Date()
         )
         removeStaging(job)
@@ -103,13 +117,11 @@ extension WorkerQueue {
     /// A resource finished by an earlier attempt, if its staged file is still intact in size.
     private func reusableResource(_ record: JobResource?, in directory: URL) -> StagedResource? {
         guard let record else { return nil }
-        let provenance = record.provenanceJSON.flatMap {
-            try? JSONDecoder.archiver.decode(ArchiveProvenance.self, from: Data($0.utf8))
-        }
-        guard record.availability == StagedResource.Availability.archived.rawValue else {
+        let provenance = record.provenance
+        guard record.availability == .archived else {
             return StagedResource(
                 kind: record.resourceKind,
-                availability: StagedResource.Availability(rawValue: record.availability),
+                availability: record.availability,
                 apiMessage: record.apiMessage,
                 provenance: provenance ?? ArchiveProvenance()
             )
@@ -137,7 +149,7 @@ extension WorkerQueue {
     private func stageResource(
         _ kind: ResourceKind,
         job: Job,
-        owner: String,
+        lease: JobLease,
         into directory: URL,
         logger: Logger
     ) async throws -> StagedResource {
@@ -150,12 +162,12 @@ extension WorkerQueue {
                 resource.availability == .notCaptured ? .notCaptured : .unavailable
             let record = JobResource(
                 resourceKind: kind.archiveBaseName,
-                availability: availability.rawValue,
+                availability: availability,
                 mediaType: resource.type,
                 apiMessage: message,
                 updatedAt: Date()
             )
-            try await store.jobs.markResourceDownloaded(record, jobID: job.id, owner: owner)
+            try await store.jobs.recordResource(record, for: lease)
             return StagedResource(
                 kind: kind.archiveBaseName,
                 availability: availability,
@@ -207,36 +219,25 @@ extension WorkerQueue {
         bytesEvent.bytes = fetched
         onEvent(bytesEvent)
         state.withLock { $0.report.bytesDownloaded += fetched }
-        let provenance = ArchiveProvenance(
-            source: result.provenance.source,
-            etag: result.provenance.etag,
-            lastModified: result.provenance.lastModified,
-            requestIds: result.provenance.requestIDs.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" },
-            resolvedAt: result.provenance.resolvedAt ?? resolvedAt,
-            downloadedAt: result.provenance.finishedAt,
-            attempts: result.provenance.attempts,
-            resumedBytes: Int64(result.provenance.resumedBytes),
-            httpStatus: result.provenance.httpStatus
-        )
+        var provenance = result.provenance
+        provenance.resolvedAt = provenance.resolvedAt ?? resolvedAt
         if existing {
             try settleIncoming(destination, over: final, sha256: result.sha256)
         }
-        let mediaType = resource.type ?? result.provenance.contentType
-        let provenanceJSON = try String(decoding: JSONEncoder.archiver.encode(provenance), as: UTF8.self)
-        try await store.jobs.markResourceDownloaded(
+        let mediaType = resource.type ?? result.contentType
+        try await store.jobs.recordResource(
             JobResource(
                 resourceKind: kind.archiveBaseName,
-                availability: StagedResource.Availability.archived.rawValue,
+                availability: .archived,
                 stagedFileName: fileName,
                 sizeBytes: result.byteCount,
                 sha256: result.sha256,
                 sha512: result.sha512,
-                provenanceJSON: provenanceJSON,
+                provenance: provenance,
                 mediaType: mediaType,
                 updatedAt: Date()
             ),
-            jobID: job.id,
-            owner: owner
+            for: lease
         )
         return StagedResource(
             kind: kind.archiveBaseName,

@@ -82,7 +82,13 @@ extension WorkerQueue {
                 continue
             }
             state.withLock { $0.pendingClaims -= 1 }
-            let outcome = try await processWithLease(job, owner: owner)
+            guard let lease = job.lease else {
+                throw StoreError(
+                    code: .leaseLost,
+                    message: "the store returned job \(job.id) without a lease; this is a bug in the store engine"
+                )
+            }
+            let outcome = try await processWithLease(job, lease: lease)
             record(outcome, for: job)
             try await persistBudget()
         }
@@ -147,25 +153,26 @@ extension WorkerQueue {
     // MARK: - One job
 
     /// Processes `job` while a sibling task renews its lease.
-    private func processWithLease(_ job: Job, owner: String) async throws -> Outcome {
+    private func processWithLease(_ job: Job, lease: JobLease) async throws -> Outcome {
         var logger = self.logger
         logger[metadataKey: "job.id"] = "\(job.id)"
         logger[metadataKey: "recording.id"] = "\(job.recordingID)"
         let jobLogger = logger
         return try await withThrowingTaskGroup(of: Outcome?.self) { group in
             group.addTask {
+                var current = lease
                 while true {
                     try await Task.sleep(for: self.configuration.heartbeatInterval)
-                    try await self.store.jobs.heartbeat(
-                        jobID: job.id,
-                        owner: owner,
-                        until: Date().adding(self.configuration.leaseDuration)
+                    current = try await self.store.jobs.heartbeat(
+                        current,
+                        leaseDuration: self.configuration.leaseDuration,
+                        now: Date()
                     )
                 }
             }
             group.addTask {
                 try await cancelWhenGracefulShutdown {
-                    try await self.process(job, owner: owner, logger: jobLogger)
+                    try await self.process(job, lease: lease, logger: jobLogger)
                 }
             }
             defer { group.cancelAll() }
@@ -176,38 +183,63 @@ extension WorkerQueue {
                 return .released
             } catch {
                 group.cancelAll()
-                return try await settle(job, owner: owner, error: error, logger: jobLogger)
+                return try await settle(job, lease: lease, error: error, logger: jobLogger)
             }
         }
     }
 
     /// Turns an error from processing into a job transition, or rethrows it when it stops the run.
-    private func settle(_ job: Job, owner: String, error: any Error, logger: Logger) async throws -> Outcome {
+    private func settle(_ job: Job, lease: JobLease, error: any Error, logger: Logger) async throws -> Outcome {
         if stopRequested.load(ordering: .relaxed) || error is CancellationError || Task.isCancelled
             || (error as? TransferError)?.code == .aborted
         {
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(
+                .released,
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: Date()
+            )
             return .released
         }
         if let apiError = error as? APIError {
             if apiError.stopsRun || apiError.code == .dailyBudgetExhausted {
-                _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+                _ = try? await store.jobs.apply(
+                    .released,
+                    to: lease,
+                    configuration: configuration.jobRetryRules,
+                    now: Date()
+                )
                 throw apiError
             }
             if apiError.meansGone {
                 let reason = SafeText.printable("\(apiError.code): \(apiError.message)")
-                try await store.jobs.apply(.gone(reason: reason), to: job.id, owner: owner, now: Date())
+                try await store.jobs.apply(
+                    .gone(reason: reason),
+                    to: lease,
+                    configuration: configuration.jobRetryRules,
+                    now: Date()
+                )
                 removeStaging(job)
                 return .gone(reason: reason)
             }
         }
         if let transferError = error as? TransferError, transferError.code == .diskFull {
             // A full disk stops the run with the job handed back, as the free-space check before a download does.
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(
+                .released,
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: Date()
+            )
             throw QueueError(code: .diskFull, message: transferError.message)
         }
         if let queueError = error as? QueueError {
-            _ = try? await store.jobs.apply(.released, to: job.id, owner: owner, now: Date())
+            _ = try? await store.jobs.apply(
+                .released,
+                to: lease,
+                configuration: configuration.jobRetryRules,
+                now: Date()
+            )
             throw queueError
         }
         if let storeError = error as? StoreError, storeError.code == .leaseLost {
@@ -218,8 +250,8 @@ extension WorkerQueue {
         let retryable = Self.isRetryable(error)
         let action = try await store.jobs.apply(
             .failed(reason: reason, isRetryable: retryable),
-            to: job.id,
-            owner: owner,
+            to: lease,
+            configuration: configuration.jobRetryRules,
             now: Date()
         )
         let attempts = try await store.jobs.job(id: job.id)?.attempts ?? job.attempts + 1

@@ -17,7 +17,7 @@ import Synchronization
 package final class WorkerQueue: Service, Sendable {
     package let configuration: Configuration
     let api: APIClient
-    let store: ArchiveStore
+    let store: any StateStore
     let logger: Logger
     let onEvent: @Sendable (ArchiveEvent) -> Void
     let downloader: Downloader
@@ -39,7 +39,7 @@ package final class WorkerQueue: Service, Sendable {
     package init(
         configuration: Configuration,
         api: APIClient,
-        store: ArchiveStore,
+        store: any StateStore,
         logger: Logger,
         onEvent: @escaping @Sendable (ArchiveEvent) -> Void = { _ in }
     ) {
@@ -231,7 +231,7 @@ package final class WorkerQueue: Service, Sendable {
             }
             let page = rejectingHostileIds(listed)
             let items = page.recordings.map {
-                JobStore.EnqueueItem(
+                JobEnqueueItem(
                     workspaceID: configuration.workspaceId,
                     recordingID: $0.recordingId,
                     recordingCreatedAt: $0.createdAt

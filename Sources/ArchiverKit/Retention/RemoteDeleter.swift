@@ -1,5 +1,4 @@
 package import Foundation
-import GRDB
 
 /// The I/O half of `delete-remote`: deletes recordings from Userplane once their local archive is
 /// catalogued, on record as verified, re-verifies fully right now, is not under hold and is older
@@ -57,7 +56,7 @@ package struct RemoteDeleter: Sendable {
     /// The archive root.
     package let root: URL
     /// The catalog.
-    package let store: ArchiveStore
+    package let store: any StateStore
     /// The API client; may be `nil` for a dry run.
     package let client: APIClient?
     /// The configuration.
@@ -67,7 +66,7 @@ package struct RemoteDeleter: Sendable {
     /// Creates a deleter; the caller holds the ``ArchiveRootLock``.
     package init(
         root: URL,
-        store: ArchiveStore,
+        store: any StateStore,
         client: APIClient?,
         configuration: Configuration,
         verifier: ArchiveVerifier = ArchiveVerifier()
@@ -204,11 +203,11 @@ package struct RemoteDeleter: Sendable {
         }
         try await configuration.beforeDeleting?(archive)
         let intent = entry(archive, .intent, at: configuration.clock(), status: nil, response: nil)
-        let recorded = try await store.catalog.unlessHeld(
+        let recorded = try await store.catalog.deletingUnlessHeld(
             recordingID: archive.recordingID,
             workspaceID: archive.workspaceID
-        ) { db in try CatalogStore.append(db, intent) }
-        if recorded == nil {
+        ) { (true, intent) }
+        if recorded != true {
             let at = configuration.clock()
             try await log(archive, .held, status: nil, response: "hold found immediately before DELETE; not sent")
             return .init(archive, action: .held, reason: "under legal hold (placed while this run went on)", at: at)

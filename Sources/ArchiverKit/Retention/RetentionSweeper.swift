@@ -1,5 +1,4 @@
 package import Foundation
-import GRDB
 
 #if canImport(Glibc)
 import Glibc
@@ -65,12 +64,12 @@ package struct RetentionSweeper: Sendable {
     /// The archive root.
     package let root: URL
     /// The catalog.
-    package let store: ArchiveStore
+    package let store: any StateStore
     /// The configuration.
     package let configuration: Configuration
 
     /// Creates a sweeper; the caller holds the ``ArchiveRootLock``.
-    package init(root: URL, store: ArchiveStore, configuration: Configuration) {
+    package init(root: URL, store: any StateStore, configuration: Configuration) {
         self.root = root
         self.store = store
         self.configuration = configuration
@@ -153,19 +152,17 @@ package struct RetentionSweeper: Sendable {
                 return .init(archive, action: .wouldDelete, reason: reason)
             }
             try await configuration.beforeDeleting?(archive)
-            let outcome = try await store.catalog.unlessHeld(
+            let outcome = try await store.catalog.deletingUnlessHeld(
                 recordingID: archive.recordingID,
                 workspaceID: archive.workspaceID
-            ) { [self] (db: Database) -> (Date, String?) in
+            ) { [self] () -> (result: (Date, String?), entry: DeletionLogEntry) in
                 let at = configuration.clock()
                 do {
                     try delete(files, archive)
                 } catch let error as FileError {
-                    try CatalogStore.append(db, logEntry(archive, outcome: .failed, at: at))
-                    return (at, error.message)
+                    return ((at, error.message), logEntry(archive, outcome: .failed, at: at))
                 }
-                try CatalogStore.append(db, logEntry(archive, outcome: .deleted, at: at))
-                return (at, nil)
+                return ((at, nil), logEntry(archive, outcome: .deleted, at: at))
             }
             guard let (at, failure) = outcome else {
                 let at = configuration.clock()

@@ -134,26 +134,7 @@ extension ArchiveStore {
         let (entries, unreadable) = try log.entries()
         report.unreadableHoldLines = unreadable
         for entry in entries {
-            switch entry.action {
-            case .add:
-                try await store.catalog.addHold(
-                    recordingID: entry.recordingId,
-                    workspaceID: entry.workspaceId,
-                    reason: entry.reason ?? "",
-                    operatorName: entry.operator,
-                    now: entry.at,
-                    logs: false
-                )
-            case .remove:
-                try await store.catalog.removeHold(
-                    recordingID: entry.recordingId,
-                    workspaceID: entry.workspaceId,
-                    reason: entry.reason,
-                    operatorName: entry.operator,
-                    now: entry.at,
-                    logs: false
-                )
-            }
+            try await store.catalog.replay(entry)
             report.holdEventsReplayed += 1
         }
         report.activeHolds = try await store.catalog.holds().count

@@ -5,7 +5,8 @@ import GRDB
 import Glibc
 #endif
 
-/// The durable state of one archive root: `<archiveRoot>/.userplane-archiver/state.sqlite`.
+/// The durable state of one archive root: `<archiveRoot>/.userplane-archiver/state.sqlite`, the SQLite
+/// engine of ``StateStore``.
 ///
 /// It holds the job queue (``jobs``) and the catalog of archives, API budget, runs, legal holds and
 /// deletion log (``catalog``). The file is SQLite in WAL mode opened through a GRDB `DatabasePool`,
@@ -15,15 +16,13 @@ import Glibc
 ///
 /// - Important: Opening is synchronous and does a little file I/O (create, migrate, quick check).
 ///   Open once per command, before starting workers.
-package final class ArchiveStore: Sendable {
+package final class ArchiveStore: StateStore {
     /// How the database is opened.
     package struct Configuration: Sendable {
         /// How long a write waits for another process's lock before failing as busy (default: 10 seconds).
         package var busyTimeout: Duration = .seconds(10)
         /// Whether opening runs `PRAGMA quick_check` to report damage up front (default: `true`).
         package var checksIntegrityOnOpen: Bool = true
-        /// Retry rules of the job state machine (default: ``JobStateMachine/Configuration/init()``).
-        package var jobs: JobStateMachine.Configuration = .init()
 
         /// Creates the default configuration.
         package init() {}
@@ -202,7 +201,7 @@ package final class ArchiveStore: Sendable {
         }
         self.path = path
         self.database = StoreDatabase(pool: pool, path: path)
-        self.jobs = JobStore(database: database, configuration: configuration.jobs)
+        self.jobs = JobStore(database: database)
         self.catalog = CatalogStore(database: database, holdsLog: HoldsLog(databasePath: path))
     }
 

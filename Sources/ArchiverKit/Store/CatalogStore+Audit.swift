@@ -2,20 +2,6 @@ import Foundation
 import GRDB
 
 extension CatalogStore {
-    /// Identifies a catalogued archive.
-    package struct ArchiveKey: Sendable, Hashable {
-        /// The workspace.
-        package var workspaceID: String
-        /// The recording.
-        package var recordingID: String
-
-        /// Creates a key.
-        package init(workspaceID: String, recordingID: String) {
-            self.workspaceID = workspaceID
-            self.recordingID = recordingID
-        }
-    }
-
     /// Appends a fixity check to the audit log (one transaction: a crash leaves the event whole or absent).
     ///
     /// - Returns: The appended event's id.

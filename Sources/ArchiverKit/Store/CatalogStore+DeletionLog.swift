@@ -14,7 +14,8 @@ extension CatalogStore {
         try await database.write { db in try Self.append(db, entry) }
     }
 
-    /// Runs `body` inside one `IMMEDIATE` write transaction, unless an active hold covers the recording.
+    /// Runs `body` and appends the entry it returns inside one `IMMEDIATE` write transaction, unless an active
+    /// hold covers the recording.
     ///
     /// This is how `prune` and `delete-remote` make holds win every race: the hold is re-checked in
     /// the same transaction that records the deletion (or its intent), immediately before the
@@ -25,19 +26,21 @@ extension CatalogStore {
     /// - Parameters:
     ///   - recordingID: The recording.
     ///   - workspaceID: Its workspace.
-    ///   - body: The deletion step; it may append to the log with ``append(_:_:)``.
+    ///   - body: The deletion step; it returns its result and the log entry to append.
     /// - Returns: `body`'s result, or `nil` when the recording is under hold (nothing ran).
     /// - Throws: ``StoreError`` for SQLite failures; whatever else `body` throws passes through unchanged
     ///   (the transaction is then rolled back).
-    func unlessHeld<T: Sendable>(
+    package func deletingUnlessHeld<T: Sendable>(
         recordingID: String,
         workspaceID: String,
-        _ body: @escaping @Sendable (Database) throws -> T
+        _ body: @escaping @Sendable () throws -> (result: T, entry: DeletionLogEntry)
     ) async throws -> T? {
         do {
             return try await database.pool.write { db in
                 if try Self.isHeld(db, recordingID: recordingID, workspaceID: workspaceID) { return nil }
-                return try body(db)
+                let (result, entry) = try body()
+                try Self.append(db, entry)
+                return result
             }
         } catch let error as DatabaseError {
             throw StoreDatabase.storeError(from: error, path: database.path)
@@ -48,7 +51,7 @@ extension CatalogStore {
     ///
     /// - Returns: The appended entry's id.
     @discardableResult
-    static func append(_ db: Database, _ entry: DeletionLogEntry) throws -> Int64 {
+    private static func append(_ db: Database, _ entry: DeletionLogEntry) throws -> Int64 {
         try db.execute(
             sql: """
                 INSERT INTO deletion_log (recordingId, workspaceId, archivePath, archiveSha256, at, scope, outcome,

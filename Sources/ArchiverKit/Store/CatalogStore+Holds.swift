@@ -11,7 +11,6 @@ extension CatalogStore {
     ///   - reason: Why (required by the CLI).
     ///   - operatorName: Who.
     ///   - now: The current time.
-    ///   - logs: Whether to append the change to the holds log (`false` only when replaying that log).
     /// - Returns: `true` when a hold was placed, `false` when an identical active hold already existed.
     /// - Throws: ``StoreError``.
     @discardableResult
@@ -20,11 +19,76 @@ extension CatalogStore {
         workspaceID: String? = nil,
         reason: String,
         operatorName: String,
-        now: Date,
-        logs: Bool = true
+        now: Date
     ) async throws -> Bool {
-        let holdsLog = logs ? self.holdsLog : nil
-        return try await database.write { db in
+        try await placeHold(
+            recordingID: recordingID,
+            workspaceID: workspaceID,
+            reason: reason,
+            operatorName: operatorName,
+            now: now,
+            holdsLog: holdsLog
+        )
+    }
+
+    /// Lifts the active hold on a recording; the hold row stays, marked inactive, and a `remove` event is appended
+    /// (to the audit trail and to the holds log, as for ``addHold(recordingID:workspaceID:reason:operatorName:now:)``).
+    ///
+    /// - Returns: `true` when a hold was lifted, `false` when there was no such active hold.
+    /// - Throws: ``StoreError``.
+    @discardableResult
+    package func removeHold(
+        recordingID: String,
+        workspaceID: String? = nil,
+        reason: String?,
+        operatorName: String,
+        now: Date
+    ) async throws -> Bool {
+        try await liftHold(
+            recordingID: recordingID,
+            workspaceID: workspaceID,
+            reason: reason,
+            operatorName: operatorName,
+            now: now,
+            holdsLog: holdsLog
+        )
+    }
+
+    /// Applies one line of the holds log without appending it to the log again (`rebuild-catalog`).
+    ///
+    /// - Throws: ``StoreError``.
+    func replay(_ entry: HoldsLog.Entry) async throws {
+        switch entry.action {
+        case .add:
+            _ = try await placeHold(
+                recordingID: entry.recordingId,
+                workspaceID: entry.workspaceId,
+                reason: entry.reason ?? "",
+                operatorName: entry.operator,
+                now: entry.at,
+                holdsLog: nil
+            )
+        case .remove:
+            _ = try await liftHold(
+                recordingID: entry.recordingId,
+                workspaceID: entry.workspaceId,
+                reason: entry.reason,
+                operatorName: entry.operator,
+                now: entry.at,
+                holdsLog: nil
+            )
+        }
+    }
+
+    private func placeHold(
+        recordingID: String,
+        workspaceID: String?,
+        reason: String,
+        operatorName: String,
+        now: Date,
+        holdsLog: HoldsLog?
+    ) async throws -> Bool {
+        try await database.write { db in
             if try Self.activeHoldID(db, recordingID: recordingID, workspaceID: workspaceID) != nil { return false }
             try db.execute(
                 sql: """
@@ -57,22 +121,15 @@ extension CatalogStore {
         }
     }
 
-    /// Lifts the active hold on a recording; the hold row stays, marked inactive, and a `remove` event is appended
-    /// (to the audit trail and to the holds log, as for ``addHold(recordingID:workspaceID:reason:operatorName:now:logs:)``).
-    ///
-    /// - Returns: `true` when a hold was lifted, `false` when there was no such active hold.
-    /// - Throws: ``StoreError``.
-    @discardableResult
-    package func removeHold(
+    private func liftHold(
         recordingID: String,
-        workspaceID: String? = nil,
+        workspaceID: String?,
         reason: String?,
         operatorName: String,
         now: Date,
-        logs: Bool = true
+        holdsLog: HoldsLog?
     ) async throws -> Bool {
-        let holdsLog = logs ? self.holdsLog : nil
-        return try await database.write { db in
+        try await database.write { db in
             guard let holdID = try Self.activeHoldID(db, recordingID: recordingID, workspaceID: workspaceID) else {
                 return false
             }

@@ -34,13 +34,6 @@ extension CatalogStore {
         if changed == 0 { throw StoreError(code: .notFound, message: "run \(id) was never started") }
     }
 
-    /// The most recently started run, if any.
-    ///
-    /// - Throws: ``StoreError``.
-    package func lastRun() async throws -> RunRecord? {
-        try await runs(limit: 1).first
-    }
-
     /// Runs, most recent first.
     ///
     /// - Throws: ``StoreError``.

@@ -2,14 +2,11 @@ package import Foundation
 import GRDB
 
 /// The catalog of archives in `state.sqlite`, with the API budget, runs, legal holds and deletion log.
-package struct CatalogStore: Sendable {
+package struct CatalogStore: ArchiveCatalogStore {
     /// Totals over archives still present locally.
-    package struct Totals: Sendable, Hashable {
-        /// Number of archives.
-        package var archives: Int
-        /// Sum of their sizes.
-        package var bytes: Int
-    }
+    package typealias Totals = CatalogTotals
+    /// Identifies a catalogued archive.
+    package typealias ArchiveKey = ArchiverKit.ArchiveKey
 
     let database: StoreDatabase
     /// Where every hold change is also appended (`nil` only for stores not in an archive root's state directory).
@@ -17,27 +14,19 @@ package struct CatalogStore: Sendable {
 
     // MARK: - Archives
 
-    /// Records an archive and moves its job from `packing` to `archived` in one transaction.
+    /// Records an archive and moves its leased job from `packing` to `archived` in one transaction.
     ///
-    /// Either both happen or neither: a crash or an illegal transition leaves no catalog entry.
+    /// Either both happen or neither: a crash, a lost lease or an illegal transition leaves no catalog entry.
     ///
     /// - Parameters:
     ///   - record: The archive, already renamed into place and fsynced.
-    ///   - jobID: The job that produced it.
-    ///   - owner: The job's lease owner.
+    ///   - lease: The job's lease.
     ///   - now: The current time.
     /// - Throws: ``StoreError`` (``StoreError/Code/leaseLost``, ``StoreError/Code/illegalTransition``, ...).
-    package func recordArchived(
-        _ record: ArchiveRecord,
-        completingJob jobID: Int64,
-        owner: String,
-        now: Date
-    )
-        async throws
-    {
+    package func recordArchived(_ record: ArchiveRecord, completing lease: JobLease, now: Date) async throws {
         try await database.write { db in
-            var job = try JobStore.leasedJob(db, jobID: jobID, owner: owner)
-            _ = try job.apply(.packed, now: now, configuration: .init())
+            var job = try JobStore.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
+            _ = try job.apply(.packed, now: now)
             try job.update(db)
             try Self.upsert(record, db)
         }
@@ -83,13 +72,6 @@ package struct CatalogStore: Sendable {
                 arguments: [workspaceID, recordingID]
             ).map(ArchiveRecord.init(row:))
         }
-    }
-
-    /// Whether the recording has a catalog entry (even if its tar was since pruned).
-    ///
-    /// - Throws: ``StoreError``.
-    package func isArchived(workspaceID: String, recordingID: String) async throws -> Bool {
-        try await archive(workspaceID: workspaceID, recordingID: recordingID) != nil
     }
 
     /// Whether the catalog has an entry for `recordingID` (exactly as given: no case folding, no

@@ -19,7 +19,7 @@ package struct Hold: Sendable, Hashable {
     /// When it was lifted, if it was.
     package var removedAt: Date?
 
-    /// Creates a hold value (the store creates rows through ``CatalogStore/addHold(recordingID:workspaceID:reason:operatorName:now:logs:)``).
+    /// Creates a hold value (the store creates rows through ``ArchiveCatalogStore/addHold(recordingID:workspaceID:reason:operatorName:now:)``).
     package init(
         id: Int64,
         recordingID: String,

@@ -54,40 +54,4 @@ extension Job {
             ]
         )
     }
-
-    /// Feeds `event` to the state machine and copies the result into this job (lease not touched).
-    mutating func apply(
-        _ event: JobStateMachine.Event,
-        now: Date,
-        configuration: JobStateMachine.Configuration
-    ) throws -> JobStateMachine.Action {
-        var machine = JobStateMachine(
-            state: state,
-            attempts: attempts,
-            lastError: lastError,
-            configuration: configuration
-        )
-        let action: JobStateMachine.Action
-        do {
-            action = try machine.handle(event, now: now)
-        } catch {
-            throw StoreError(
-                code: .illegalTransition,
-                message: "job \(id) (recording \(recordingID)): \(error)",
-                cause: error
-            )
-        }
-        state = machine.state
-        attempts = machine.attempts
-        lastError = machine.lastError
-        nextAttemptAt = machine.nextAttemptAt
-        deferredAt = machine.deferredAt
-        updatedAt = now
-        let keepsLease = (state == .queued || state.isInProgress) && event != .released && event != .leaseExpired
-        if !keepsLease {
-            leaseOwner = nil
-            leaseExpiresAt = nil
-        }
-        return action
-    }
 }

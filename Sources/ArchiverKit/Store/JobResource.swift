@@ -7,8 +7,8 @@ package import Foundation
 package struct JobResource: Sendable, Hashable {
     /// The resource kind as the API names it (for example `video`, `thumbnail`, `consoleLogs`).
     package var resourceKind: String
-    /// The manifest's availability: `archived` (downloaded and staged), `not-captured`, `unavailable` or `gone`.
-    package var availability: String
+    /// The manifest's availability: archived (downloaded and staged), not captured, unavailable or gone.
+    package var availability: StagedResource.Availability
     /// The file name inside the job's staging directory, when downloaded.
     package var stagedFileName: String?
     /// The staged file's size.
@@ -17,8 +17,8 @@ package struct JobResource: Sendable, Hashable {
     package var sha256: String?
     /// Lowercase hex SHA-512 of the staged file.
     package var sha512: String?
-    /// Provenance for the manifest as a JSON document (source without query, ETag, request ids, ...).
-    package var provenanceJSON: String?
+    /// Provenance for the manifest (source without query, ETag, request ids, ...), when downloaded.
+    package var provenance: ArchiveProvenance?
     /// The resource's media type, from the API or the blob host.
     package var mediaType: String?
     /// The API's message when the resource is not archived.
@@ -29,12 +29,12 @@ package struct JobResource: Sendable, Hashable {
     /// Creates a resource record.
     package init(
         resourceKind: String,
-        availability: String,
+        availability: StagedResource.Availability,
         stagedFileName: String? = nil,
         sizeBytes: Int? = nil,
         sha256: String? = nil,
         sha512: String? = nil,
-        provenanceJSON: String? = nil,
+        provenance: ArchiveProvenance? = nil,
         mediaType: String? = nil,
         apiMessage: String? = nil,
         updatedAt: Date
@@ -47,7 +47,7 @@ package struct JobResource: Sendable, Hashable {
         self.sizeBytes = sizeBytes
         self.sha256 = sha256
         self.sha512 = sha512
-        self.provenanceJSON = provenanceJSON
+        self.provenance = provenance
         self.updatedAt = updatedAt
     }
 }

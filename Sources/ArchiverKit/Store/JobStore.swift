@@ -1,51 +1,18 @@
 package import Foundation
 import GRDB
 
-/// The durable job queue in `state.sqlite`.
+/// The durable job queue in `state.sqlite`: the SQLite engine of ``JobQueueStore``.
 ///
 /// Every method is one SQLite transaction run off the cooperative pool. Claims are atomic across
 /// tasks and processes: ``claimNext(kind:owner:leaseDuration:now:runStartedAt:)`` selects and leases
 /// a job inside one `IMMEDIATE` transaction, so two claimers can never get the same job.
-package struct JobStore: Sendable {
+package struct JobStore: JobQueueStore {
     /// One recording to put in the queue.
-    package struct EnqueueItem: Sendable, Hashable {
-        /// The workspace id.
-        package var workspaceID: String
-        /// The recording id.
-        package var recordingID: String
-        /// The recording's `createdAt`.
-        package var recordingCreatedAt: Date
-        /// The recording's total resource size, when the listing reports it.
-        package var knownSizeBytes: Int?
-
-        /// Creates an item.
-        package init(workspaceID: String, recordingID: String, recordingCreatedAt: Date, knownSizeBytes: Int? = nil) {
-            self.workspaceID = workspaceID
-            self.recordingID = recordingID
-            self.recordingCreatedAt = recordingCreatedAt
-            self.knownSizeBytes = knownSizeBytes
-        }
-    }
-
+    package typealias EnqueueItem = JobEnqueueItem
     /// What ``enqueue(_:kind:now:)`` did with the items.
-    package struct EnqueueResult: Sendable, Hashable {
-        /// Items that got a new job.
-        package var new = 0
-        /// Items that already had an unfinished job (queued, in progress, deferred or failed-with-retry).
-        package var alreadyQueued = 0
-        /// Items already archived (in the catalog, even if since pruned): never enqueued again.
-        package var alreadyArchived = 0
-        /// Items whose job had failed permanently and were put back in the queue with fresh attempts.
-        package var requeued = 0
-        /// Items whose job is ``JobState/gone``.
-        package var alreadyGone = 0
-
-        /// Creates an empty result.
-        package init() {}
-    }
+    package typealias EnqueueResult = JobEnqueueResult
 
     let database: StoreDatabase
-    let configuration: JobStateMachine.Configuration
 
     // MARK: - Enqueue
 
@@ -61,8 +28,7 @@ package struct JobStore: Sendable {
     /// - Returns: How many items fell in each category.
     /// - Throws: ``StoreError``.
     package func enqueue(_ items: [EnqueueItem], kind: JobKind = .archive, now: Date) async throws -> EnqueueResult {
-        let configuration = configuration
-        return try await database.write { db in
+        try await database.write { db in
             var result = EnqueueResult()
             for item in items {
                 if kind == .archive,
@@ -104,7 +70,7 @@ package struct JobStore: Sendable {
                 case .gone:
                     result.alreadyGone += 1
                 case .failedPermanently:
-                    _ = try job.apply(.requeued, now: now, configuration: configuration)
+                    _ = try job.apply(.requeued, now: now)
                     job.knownSizeBytes = item.knownSizeBytes ?? job.knownSizeBytes
                     try job.update(db)
                     result.requeued += 1
@@ -132,15 +98,14 @@ package struct JobStore: Sendable {
     /// - Returns: How many jobs were requeued.
     /// - Throws: ``StoreError``.
     package func requeuePermanentlyFailed(kind: JobKind, workspaceID: String, now: Date) async throws -> Int {
-        let configuration = configuration
-        return try await database.write { db in
+        try await database.write { db in
             let jobs = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM jobs WHERE kind = ? AND workspaceId = ? AND state = ?",
                 arguments: [kind.rawValue, workspaceID, JobState.failedPermanently.rawValue]
             ).map(Job.init(row:))
             for var job in jobs {
-                _ = try job.apply(.requeued, now: now, configuration: configuration)
+                _ = try job.apply(.requeued, now: now)
                 try job.update(db)
             }
             return jobs.count
@@ -175,7 +140,6 @@ package struct JobStore: Sendable {
         workspaceID: String? = nil,
         recordingIDs: [String] = []
     ) async throws -> Job? {
-        let configuration = configuration
         var scope = ""
         var arguments: StatementArguments = ["kind": kind.rawValue, "now": now, "runStartedAt": runStartedAt]
         if let workspaceID {
@@ -210,9 +174,9 @@ package struct JobStore: Sendable {
             )
             guard var job = try row.map(Job.init(row:)) else { return nil }
             if job.leaseOwner != nil || job.state.isInProgress {
-                _ = try job.apply(.leaseExpired, now: now, configuration: configuration)
+                _ = try job.apply(.leaseExpired, now: now)
             }
-            _ = try job.apply(.claimed, now: now, configuration: configuration)
+            _ = try job.apply(.claimed, now: now)
             job.leaseOwner = owner
             job.leaseExpiresAt = now.adding(leaseDuration)
             try job.update(db)
@@ -220,22 +184,22 @@ package struct JobStore: Sendable {
         }
     }
 
-    /// Extends `owner`'s lease on a job.
+    /// Extends a lease by `leaseDuration` from `now`.
     ///
-    /// - Parameters:
-    ///   - jobID: The job.
-    ///   - owner: The lease owner passed to ``claimNext(kind:owner:leaseDuration:now:runStartedAt:)``.
-    ///   - until: The new lease end.
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` no longer holds the job.
-    package func heartbeat(jobID: Int64, owner: String, until: Date) async throws {
+    /// - Returns: The renewed lease.
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `lease.owner` no longer holds the job.
+    @discardableResult
+    package func heartbeat(_ lease: JobLease, leaseDuration: Duration, now: Date) async throws -> JobLease {
+        let until = now.adding(leaseDuration)
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE jobs SET leaseExpiresAt = ? WHERE id = ? AND leaseOwner = ?",
-                arguments: [until, jobID, owner]
+                arguments: [until, lease.jobID, lease.owner]
             )
             return db.changesCount
         }
-        if changed == 0 { throw Self.leaseLost(jobID: jobID, owner: owner) }
+        if changed == 0 { throw Self.leaseLost(jobID: lease.jobID, owner: lease.owner) }
+        return JobLease(jobID: lease.jobID, owner: lease.owner, expiresAt: until)
     }
 
     /// Ends every lease held by another owner, so their jobs are claimable at once.
@@ -272,26 +236,20 @@ package struct JobStore: Sendable {
 
     // MARK: - Transitions
 
-    /// Feeds `event` to the job's state machine and persists the result, as `owner`.
+    /// Feeds `event` to the leased job's state machine with `configuration` and persists the result.
     ///
-    /// - Parameters:
-    ///   - event: What happened.
-    ///   - jobID: The job.
-    ///   - owner: The lease owner.
-    ///   - now: The current time.
     /// - Returns: What the worker should do next.
-    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when `owner` does not hold the job,
+    /// - Throws: ``StoreError`` with ``StoreError/Code/leaseLost`` when the lease was lost,
     ///   ``StoreError/Code/illegalTransition`` when the state does not accept the event.
     @discardableResult
     package func apply(
         _ event: JobStateMachine.Event,
-        to jobID: Int64,
-        owner: String,
+        to lease: JobLease,
+        configuration: JobStateMachine.Configuration,
         now: Date
     ) async throws -> JobStateMachine.Action {
-        let configuration = configuration
-        return try await database.write { db in
-            var job = try Self.leasedJob(db, jobID: jobID, owner: owner)
+        try await database.write { db in
+            var job = try Self.leasedJob(db, jobID: lease.jobID, owner: lease.owner)
             let action = try job.apply(event, now: now, configuration: configuration)
             try job.update(db)
             return action

@@ -10,15 +10,28 @@ public struct DownloadResult: Sendable, Hashable {
     public var sha256: String
     /// Lowercase hex SHA-512 of the file.
     public var sha512: String
-    /// Transfer details for the manifest.
-    public var provenance: TransferProvenance
+    /// How the file was fetched, as the manifest records it.
+    ///
+    /// `resumedBytes` counts the bytes already on disk when the final request started; a file found
+    /// complete has no source and zero attempts.
+    public var provenance: ArchiveProvenance
+    /// The `Content-Type` header of the blob, when it was fetched.
+    public var contentType: String?
 
     /// Creates a result.
-    public init(destination: URL, byteCount: Int, sha256: String, sha512: String, provenance: TransferProvenance) {
+    public init(
+        destination: URL,
+        byteCount: Int,
+        sha256: String,
+        sha512: String,
+        provenance: ArchiveProvenance,
+        contentType: String?
+    ) {
         self.destination = destination
         self.byteCount = byteCount
         self.sha256 = sha256
         self.sha512 = sha512
         self.provenance = provenance
+        self.contentType = contentType
     }
 }

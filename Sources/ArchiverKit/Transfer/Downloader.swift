@@ -55,7 +55,6 @@ public struct Downloader: Sendable {
         resolveURL: @Sendable () async throws -> ResolvedSource,
         logger: Logger
     ) async throws -> DownloadResult {
-        let startedAt = Date()
         let configuration = self.configuration
         if reusesExistingDestination,
             let existing = try await Self.existingFile(destination, expectedSize, configuration)
@@ -66,19 +65,8 @@ public struct Downloader: Sendable {
                 byteCount: existing.bytes,
                 sha256: existing.sha256,
                 sha512: existing.sha512,
-                provenance: TransferProvenance(
-                    source: nil,
-                    httpStatus: nil,
-                    etag: nil,
-                    lastModified: nil,
-                    contentType: nil,
-                    requestIDs: [:],
-                    resumedBytes: existing.bytes,
-                    attempts: 0,
-                    resolvedAt: nil,
-                    startedAt: startedAt,
-                    finishedAt: now
-                )
+                provenance: ArchiveProvenance(downloadedAt: now, resumedBytes: Int64(existing.bytes)),
+                contentType: nil
             )
         }
         let opened = await BlockingExecutor.run {
@@ -141,20 +129,24 @@ public struct Downloader: Sendable {
             }
             switch outcome {
             case .complete:
-                let provenance = TransferProvenance(
+                let provenance = ArchiveProvenance(
                     source: (sink.effectiveURL ?? current.redacted).description,
-                    httpStatus: sink.status,
                     etag: sink.header("etag"),
                     lastModified: sink.header("last-modified"),
-                    contentType: sink.header("content-type"),
-                    requestIDs: Self.requestIDs(in: sink.headers),
-                    resumedBytes: sink.requestOffset,
-                    attempts: requests,
+                    requestIds: Self.requestIDs(in: sink.headers),
                     resolvedAt: resolvedAt,
-                    startedAt: startedAt,
-                    finishedAt: Date()
+                    downloadedAt: Date(),
+                    attempts: requests,
+                    resumedBytes: Int64(sink.requestOffset),
+                    httpStatus: sink.status
                 )
-                return try await Self.commit(partial, destination: destination, provenance: provenance, logger: logger)
+                return try await Self.commit(
+                    partial,
+                    destination: destination,
+                    provenance: provenance,
+                    contentType: sink.header("content-type"),
+                    logger: logger
+                )
             case .restartFromZero(let reason):
                 logger.info("restarting download from zero", metadata: ["transfer.reason": "\(reason)"])
                 let box = PartialFileBox(partial)
@@ -240,10 +232,11 @@ public struct Downloader: Sendable {
         "x-guploader-uploadid", "cf-ray",
     ]
 
-    static func requestIDs(in headers: [(name: String, value: String)]) -> [String: String] {
+    /// The request-id headers as `name: value`, sorted by name (the last value of a repeated header wins).
+    static func requestIDs(in headers: [(name: String, value: String)]) -> [String] {
         var ids: [String: String] = [:]
         for (name, value) in headers where requestIDHeaders.contains(name) { ids[name] = value }
-        return ids
+        return ids.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
     }
 
     private static func existingFile(
@@ -266,7 +259,8 @@ public struct Downloader: Sendable {
     private static func commit(
         _ partial: PartialFile,
         destination: URL,
-        provenance: TransferProvenance,
+        provenance: ArchiveProvenance,
+        contentType: String?,
         logger: Logger
     ) async throws -> DownloadResult {
         let box = PartialFileBox(partial)
@@ -284,7 +278,8 @@ public struct Downloader: Sendable {
             byteCount: file.bytes,
             sha256: file.sha256,
             sha512: file.sha512,
-            provenance: provenance
+            provenance: provenance,
+            contentType: contentType
         )
     }
 }

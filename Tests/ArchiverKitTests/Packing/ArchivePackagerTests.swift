@@ -76,13 +76,19 @@ import Testing
                 video.availability == .archived && video.fileName == "video.webm" && video.mediaType == "video/webm"
             )
             #expect(video.size == staged.size && video.sha256 == staged.sha256 && video.sha512 == staged.sha512)
-            #expect(video.source == "https://blobs.example.com/video/v.part" && video.etag == "\"etag-video\"")
             #expect(
-                video.lastModified == "Wed, 01 May 2024 12:00:00 GMT"
-                    && video.requestIds == ["req-video-1", "req-video-2"]
+                video.provenance.source == "https://blobs.example.com/video/v.part"
+                    && video.provenance.etag == "\"etag-video\""
             )
-            #expect(video.attempts == 2 && video.resumedBytes == 7 && video.httpStatus == 206)
-            #expect(video.resolvedAt != nil && video.downloadedAt != nil)
+            #expect(
+                video.provenance.lastModified == "Wed, 01 May 2024 12:00:00 GMT"
+                    && video.provenance.requestIds == ["req-video-1", "req-video-2"]
+            )
+            #expect(
+                video.provenance.attempts == 2 && video.provenance.resumedBytes == 7
+                    && video.provenance.httpStatus == 206
+            )
+            #expect(video.provenance.resolvedAt != nil && video.provenance.downloadedAt != nil)
 
             let json = String(decoding: try packed.manifest.encoded(), as: UTF8.self)
             #expect(json.contains("\"archivedAt\" : \"2024-07-03T09:46:40.456Z\""))
