@@ -115,7 +115,8 @@ let package = Package(
         .testTarget(
             name: "ArchiverKitTests",
             dependencies: [
-                "ArchiverKit", "ArchiverTestSupport", "UserplaneSimulator",
+                "ArchiverKit", "ArchiverPostgres", "ArchiverTestSupport", "UserplaneSimulator",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],

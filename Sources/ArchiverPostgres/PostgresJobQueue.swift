@@ -1,6 +1,6 @@
 package import ArchiverKit
 package import Foundation
-package import PostgresNIO
+import PostgresNIO
 
 /// The job queue on the shared database: claims with `FOR UPDATE SKIP LOCKED`, leases on the database
 /// clock, heartbeats, and transitions that only the lease holder can make (product.md §11.2, the design note
@@ -12,36 +12,25 @@ package import PostgresNIO
 /// lease look expired. A transition, a heartbeat or a catalog write is conditional on
 /// `lease_owner = owner AND lease_expires_at > clock_timestamp()`: a process that lost its lease (it paused
 /// past the expiry, its job was reclaimed) gets ``StoreError/Code/leaseLost`` and writes nothing.
-package struct PostgresJobQueue: Sendable {
+package struct PostgresJobQueue: JobQueueStore {
     let database: PostgresStoreDatabase
-    let configuration: JobStateMachine.Configuration
+    /// Whether other processes may be working on this queue (then ``expireAbandonedLeases(now:)`` ends nothing).
+    let isShared: Bool
 
     /// Creates the queue.
     ///
     /// - Parameters:
     ///   - database: The shared database.
-    ///   - configuration: Retry rules.
-    package init(database: PostgresStoreDatabase, configuration: JobStateMachine.Configuration = .init()) {
+    ///   - isShared: `true` (the default) when other processes may work on the queue: leases then end only by
+    ///     expiry, never by ``expireAbandonedLeases(now:)``.
+    package init(database: PostgresStoreDatabase, isShared: Bool = true) {
         self.database = database
-        self.configuration = configuration
+        self.isShared = isShared
     }
 
-    /// Adds a job per item unless the recording is already queued or archived (as ``JobStore`` does).
-    ///
-    /// - Parameters:
-    ///   - items: The listed recordings.
-    ///   - kind: The job kind.
-    /// - Returns: How many items fell in each category.
-    /// - Throws: ``StoreError``.
-    package func enqueue(
-        _ items: [JobStore.EnqueueItem],
-        kind: JobKind = .archive
-    ) async throws
-        -> JobStore.EnqueueResult
-    {
-        let configuration = configuration
-        return try await database.transaction(doing: "enqueue recordings") { connection in
-            var result = JobStore.EnqueueResult()
+    package func enqueue(_ items: [JobEnqueueItem], kind: JobKind, now: Date) async throws -> JobEnqueueResult {
+        try await database.transaction(doing: "enqueue recordings") { connection in
+            var result = JobEnqueueResult()
             for item in items {
                 if kind == .archive {
                     let archived = try await database.collect(
@@ -62,7 +51,7 @@ package struct PostgresJobQueue: Sendable {
                     INSERT INTO jobs (kind, workspace_id, recording_id, recording_created_at, state, known_size_bytes,
                         enqueued_at, updated_at)
                     VALUES (\(kind.rawValue), \(item.workspaceID), \(item.recordingID), \(item.recordingCreatedAt),
-                        \(JobState.queued.rawValue), \(item.knownSizeBytes), clock_timestamp(), clock_timestamp())
+                        \(JobState.queued.rawValue), \(item.knownSizeBytes), \(now), \(now))
                     ON CONFLICT (kind, workspace_id, recording_id) DO NOTHING
                     RETURNING id
                     """
@@ -74,27 +63,27 @@ package struct PostgresJobQueue: Sendable {
                 let rows = try await database.collect(
                     connection,
                     """
-                    SELECT *, clock_timestamp() AS db_now FROM jobs WHERE kind = \(kind.rawValue)
-                        AND workspace_id = \(item.workspaceID) AND recording_id = \(item.recordingID) FOR UPDATE
+                    SELECT * FROM jobs WHERE kind = \(kind.rawValue) AND workspace_id = \(item.workspaceID)
+                        AND recording_id = \(item.recordingID) FOR UPDATE
                     """
                 )
                 guard let row = rows.first else { continue }
                 var job = try Job(postgresRow: row)
-                let now = try row["db_now"].decode(Date.self)
                 switch job.state {
                 case .archived:
                     result.alreadyArchived += 1
                 case .gone:
                     result.alreadyGone += 1
                 case .failedPermanently:
-                    _ = try job.applying(.requeued, now: now, configuration: configuration)
+                    _ = try job.apply(.requeued, now: now, configuration: .init())
                     job.knownSizeBytes = item.knownSizeBytes ?? job.knownSizeBytes
-                    try await write(job, on: connection)
+                    try await Self.write(job, on: connection, database: database)
                     result.requeued += 1
                 default:
                     if let size = item.knownSizeBytes, size != job.knownSizeBytes {
                         job.knownSizeBytes = size
-                        try await write(job, on: connection)
+                        job.updatedAt = now
+                        try await Self.write(job, on: connection, database: database)
                     }
                     result.alreadyQueued += 1
                 }
@@ -103,40 +92,50 @@ package struct PostgresJobQueue: Sendable {
         }
     }
 
+    package func requeuePermanentlyFailed(kind: JobKind, workspaceID: String, now: Date) async throws -> Int {
+        try await database.transaction(doing: "requeue failed jobs") { connection in
+            let rows = try await database.collect(
+                connection,
+                """
+                SELECT * FROM jobs WHERE kind = \(kind.rawValue) AND workspace_id = \(workspaceID)
+                    AND state = \(JobState.failedPermanently.rawValue) FOR UPDATE
+                """
+            )
+            for row in rows {
+                var job = try Job(postgresRow: row)
+                _ = try job.apply(.requeued, now: now, configuration: .init())
+                try await Self.write(job, on: connection, database: database)
+            }
+            return rows.count
+        }
+    }
+
     /// Atomically takes the next claimable job and leases it to `owner` until the database clock plus
-    /// `leaseDuration`.
+    /// `leaseDuration` (``JobQueueStore``'s rules; `now` stamps the row, the lease runs on the database clock).
     ///
-    /// Claimable as in ``JobStore/claimNext(kind:owner:leaseDuration:now:runStartedAt:workspaceID:recordingIDs:)``.
-    /// Rows other transactions hold are skipped (`SKIP LOCKED`), so concurrent claimers never wait on each
-    /// other and never get the same job.
-    ///
-    /// - Parameters:
-    ///   - kind: The job kind.
-    ///   - owner: A unique worker name, `host:pid:runId:worker-N`.
-    ///   - leaseDuration: How long the lease lasts without a heartbeat (default 60 s).
-    ///   - runStartedAt: When the current run started (deferred jobs wait for the next run).
-    ///   - workspaceID: Only jobs of this workspace; `nil` for any.
-    /// - Returns: The claimed job, or `nil` when nothing is claimable.
-    /// - Throws: ``StoreError``.
+    /// Rows other transactions hold are skipped (`FOR UPDATE SKIP LOCKED`), so concurrent claimers on any
+    /// number of hosts never wait on each other and never get the same job.
     package func claimNext(
-        kind: JobKind = .archive,
+        kind: JobKind,
         owner: String,
-        leaseDuration: Duration = .seconds(60),
+        leaseDuration: Duration,
+        now: Date,
         runStartedAt: Date,
-        workspaceID: String? = nil
+        workspaceID: String?,
+        recordingIDs: [String]
     ) async throws -> Job? {
-        let configuration = configuration
         let leaseMicroseconds = Self.microseconds(leaseDuration)
         return try await database.transaction(doing: "claim a job") { connection in
             let rows = try await database.collect(
                 connection,
                 """
-                SELECT *, clock_timestamp() AS db_now FROM jobs
+                SELECT * FROM jobs
                 WHERE kind = \(kind.rawValue) AND (\(workspaceID)::text IS NULL OR workspace_id = \(workspaceID))
+                AND (cardinality(\(recordingIDs)::text[]) = 0 OR recording_id = ANY(\(recordingIDs)::text[]))
                 AND state IN ('queued', 'failed', 'deferred', 'listing-confirmed', 'downloading', 'packing')
                 AND (
                     (state = 'queued' AND (lease_expires_at IS NULL OR lease_expires_at <= clock_timestamp()))
-                    OR (state = 'failed' AND next_attempt_at <= clock_timestamp())
+                    OR (state = 'failed' AND next_attempt_at <= \(now))
                     OR (state = 'deferred' AND deferred_at < \(runStartedAt))
                     OR (state IN ('listing-confirmed', 'downloading', 'packing')
                         AND (lease_expires_at IS NULL OR lease_expires_at <= clock_timestamp()))
@@ -148,11 +147,10 @@ package struct PostgresJobQueue: Sendable {
             )
             guard let row = rows.first else { return nil }
             var job = try Job(postgresRow: row)
-            let now = try row["db_now"].decode(Date.self)
             if job.leaseOwner != nil || job.state.isInProgress {
-                _ = try job.applying(.leaseExpired, now: now, configuration: configuration)
+                _ = try job.apply(.leaseExpired, now: now, configuration: .init())
             }
-            _ = try job.applying(.claimed, now: now, configuration: configuration)
+            _ = try job.apply(.claimed, now: now, configuration: .init())
             let leased = try await database.collect(
                 connection,
                 """
@@ -160,7 +158,7 @@ package struct PostgresJobQueue: Sendable {
                     last_error = \(job.lastError), next_attempt_at = \(job.nextAttemptAt),
                     deferred_at = \(job.deferredAt), lease_owner = \(owner),
                     lease_expires_at = clock_timestamp() + make_interval(secs => \(leaseMicroseconds) / 1e6),
-                    lease_token = lease_token + 1, updated_at = clock_timestamp()
+                    lease_token = lease_token + 1, updated_at = \(now)
                 WHERE id = \(job.id)
                 RETURNING *
                 """
@@ -170,76 +168,135 @@ package struct PostgresJobQueue: Sendable {
         }
     }
 
-    /// Extends `owner`'s lease to the database clock plus `leaseDuration` (call at a third of the lease).
+    /// Extends the lease to the database clock plus `leaseDuration`, only while `lease.owner` holds a live lease.
     ///
-    /// - Parameters:
-    ///   - jobID: The job.
-    ///   - owner: The lease owner.
-    ///   - leaseDuration: The new lease length from now.
-    /// - Throws: ``StoreError/Code/leaseLost`` when `owner` no longer holds a live lease on the job: stop
-    ///   working on it and write nothing.
-    package func heartbeat(jobID: Int64, owner: String, leaseDuration: Duration = .seconds(60)) async throws {
+    /// - Returns: The renewed lease, with the end the database recorded.
+    /// - Throws: ``StoreError/Code/leaseLost`` when the lease expired or was taken: stop and write nothing.
+    @discardableResult
+    package func heartbeat(_ lease: JobLease, leaseDuration: Duration, now: Date) async throws -> JobLease {
         let rows = try await database.rows(
             """
-            UPDATE jobs SET lease_expires_at = clock_timestamp() + make_interval(secs => \(Self.microseconds(leaseDuration)) / 1e6)
-            WHERE id = \(jobID) AND lease_owner = \(owner) AND lease_expires_at > clock_timestamp()
-            RETURNING id
+            UPDATE jobs SET lease_expires_at = clock_timestamp()
+                + make_interval(secs => \(Self.microseconds(leaseDuration)) / 1e6)
+            WHERE id = \(lease.jobID) AND lease_owner = \(lease.owner) AND lease_expires_at > clock_timestamp()
+            RETURNING lease_expires_at
             """,
             doing: "extend a job's lease"
         )
-        if rows.isEmpty { throw Self.leaseLost(jobID: jobID, owner: owner) }
+        guard let row = rows.first else { throw Self.leaseLost(jobID: lease.jobID, owner: lease.owner) }
+        return JobLease(jobID: lease.jobID, owner: lease.owner, expiresAt: try row[0].decode(Date.self))
     }
 
-    /// Feeds `event` to the job's state machine and persists the result, as `owner`, and runs `alsoWrite` in
-    /// the same transaction (the catalog write of ``JobStateMachine/Event/packed``), only while the lease holds.
+    /// Ends every lease at once, only when this store was opened as the queue's only user (`isShared` false);
+    /// on a shared queue other hosts' live leases must not be ended, and a dead process's leases end by expiry.
     ///
-    /// - Parameters:
-    ///   - event: What happened.
-    ///   - jobID: The job.
-    ///   - owner: The lease owner.
-    ///   - alsoWrite: More writes that must happen only if the transition does (default: none).
+    /// - Returns: How many leases were ended (0 on a shared queue).
+    /// - Throws: ``StoreError``.
+    @discardableResult
+    package func expireAbandonedLeases(now: Date) async throws -> Int {
+        guard !isShared else { return 0 }
+        return try await database.rows(
+            """
+            UPDATE jobs SET lease_expires_at = clock_timestamp()
+            WHERE lease_owner IS NOT NULL AND lease_expires_at > clock_timestamp() RETURNING id
+            """,
+            doing: "end abandoned leases"
+        ).count
+    }
+
+    package func nextRetryTime(kind: JobKind, workspaceID: String) async throws -> Date? {
+        try await database.rows(
+            """
+            SELECT min(next_attempt_at) FROM jobs WHERE kind = \(kind.rawValue) AND workspace_id = \(workspaceID)
+                AND state = 'failed'
+            """,
+            doing: "read retry times"
+        ).first.flatMap { try $0[0].decode(Date?.self) }
+    }
+
+    /// Feeds `event` to the job's state machine and persists the result, only while `lease` is live (owner and
+    /// expiry checked on the database clock, row locked, in the same transaction as the write).
+    ///
     /// - Returns: What the worker should do next.
-    /// - Throws: ``StoreError/Code/leaseLost`` when `owner` does not hold a live lease (nothing is written),
-    ///   ``StoreError/Code/illegalTransition`` when the state does not accept the event.
+    /// - Throws: ``StoreError/Code/leaseLost`` (nothing written), ``StoreError/Code/illegalTransition``,
+    ///   ``StoreError/Code/notFound``.
     @discardableResult
     package func apply(
         _ event: JobStateMachine.Event,
-        to jobID: Int64,
-        owner: String,
-        alsoWrite: @Sendable (PostgresNIO.PostgresConnection) async throws -> Void = { _ in }
+        to lease: JobLease,
+        configuration: JobStateMachine.Configuration,
+        now: Date
     ) async throws -> JobStateMachine.Action {
-        let configuration = configuration
-        return try await database.transaction(doing: "record a job's progress") { connection in
-            let rows = try await database.collect(
-                connection,
-                """
-                SELECT *, clock_timestamp() AS db_now FROM jobs
-                WHERE id = \(jobID) AND lease_owner = \(owner) AND lease_expires_at > clock_timestamp()
-                FOR UPDATE
-                """
-            )
-            guard let row = rows.first else { throw Self.leaseLost(jobID: jobID, owner: owner) }
-            var job = try Job(postgresRow: row)
-            let action = try job.applying(event, now: try row["db_now"].decode(Date.self), configuration: configuration)
-            try await write(job, on: connection)
-            try await alsoWrite(connection)
+        try await database.transaction(doing: "record a job's progress") { connection in
+            var job = try await Self.lockLeased(lease, on: connection, database: database)
+            let action = try job.apply(event, now: now, configuration: configuration)
+            try await Self.write(job, on: connection, database: database)
             return action
         }
     }
 
-    /// The job with `id`, if any.
-    ///
-    /// - Throws: ``StoreError``.
+    package func recordResource(_ resource: JobResource, for lease: JobLease) async throws {
+        let provenance = try resource.provenance.map {
+            String(decoding: try Self.encoder.encode($0), as: UTF8.self)
+        }
+        try await database.transaction(doing: "record a downloaded resource") { connection in
+            _ = try await Self.lockLeased(lease, on: connection, database: database)
+            _ = try await database.collect(
+                connection,
+                """
+                INSERT INTO job_resources (job_id, resource_kind, availability, staged_file_name, size_bytes, sha256,
+                    sha512, provenance, media_type, api_message, updated_at)
+                VALUES (\(lease.jobID), \(resource.resourceKind), \(resource.availability.rawValue),
+                    \(resource.stagedFileName), \(resource.sizeBytes), \(resource.sha256), \(resource.sha512),
+                    \(provenance), \(resource.mediaType), \(resource.apiMessage), \(resource.updatedAt))
+                ON CONFLICT (job_id, resource_kind) DO UPDATE SET
+                    availability = excluded.availability, staged_file_name = excluded.staged_file_name,
+                    size_bytes = excluded.size_bytes, sha256 = excluded.sha256, sha512 = excluded.sha512,
+                    provenance = excluded.provenance, media_type = excluded.media_type,
+                    api_message = excluded.api_message, updated_at = excluded.updated_at
+                """
+            )
+        }
+    }
+
+    package func resources(ofJob jobID: Int64) async throws -> [JobResource] {
+        try await database.rows(
+            "SELECT * FROM job_resources WHERE job_id = \(jobID) ORDER BY resource_kind",
+            doing: "read a job's resources"
+        ).map { row in
+            let provenance = try row["provenance"].decode(String?.self)
+            return JobResource(
+                resourceKind: try row["resource_kind"].decode(String.self),
+                availability: StagedResource.Availability(rawValue: try row["availability"].decode(String.self)),
+                stagedFileName: try row["staged_file_name"].decode(String?.self),
+                sizeBytes: try row["size_bytes"].decode(Int?.self),
+                sha256: try row["sha256"].decode(String?.self),
+                sha512: try row["sha512"].decode(String?.self),
+                provenance: provenance.flatMap {
+                    try? Self.decoder.decode(ArchiveProvenance.self, from: Data($0.utf8))
+                },
+                mediaType: try row["media_type"].decode(String?.self),
+                apiMessage: try row["api_message"].decode(String?.self),
+                updatedAt: try row["updated_at"].decode(Date.self)
+            )
+        }
+    }
+
     package func job(id: Int64) async throws -> Job? {
         try await database.rows("SELECT * FROM jobs WHERE id = \(id)", doing: "read a job").first.map(Job.init)
     }
 
-    /// Every job, oldest recording first.
-    ///
-    /// - Parameter kind: Only this kind; `nil` for all.
-    /// - Returns: The jobs.
-    /// - Throws: ``StoreError``.
-    package func allJobs(kind: JobKind? = nil) async throws -> [Job] {
+    package func job(kind: JobKind, workspaceID: String, recordingID: String) async throws -> Job? {
+        try await database.rows(
+            """
+            SELECT * FROM jobs WHERE kind = \(kind.rawValue) AND workspace_id = \(workspaceID)
+                AND recording_id = \(recordingID)
+            """,
+            doing: "read a job"
+        ).first.map(Job.init)
+    }
+
+    package func allJobs(kind: JobKind?) async throws -> [Job] {
         try await database.rows(
             """
             SELECT * FROM jobs WHERE \(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue)
@@ -249,12 +306,7 @@ package struct PostgresJobQueue: Sendable {
         ).map(Job.init)
     }
 
-    /// Job counts per state.
-    ///
-    /// - Parameter kind: Only this kind; `nil` for all.
-    /// - Returns: The number of jobs per state (states without jobs are absent).
-    /// - Throws: ``StoreError``.
-    package func counts(kind: JobKind? = nil) async throws -> [JobState: Int] {
+    package func counts(kind: JobKind?) async throws -> [JobState: Int] {
         var counts: [JobState: Int] = [:]
         for row in try await database.rows(
             """
@@ -269,7 +321,40 @@ package struct PostgresJobQueue: Sendable {
         return counts
     }
 
-    private func write(_ job: Job, on connection: PostgresNIO.PostgresConnection) async throws {
+    package func failures(kind: JobKind?) async throws -> [Job] {
+        try await database.rows(
+            """
+            SELECT * FROM jobs WHERE state IN ('failed', 'failed-permanently')
+                AND (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
+            ORDER BY updated_at DESC, id
+            """,
+            doing: "list failures"
+        ).map(Job.init)
+    }
+
+    /// Locks a job's row and checks that `lease` is live: owner matches and the lease has not expired on the
+    /// database clock.
+    static func lockLeased(
+        _ lease: JobLease,
+        on connection: PostgresConnection,
+        database: PostgresStoreDatabase
+    ) async throws -> Job {
+        let rows = try await database.collect(
+            connection,
+            "SELECT *, lease_expires_at > clock_timestamp() AS live FROM jobs WHERE id = \(lease.jobID) FOR UPDATE"
+        )
+        guard let row = rows.first else {
+            throw StoreError(code: .notFound, message: "job \(lease.jobID) does not exist")
+        }
+        let job = try Job(postgresRow: row)
+        guard job.leaseOwner == lease.owner, try row["live"].decode(Bool?.self) == true else {
+            throw leaseLost(jobID: lease.jobID, owner: lease.owner)
+        }
+        return job
+    }
+
+    /// Writes a job's mutable columns (the lease end is kept while the owner keeps the lease, cleared with it).
+    static func write(_ job: Job, on connection: PostgresConnection, database: PostgresStoreDatabase) async throws {
         _ = try await database.collect(
             connection,
             """
@@ -277,7 +362,7 @@ package struct PostgresJobQueue: Sendable {
                 next_attempt_at = \(job.nextAttemptAt), deferred_at = \(job.deferredAt),
                 lease_owner = \(job.leaseOwner), lease_expires_at = CASE WHEN \(job.leaseOwner)::text IS NULL
                     THEN NULL ELSE lease_expires_at END,
-                known_size_bytes = \(job.knownSizeBytes), updated_at = clock_timestamp()
+                known_size_bytes = \(job.knownSizeBytes), updated_at = \(job.updatedAt)
             WHERE id = \(job.id)
             """
         )
@@ -294,6 +379,20 @@ package struct PostgresJobQueue: Sendable {
     static func microseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
+    /// The encoding of stored provenance: sorted keys, ISO 8601 dates (as `state.sqlite`'s).
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
     }
 }
 
@@ -327,38 +426,5 @@ extension Job {
             enqueuedAt: try row["enqueued_at"].decode(Date.self),
             updatedAt: try row["updated_at"].decode(Date.self)
         )
-    }
-
-    /// Feeds `event` to the state machine and copies the result into this job, as `Job.apply` does for
-    /// `state.sqlite` (the lease is dropped when the job leaves the worker's hands).
-    mutating func applying(
-        _ event: JobStateMachine.Event,
-        now: Date,
-        configuration: JobStateMachine.Configuration
-    ) throws -> JobStateMachine.Action {
-        var machine = JobStateMachine(
-            state: state,
-            attempts: attempts,
-            lastError: lastError,
-            configuration: configuration
-        )
-        let action: JobStateMachine.Action
-        do {
-            action = try machine.handle(event, now: now)
-        } catch {
-            throw StoreError(code: .illegalTransition, message: "job \(id) (recording \(recordingID)): \(error)")
-        }
-        state = machine.state
-        attempts = machine.attempts
-        lastError = machine.lastError
-        nextAttemptAt = machine.nextAttemptAt
-        deferredAt = machine.deferredAt
-        updatedAt = now
-        let keepsLease = (state == .queued || state.isInProgress) && event != .released && event != .leaseExpired
-        if !keepsLease {
-            leaseOwner = nil
-            leaseExpiresAt = nil
-        }
-        return action
     }
 }

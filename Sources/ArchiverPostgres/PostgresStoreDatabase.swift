@@ -71,6 +71,12 @@ package final class PostgresStoreDatabase: Sendable {
         await runner.value
     }
 
+    /// Stops the pool without waiting (``StateStore/close()`` is synchronous); its connections close in the
+    /// background.
+    package func shutDown() {
+        runner.cancel()
+    }
+
     /// Runs one statement and collects its rows.
     ///
     /// - Parameters:
@@ -97,7 +103,7 @@ package final class PostgresStoreDatabase: Sendable {
     ///   - doing: What it is for, for the error message.
     ///   - body: The work; use ``collect(_:_:)`` on the connection it gets.
     /// - Returns: What `body` returns.
-    /// - Throws: ``StoreError``; a ``StoreError`` thrown by `body` passes through unchanged.
+    /// - Throws: ``StoreError`` for the database's errors; anything else `body` throws passes through unchanged.
     package func transaction<Value: Sendable>(
         doing: String,
         _ body: (PostgresConnection) async throws -> Value
@@ -114,9 +120,7 @@ package final class PostgresStoreDatabase: Sendable {
                     throw error
                 }
             }
-        } catch let error as StoreError {
-            throw error
-        } catch {
+        } catch let error where error is PSQLError || error is PostgresDecodingError {
             throw PostgresErrors.store(error, doing: doing, url: url)
         }
     }

@@ -5,10 +5,12 @@ import Foundation
 import PostgresNIO
 import Testing
 
+/// What only the shared engine promises beyond the contract suite: leases on the database clock, a stale owner
+/// refused before anyone reclaims its job, and a shared store never ending other hosts' leases.
 @Suite(.postgresServer, .timeLimit(.minutes(5))) struct PostgresClaimTests {
-    static func items(_ count: Int) -> [JobStore.EnqueueItem] {
+    static func items(_ count: Int) -> [JobEnqueueItem] {
         (0..<count).map {
-            JobStore.EnqueueItem(
+            JobEnqueueItem(
                 workspaceID: "ws",
                 recordingID: String(format: "rec-%04d", $0),
                 recordingCreatedAt: Date(timeIntervalSince1970: 1_700_000_000 + Double($0))
@@ -16,30 +18,49 @@ import Testing
         }
     }
 
-    @Test func concurrentClientsClaimEveryJobExactlyOnce() async throws {
+    static func claim(
+        _ store: PostgresStateStore,
+        _ owner: String,
+        lease: Duration = .seconds(60)
+    ) async throws
+        -> Job?
+    {
+        try await store.jobs.claimNext(
+            kind: .archive,
+            owner: owner,
+            leaseDuration: lease,
+            now: Date(),
+            runStartedAt: Date(),
+            workspaceID: nil,
+            recordingIDs: []
+        )
+    }
+
+    static func open(_ database: PostgresTestServer.Database) async throws -> PostgresStateStore {
+        try await PostgresStateStore.open(
+            DatabaseURL(parsing: database.url),
+            logger: PostgresTestDatabase.logger,
+            maximumConnections: 2
+        )
+    }
+
+    @Test func eightProcessesClaimEveryJobExactlyOnce() async throws {
         let database = try await PostgresTestDatabase.create("claims")
-        let jobCount = 120
-        let enqueued = try await PostgresTestDatabase.with(database) { store in
-            try await PostgresJobQueue(database: store).enqueue(Self.items(jobCount))
-        }
-        #expect(enqueued.new == jobCount)
-        let runStarted = Date()
-        // Eight clients, each its own pool (as eight processes would be), claim until the queue is empty.
+        let jobCount = 150
+        let setup = try await Self.open(database)
+        #expect(try await setup.jobs.enqueue(Self.items(jobCount), kind: .archive, now: Date()).new == jobCount)
+        try setup.close()
+        // Eight stores, each with its own pool, as eight processes on several hosts would be.
         let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
             for client in 0..<8 {
                 group.addTask {
-                    try await PostgresTestDatabase.with(database, connections: 2) { store in
-                        let queue = PostgresJobQueue(database: store)
-                        var mine: [Int64] = []
-                        while let job = try await queue.claimNext(
-                            owner: "host:\(client):run:worker-0",
-                            runStartedAt: runStarted
-                        ) {
-                            #expect(job.leaseOwner == "host:\(client):run:worker-0")
-                            mine.append(job.id)
-                        }
-                        return mine
+                    let store = try await Self.open(database)
+                    defer { try? store.close() }
+                    var mine: [Int64] = []
+                    while mine.count <= jobCount, let job = try await Self.claim(store, "host-\(client):1:run:w0") {
+                        mine.append(job.id)
                     }
+                    return mine
                 }
             }
             var all: [Int64] = []
@@ -50,81 +71,52 @@ import Testing
         #expect(Set(claims).count == jobCount)
     }
 
-    @Test func anExpiredLeaseIsReclaimedAndTheStaleOwnerWritesNothing() async throws {
+    @Test func aStaleOwnerIsRefusedOnTheDatabaseClockEvenBeforeAReclaim() async throws {
         let database = try await PostgresTestDatabase.create("lease")
-        try await PostgresTestDatabase.with(database) { store in
-            let queue = PostgresJobQueue(database: store)
-            _ = try await queue.enqueue(Self.items(1))
-            let runStarted = Date()
-            let first = try #require(
-                try await queue.claimNext(
-                    owner: "a:1:r:w0",
-                    leaseDuration: .milliseconds(300),
-                    runStartedAt: runStarted
-                )
-            )
-            try await queue.apply(.listingConfirmed, to: first.id, owner: "a:1:r:w0")
-            try await queue.apply(.downloadStarted, to: first.id, owner: "a:1:r:w0")
-            // While the lease holds, nobody else can take the job.
-            #expect(try await queue.claimNext(owner: "b:2:r:w0", runStartedAt: runStarted) == nil)
-            try await Task.sleep(for: .milliseconds(600))
-            // The lease ran out on the database clock: the stale owner's heartbeat and transition are refused
-            // even before anyone reclaims the job.
-            let heartbeat = await #expect(throws: StoreError.self) {
-                try await queue.heartbeat(jobID: first.id, owner: "a:1:r:w0")
-            }
-            #expect(heartbeat?.code == .leaseLost)
-            let second = try #require(try await queue.claimNext(owner: "b:2:r:w0", runStartedAt: runStarted))
-            #expect(second.id == first.id)
-            #expect(second.state == .queued)
-            #expect(second.leaseOwner == "b:2:r:w0")
-            let stale = await #expect(throws: StoreError.self) {
-                try await queue.apply(.resourcesDownloaded, to: first.id, owner: "a:1:r:w0") { connection in
-                    _ = try await connection.query(
-                        "INSERT INTO runs (id, command, started_at) VALUES ('must-not-exist', 'x', now())",
-                        logger: PostgresTestDatabase.logger
-                    )
-                }
-            }
-            #expect(stale?.code == .leaseLost)
-            let runs = try await store.rows("SELECT count(*)::bigint FROM runs", doing: "test")
-            #expect(try runs.first?[0].decode(Int64.self) == 0)
-            // The new owner goes on undisturbed.
-            try await queue.heartbeat(jobID: second.id, owner: "b:2:r:w0")
-            #expect(try await queue.apply(.listingConfirmed, to: second.id, owner: "b:2:r:w0") == .downloadResources)
-            let job = try #require(try await queue.job(id: second.id))
-            #expect(job.state == .listingConfirmed)
-            #expect(job.leaseOwner == "b:2:r:w0")
+        let store = try await Self.open(database)
+        defer { try? store.close() }
+        _ = try await store.jobs.enqueue(Self.items(1), kind: .archive, now: Date())
+        let job = try #require(try await Self.claim(store, "a:1:r:w0", lease: .seconds(3)))
+        let lease = try #require(job.lease)
+        try await store.jobs.apply(.listingConfirmed, to: lease, configuration: .init(), now: Date())
+        try await store.jobs.apply(.downloadStarted, to: lease, configuration: .init(), now: Date())
+        #expect(try await Self.claim(store, "b:2:r:w0") == nil, "the lease is live")
+        try await Task.sleep(for: .milliseconds(3_500))
+        // Expired on the database clock, not yet reclaimed: the owner still writes nothing.
+        let heartbeat = await #expect(throws: StoreError.self) {
+            try await store.jobs.heartbeat(lease, leaseDuration: .seconds(60), now: Date())
         }
+        #expect(heartbeat?.code == .leaseLost)
+        let record = ArchiveRecord(
+            workspaceID: "ws",
+            recordingID: job.recordingID,
+            relativePath: "ws/\(job.recordingID).tar",
+            sizeBytes: 1,
+            sha256: String(repeating: "b", count: 64),
+            archivedAt: Date(),
+            recordingCreatedAt: job.recordingCreatedAt
+        )
+        let write = await #expect(throws: StoreError.self) {
+            try await store.catalog.recordArchived(record, completing: lease, now: Date())
+        }
+        #expect(write?.code == .leaseLost)
+        #expect(try await store.catalog.allArchives().isEmpty)
+        let reclaimed = try #require(try await Self.claim(store, "b:2:r:w0"))
+        #expect(reclaimed.id == job.id && reclaimed.state == .queued)
     }
 
-    @Test func heartbeatsKeepALeaseAlive() async throws {
-        let database = try await PostgresTestDatabase.create("heartbeat")
-        try await PostgresTestDatabase.with(database) { store in
-            let queue = PostgresJobQueue(database: store)
-            _ = try await queue.enqueue(Self.items(1))
-            let runStarted = Date()
-            let job = try #require(
-                try await queue.claimNext(owner: "a", leaseDuration: .milliseconds(400), runStartedAt: runStarted)
-            )
-            for _ in 0..<4 {
-                try await Task.sleep(for: .milliseconds(150))
-                try await queue.heartbeat(jobID: job.id, owner: "a", leaseDuration: .milliseconds(400))
-            }
-            #expect(try await queue.claimNext(owner: "b", runStartedAt: runStarted) == nil)
-            try await queue.apply(.listingConfirmed, to: job.id, owner: "a")
+    @Test func aSharedStoreNeverEndsOtherHostsLeases() async throws {
+        let database = try await PostgresTestDatabase.create("shared")
+        let first = try await Self.open(database)
+        let second = try await Self.open(database)
+        defer {
+            try? first.close()
+            try? second.close()
         }
-    }
-
-    @Test func enqueueIsIdempotent() async throws {
-        let database = try await PostgresTestDatabase.create("enqueue")
-        try await PostgresTestDatabase.with(database) { store in
-            let queue = PostgresJobQueue(database: store)
-            #expect(try await queue.enqueue(Self.items(5)).new == 5)
-            let again = try await queue.enqueue(Self.items(6))
-            #expect(again.new == 1)
-            #expect(again.alreadyQueued == 5)
-            #expect(try await queue.counts()[.queued] == 6)
-        }
+        _ = try await first.jobs.enqueue(Self.items(1), kind: .archive, now: Date())
+        _ = try #require(try await Self.claim(first, "host-a:1:r:w0"))
+        // A second archiver starting on another host must not take the live job.
+        #expect(try await second.jobs.expireAbandonedLeases(now: Date()) == 0)
+        #expect(try await Self.claim(second, "host-b:1:r:w0") == nil)
     }
 }

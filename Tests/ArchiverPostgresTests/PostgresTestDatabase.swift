@@ -12,27 +12,17 @@ enum PostgresTestDatabase {
         try await PostgresTestServer.suiteServer().createDatabase(prefix)
     }
 
-    /// Opens (and migrates) `database` as its application role.
-    static func open(
-        _ database: PostgresTestServer.Database,
-        connections: Int = 4
-    ) async throws
-        -> PostgresStoreDatabase
-    {
-        try await PostgresStoreDatabase.open(
-            DatabaseURL(parsing: database.url),
-            logger: logger,
-            maximumConnections: connections
-        )
-    }
-
-    /// Runs `body` with `database` open, closing it on every path.
+    /// Runs `body` with `database` open as its application role, closing it on every path.
     static func with<Value: Sendable>(
         _ database: PostgresTestServer.Database,
         connections: Int = 4,
         _ body: (PostgresStoreDatabase) async throws -> Value
     ) async throws -> Value {
-        let store = try await open(database, connections: connections)
+        let store = try await PostgresStoreDatabase.open(
+            DatabaseURL(parsing: database.url),
+            logger: logger,
+            maximumConnections: connections
+        )
         do {
             let value = try await body(store)
             await store.close()

@@ -41,7 +41,7 @@ extension StoreEngine {
     /// Every engine the conformance suite runs against.
     ///
     /// Adding an engine is adding it here.
-    static let all: [StoreEngine] = [.sqlite]
+    static let all: [StoreEngine] = [.sqlite, .postgres]
 
     /// The embedded engine: a new `state.sqlite` in a new temporary archive root per test.
     static let sqlite = StoreEngine(
