@@ -49,7 +49,8 @@ enum ExitCodes {
             return (locked, error.message)
         case let error as QueueError:
             return (fatal, error.message)
-        case let error as StoreError where error.code == .catalogMissing || error.code == .corrupt:
+        case let error as StoreError
+        where error.code == .catalogMissing || error.code == .corrupt || error.code == .newerSchema:
             return (catalogUnreadable, error.description)
         case let error as StoreError:
             return (fatal, error.description)
