@@ -40,4 +40,28 @@ enum StateStoreFactory {
         }
         return try RetentionCLI.openExistingRoot(root, global: global)
     }
+
+    /// Takes the archive root's single-instance lock and opens the state of a command that deletes (`prune`,
+    /// `delete-remote`): the shared database when one is configured (holds placed on any host are then checked in
+    /// the deleting transaction), else the root's `state.sqlite`. Keep the lock alive until the store is closed.
+    ///
+    /// - Throws: ``QueueError`` (the root is locked), ``StoreError``, ``CLIError``.
+    static func openLocked(
+        _ rootURL: URL,
+        waits: Bool,
+        database: DatabaseOptions,
+        global: GlobalOptions
+    ) async throws -> (lock: ArchiveRootLock, store: any StateStore) {
+        guard let url = try sharedDatabase(database, global: global) else {
+            return try RetentionCLI.openLocked(rootURL, waits: waits)
+        }
+        try RetentionCLI.requireDirectory(rootURL)
+        let lock = try ArchiveRootLock(root: rootURL, waits: waits)
+        let store = try await PostgresStateStore.open(
+            url,
+            logger: Logger(label: "userplane.state"),
+            maximumConnections: 2
+        )
+        return (lock, store)
+    }
 }

@@ -86,4 +86,53 @@ import Testing
         #expect(!newer.stderr.contains(database.password))
         #expect(newer.stderr.contains("postgres://\(database.role):***@"))
     }
+
+    @Test func aHoldAddedOnOneHostIsHonouredByAPruneOnAnother() async throws {
+        let server = try PostgresTestServer.suiteServer()
+        let database = try await server.createDatabase("prune")
+        try await withTemporaryDirectory { directory in
+            let hostA = directory.appendingPathComponent("a")
+            let hostB = directory.appendingPathComponent("b")
+            try FileManager.default.createDirectory(at: hostA, withIntermediateDirectories: true)
+            // Host B's archive root holds two old archives that the shared catalogue lists.
+            for id in ["rec_held", "rec_free"] {
+                let folder = hostB.appendingPathComponent("ws_1/2023/01", isDirectory: true)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try Data("tar of \(id)".utf8).write(to: folder.appendingPathComponent("\(id).tar"))
+                try Data("sum of \(id)".utf8).write(to: folder.appendingPathComponent("\(id).tar.sha256"))
+            }
+            let environment = ["USERPLANE_DATABASE_URL": database.url]
+            // The first command migrates the database; then the catalogue is seeded as archive runs would leave it.
+            let first = try await Self.archiver(["hold", "list"], environment: environment)
+            #expect(first.status == 0, "\(first.stderr)")
+            try await server.psql(
+                database: database.name,
+                """
+                INSERT INTO userplane.archives (workspace_id, recording_id, relative_path, size_bytes, sha256,
+                    archived_at, recording_created_at)
+                VALUES ('ws_1', 'rec_held', 'ws_1/2023/01/rec_held.tar', 10, repeat('a', 64), now(), '2023-01-05'),
+                       ('ws_1', 'rec_free', 'ws_1/2023/01/rec_free.tar', 10, repeat('b', 64), now(), '2023-01-06')
+                """
+            )
+            let hold = try await Self.archiver(
+                ["hold", "add", "rec_held", "--reason", "subpoena", "--archive", hostA.path],
+                environment: environment
+            )
+            #expect(hold.status == 0, "\(hold.stderr)")
+            let prune = try await Self.archiver(
+                ["prune", "--archive", hostB.path, "--keep-within", "30d", "--yes"],
+                environment: environment
+            )
+            #expect(prune.status == 0, "\(prune.stderr)")
+            let folder = hostB.appendingPathComponent("ws_1/2023/01").path
+            #expect(FileManager.default.fileExists(atPath: folder + "/rec_held.tar"))
+            #expect(!FileManager.default.fileExists(atPath: folder + "/rec_free.tar"))
+            let log = try await server.psql(
+                database: database.name,
+                "SELECT recording_id || ':' || outcome FROM userplane.deletion_log WHERE scope = 'local' ORDER BY id"
+            )
+            #expect(log.contains("rec_free:deleted"))
+            #expect(!log.contains("rec_held:deleted"))
+        }
+    }
 }
