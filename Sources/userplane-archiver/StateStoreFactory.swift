@@ -41,9 +41,10 @@ enum StateStoreFactory {
         return try RetentionCLI.openExistingRoot(root, global: global)
     }
 
-    /// Takes the archive root's single-instance lock and opens the state of a command that deletes (`prune`,
-    /// `delete-remote`): the shared database when one is configured (holds placed on any host are then checked in
-    /// the deleting transaction), else the root's `state.sqlite`. Keep the lock alive until the store is closed.
+    /// Takes the archive root's single-instance lock and opens the state of `prune` or `delete-remote`.
+    ///
+    /// The state is the shared database when one is configured (holds placed on any host are then checked in the
+    /// deleting transaction), else the root's `state.sqlite`. Keep the lock alive until the store is closed.
     ///
     /// - Throws: ``QueueError`` (the root is locked), ``StoreError``, ``CLIError``.
     static func openLocked(
