@@ -17,11 +17,19 @@ struct APIWiring {
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
         store: any StateStore,
-        logger: Logger
+        logger: Logger,
+        shared: (any SharedPacing)? = nil
     ) async throws -> APIWiring {
         let today = Date()
         let usedToday = try await store.catalog.apiUsage(on: today)
-        return build(settings: settings, keySource: keySource, logger: logger, today: today, usedToday: usedToday)
+        return build(
+            settings: settings,
+            keySource: keySource,
+            logger: logger,
+            today: today,
+            usedToday: usedToday,
+            shared: shared
+        )
     }
 
     /// Wires a client whose daily budget starts at zero, without a store: for a root that has no state yet, whose
@@ -39,7 +47,8 @@ struct APIWiring {
         keySource: APIClient.APIKeySource,
         logger: Logger,
         today: Date,
-        usedToday: Int
+        usedToday: Int,
+        shared: (any SharedPacing)? = nil
     ) -> APIWiring {
         let defaults = ArchiverConfiguration.defaults
         let pacer = APIPacer(
@@ -47,7 +56,8 @@ struct APIWiring {
                 requestsPerWindow: settings.apiRate ?? defaults.apiRate ?? 1,
                 dailyLimit: settings.apiDailyBudget ?? defaults.apiDailyBudget ?? 1
             ),
-            budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
+            budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday),
+            shared: shared
         )
         var clientConfiguration = APIClient.Configuration(apiKey: keySource)
         clientConfiguration.baseURL = settings.baseURL ?? defaults.baseURL ?? clientConfiguration.baseURL

@@ -1,4 +1,5 @@
 import ArchiverKit
+import ArchiverPostgres
 import ArgumentParser
 import Foundation
 import Logging
@@ -29,6 +30,8 @@ struct QueueRun {
     var metricsFile: String?
     /// `download --overwrite`: replace differing files of the same name in the output directory.
     var overwritesExisting = false
+    /// `--database`: the shared PostgreSQL state (no root lock: other processes share the root and the queue).
+    var database: DatabaseURL?
 
     func execute() async throws {
         let clock = ContinuousClock()
@@ -39,25 +42,46 @@ struct QueueRun {
         let stateDirectory = ArchiveStore.databaseURL(archiveRoot: root).deletingLastPathComponent()
         // An existing lock file is taken first, so a concurrent run is reported (exit 75) before anything else.
         let existingLock =
-            FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("lock").path)
+            database == nil
+                && FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("lock").path)
             ? try ArchiveRootLock(root: root, waits: waitsForLock) : nil
         // A root without state yet: check the key, host and workspaces before creating anything on disk. No state
         // means no API usage recorded today, so this client (and its pacer, counting these calls) serves the run.
         var earlyWiring: APIWiring?
-        if !FileManager.default.fileExists(atPath: ArchiveStore.databaseURL(archiveRoot: root).path) {
+        if database == nil, !FileManager.default.fileExists(atPath: ArchiveStore.databaseURL(archiveRoot: root).path) {
             let probe = APIWiring.makeUnpersisted(settings: settings, keySource: keySource, logger: logger)
             _ = try await probe.client.me()
             for workspace in workspaces { _ = try await probe.client.workspace(workspace.id) }
             try Self.createRoot(root)
             earlyWiring = probe
         }
-        let lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
-        let store = try ArchiveStore(archiveRoot: root)
+        let lock: ArchiveRootLock?
+        let store: any StateStore
+        var shared: (any SharedPacing)?
+        if let database {
+            try Self.createRoot(root)
+            lock = nil
+            let postgres = try await PostgresStateStore.open(database, logger: logger)
+            store = postgres
+            shared = PostgresPacer(
+                database: postgres.database,
+                keyHash: PostgresPacer.keyHash(for: try keySource.loadForIdentity())
+            )
+        } else {
+            lock = try existingLock ?? ArchiveRootLock(root: root, waits: waitsForLock)
+            store = try ArchiveStore(archiveRoot: root)
+        }
         let wiring: APIWiring
         if let earlyWiring {
             wiring = earlyWiring
         } else {
-            wiring = try await APIWiring.make(settings: settings, keySource: keySource, store: store, logger: logger)
+            wiring = try await APIWiring.make(
+                settings: settings,
+                keySource: keySource,
+                store: store,
+                logger: logger,
+                shared: shared
+            )
         }
         let (client, pacer, today, usedToday) = (wiring.client, wiring.client.pacer, wiring.today, wiring.usedToday)
         let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
@@ -91,6 +115,14 @@ struct QueueRun {
                 configuration.listing.fullListingEvery = every.duration(endingAt: Date())
             }
             if let maxBlobSize = settings.maxBlobSize { configuration.downloader.maximumBlobBytes = maxBlobSize }
+            if database != nil {
+                // Shared queue: a dead host's jobs return after the lease (product.md §11.2: 60 s by default;
+                // USERPLANE_DATABASE_LEASE_SECONDS shortens it for tests and drills), heartbeats at a third.
+                let seconds = ProcessInfo.processInfo.environment["USERPLANE_DATABASE_LEASE_SECONDS"].flatMap(Int.init)
+                let lease = Duration.seconds(min(max(seconds ?? 60, 3), 3600))
+                configuration.leaseDuration = lease
+                configuration.heartbeatInterval = lease / 3
+            }
             let queue = WorkerQueue(
                 configuration: configuration,
                 api: client,
