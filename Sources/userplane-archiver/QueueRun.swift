@@ -122,6 +122,7 @@ struct QueueRun {
                 let lease = Duration.seconds(min(max(seconds ?? 60, 3), 3600))
                 configuration.leaseDuration = lease
                 configuration.heartbeatInterval = lease / 3
+                configuration.waitsForOtherProcessesLeases = true
             }
             let queue = WorkerQueue(
                 configuration: configuration,
