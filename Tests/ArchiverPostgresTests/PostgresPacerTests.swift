@@ -120,3 +120,48 @@ import Testing
         #expect(!hash.contains("secret"))
     }
 }
+
+/// ``APIPacer`` fed by the shared pacer: what the API client of each process uses with `--database`.
+@Suite(.postgresServer, .timeLimit(.minutes(3))) struct SharedAPIPacerTests {
+    @Test func pacersOfThreeProcessesShareTheWindowAndTheBudget() async throws {
+        let database = try await PostgresTestDatabase.create("apipacer")
+        let keyHash = PostgresPacer.keyHash(for: "up_shared_key")
+        let configuration = APIPacer.Configuration(
+            requestsPerWindow: 4,
+            window: .milliseconds(500),
+            dailyLimit: 10,
+            margin: .milliseconds(100)
+        )
+        let outcomes = try await withThrowingTaskGroup(of: (granted: Int, refused: Int).self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await PostgresTestDatabase.with(database, connections: 2) { store in
+                        let pacer = APIPacer(
+                            configuration: configuration,
+                            shared: PostgresPacer(database: store, keyHash: keyHash)
+                        )
+                        var granted = 0
+                        var refused = 0
+                        for _ in 0..<5 {
+                            do {
+                                try await pacer.acquire()
+                                granted += 1
+                            } catch let error as APIError where error.code == .dailyBudgetExhausted {
+                                refused += 1
+                            }
+                        }
+                        #expect(await pacer.statistics.requestsGranted == granted)
+                        return (granted, refused)
+                    }
+                }
+            }
+            var total = (granted: 0, refused: 0)
+            for try await outcome in group {
+                total = (total.granted + outcome.granted, total.refused + outcome.refused)
+            }
+            return total
+        }
+        #expect(outcomes.granted == 10, "the daily budget of 10 is shared by the three pacers")
+        #expect(outcomes.refused == 5)
+    }
+}
