@@ -43,6 +43,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
     }
 
     private func upsert(_ record: ArchiveRecord, on connection: PostgresConnection) async throws {
+        let summary = record.manifestSummary.flatMap(Self.encodeSummary)
         _ = try await database.collect(
             connection,
             """
@@ -50,7 +51,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
                 recording_created_at, manifest_summary, deleted_locally_at, deleted_remotely_at)
             VALUES (\(record.workspaceID), \(record.recordingID), \(record.relativePath), \(record.sizeBytes),
                 \(record.sha256), \(record.archivedAt), \(record.verifiedAt), \(record.recordingCreatedAt),
-                \(record.manifestSummaryJSON), \(record.deletedLocallyAt), \(record.deletedRemotelyAt))
+                \(summary), \(record.deletedLocallyAt), \(record.deletedRemotelyAt))
             ON CONFLICT (workspace_id, recording_id) DO UPDATE SET
                 relative_path = excluded.relative_path, size_bytes = excluded.size_bytes, sha256 = excluded.sha256,
                 archived_at = excluded.archived_at, verified_at = excluded.verified_at,
@@ -105,6 +106,20 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
         return CatalogTotals(archives: Int(try row[0].decode(Int64.self)), bytes: Int(try row[1].decode(Int64.self)))
     }
 
+    /// The `manifest_summary` column: `{"kind":"availability",...}` with sorted keys (as `state.sqlite`'s).
+    static func encodeSummary(_ summary: [String: StagedResource.Availability]) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(summary.mapValues(\.rawValue)) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Decodes the `manifest_summary` column; an unreadable document reads as no summary.
+    static func decodeSummary(_ json: String) -> [String: StagedResource.Availability]? {
+        (try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)))?
+            .mapValues(StagedResource.Availability.init(rawValue:))
+    }
+
     static func archiveRecord(_ row: PostgresRandomAccessRow) throws -> ArchiveRecord {
         ArchiveRecord(
             workspaceID: try row["workspace_id"].decode(String.self),
@@ -115,7 +130,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
             archivedAt: try row["archived_at"].decode(Date.self),
             verifiedAt: try row["verified_at"].decode(Date?.self),
             recordingCreatedAt: try row["recording_created_at"].decode(Date.self),
-            manifestSummaryJSON: try row["manifest_summary"].decode(String?.self),
+            manifestSummary: try row["manifest_summary"].decode(String?.self).flatMap(Self.decodeSummary),
             deletedLocallyAt: try row["deleted_locally_at"].decode(Date?.self),
             deletedRemotelyAt: try row["deleted_remotely_at"].decode(Date?.self)
         )
@@ -458,10 +473,10 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
 
     // MARK: - Listing marks
 
-    package func listingMark(kind: String, workspaceID: String, filterHash: String) async throws -> ListingMark? {
+    package func listingMark(kind: JobKind, workspaceID: String, filterHash: String) async throws -> ListingMark? {
         try await database.rows(
             """
-            SELECT * FROM listing_marks WHERE kind = \(kind) AND workspace_id = \(workspaceID)
+            SELECT * FROM listing_marks WHERE kind = \(kind.rawValue) AND workspace_id = \(workspaceID)
                 AND filter_hash = \(filterHash)
             """,
             doing: "read a listing mark"
@@ -481,7 +496,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
             let existing = try await database.collect(
                 connection,
                 """
-                SELECT * FROM listing_marks WHERE kind = \(mark.kind) AND workspace_id = \(mark.workspaceId)
+                SELECT * FROM listing_marks WHERE kind = \(mark.kind.rawValue) AND workspace_id = \(mark.workspaceID)
                     AND filter_hash = \(mark.filterHash) FOR UPDATE
                 """
             ).first.map(Self.listingMark)
@@ -495,8 +510,8 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
                 """
                 INSERT INTO listing_marks (kind, workspace_id, filter_hash, filters, high_water_mark, last_listing_at,
                     last_listing_mode, last_full_listing_at)
-                VALUES (\(merged.kind), \(merged.workspaceId), \(merged.filterHash), \(merged.filters),
-                    \(merged.highWaterMark), \(merged.lastListingAt), \(merged.lastListingMode),
+                VALUES (\(merged.kind.rawValue), \(merged.workspaceID), \(merged.filterHash), \(merged.filters),
+                    \(merged.highWaterMark), \(merged.lastListingAt), \(merged.lastListingMode.rawValue),
                     \(merged.lastFullListingAt))
                 ON CONFLICT (kind, workspace_id, filter_hash) DO UPDATE SET
                     filters = excluded.filters, high_water_mark = excluded.high_water_mark,
@@ -509,14 +524,28 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
     }
 
     static func listingMark(_ row: PostgresRandomAccessRow) throws -> ListingMark {
-        ListingMark(
-            kind: try row["kind"].decode(String.self),
-            workspaceId: try row["workspace_id"].decode(String.self),
+        let kindValue = try row["kind"].decode(String.self)
+        guard let kind = JobKind(stored: kindValue) else {
+            throw StoreError(
+                code: .newerSchema,
+                message: "a listing mark has unknown kind '\(kindValue)'; was the database written by a newer "
+                    + "userplane-archiver? Upgrade this host's archiver"
+            )
+        }
+        let mode: ListingPlan.Mode =
+            switch try row["last_listing_mode"].decode(String.self) {
+            case ListingPlan.Mode.incremental.rawValue: .incremental
+            case ListingPlan.Mode.byId.rawValue: .byId
+            default: .full
+            }
+        return ListingMark(
+            kind: kind,
+            workspaceID: try row["workspace_id"].decode(String.self),
             filterHash: try row["filter_hash"].decode(String.self),
             filters: try row["filters"].decode(String.self),
             highWaterMark: try row["high_water_mark"].decode(Date?.self),
             lastListingAt: try row["last_listing_at"].decode(Date.self),
-            lastListingMode: try row["last_listing_mode"].decode(String.self),
+            lastListingMode: mode,
             lastFullListingAt: try row["last_full_listing_at"].decode(Date?.self)
         )
     }

@@ -246,7 +246,7 @@ package struct PostgresJobQueue: JobQueueStore {
                 """
                 INSERT INTO job_resources (job_id, resource_kind, availability, staged_file_name, size_bytes, sha256,
                     sha512, provenance, media_type, api_message, updated_at)
-                VALUES (\(lease.jobID), \(resource.resourceKind), \(resource.availability.rawValue),
+                VALUES (\(lease.jobID), \(resource.kind.archiveBaseName), \(resource.availability.rawValue),
                     \(resource.stagedFileName), \(resource.sizeBytes), \(resource.sha256), \(resource.sha512),
                     \(provenance), \(resource.mediaType), \(resource.apiMessage), \(resource.updatedAt))
                 ON CONFLICT (job_id, resource_kind) DO UPDATE SET
@@ -265,8 +265,16 @@ package struct PostgresJobQueue: JobQueueStore {
             doing: "read a job's resources"
         ).map { row in
             let provenance = try row["provenance"].decode(String?.self)
+            let kindValue = try row["resource_kind"].decode(String.self)
+            guard let kind = ResourceKind.allCases.first(where: { $0.archiveBaseName == kindValue }) else {
+                throw StoreError(
+                    code: .newerSchema,
+                    message: "job \(jobID) has a resource of unknown kind '\(kindValue)'; was the database written by "
+                        + "a newer userplane-archiver? Upgrade this host's archiver"
+                )
+            }
             return JobResource(
-                resourceKind: try row["resource_kind"].decode(String.self),
+                kind: kind,
                 availability: StagedResource.Availability(rawValue: try row["availability"].decode(String.self)),
                 stagedFileName: try row["staged_file_name"].decode(String?.self),
                 sizeBytes: try row["size_bytes"].decode(Int?.self),

@@ -50,8 +50,8 @@ struct PackBench: ParsableCommand {
             )
         }
         let recording = StagedRecording(
-            workspaceId: "bench-workspace",
-            recordingId: id,
+            workspaceID: "bench-workspace",
+            recordingID: id,
             createdAt: Date(timeIntervalSince1970: 1_700_000_000),
             durationMs: 1000,
             runId: "bench-run",

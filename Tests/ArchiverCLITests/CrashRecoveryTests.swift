@@ -140,7 +140,7 @@ import UserplaneSimulator
                     try #require(run.isRunning, "the run ended before the video was recorded: \(run.stderr)")
                     try #require(ContinuousClock.now < deadline, "no video recorded within 60 s")
                     for job in try await store.jobs.allJobs() where job.state == .downloading {
-                        let video = try await store.jobs.resources(ofJob: job.id).first { $0.resourceKind == "video" }
+                        let video = try await store.jobs.resources(ofJob: job.id).first { $0.kind == .video }
                         if let video { recorded = (job.id, job.recordingID, video) }
                     }
                     if recorded == nil { try await Task.sleep(for: .milliseconds(5)) }
@@ -150,8 +150,8 @@ import UserplaneSimulator
                 #expect(killed.reason == .uncaughtSignal)
                 let (jobID, recordingID, video) = try #require(recorded)
                 #expect(video.stagedFileName != nil)
-                let staged = try await store.jobs.resources(ofJob: jobID).map(\.resourceKind)
-                #expect(staged == ["video"], "killed right after the video, before any other resource")
+                let staged = try await store.jobs.resources(ofJob: jobID).map(\.kind)
+                #expect(staged == [.video], "killed right after the video, before any other resource")
 
                 let expected = simulator.expectedResources()
                 let videoResource = try #require(

@@ -6,7 +6,7 @@ public import Foundation
 /// `createdAt` may be absent or `null`.
 public struct Recording: Sendable, Hashable, Decodable {
     /// The recording's id (opaque; encode it with ``RecordingPathComponent`` before using it on disk).
-    public var recordingId: String
+    public var recordingID: String
     /// When the recording was created, parsed from ISO-8601 with or without fractional seconds.
     public var createdAt: Date
     /// The recording's length in milliseconds.
@@ -21,21 +21,21 @@ public struct Recording: Sendable, Hashable, Decodable {
     /// Creates a list item.
     ///
     /// - Parameters:
-    ///   - recordingId: The recording's id.
+    ///   - recordingID: The recording's id.
     ///   - createdAt: The creation time.
     ///   - recordingDurationMs: The length in milliseconds.
     ///   - expiresAt: The expiry time.
     ///   - creator: The creating member.
     ///   - linkTitle: The link's title.
     public init(
-        recordingId: String,
+        recordingID: String,
         createdAt: Date,
         recordingDurationMs: Int? = nil,
         expiresAt: Date? = nil,
         creator: RecordingCreator? = nil,
         linkTitle: String? = nil
     ) {
-        self.recordingId = recordingId
+        self.recordingID = recordingID
         self.createdAt = createdAt
         self.recordingDurationMs = recordingDurationMs
         self.expiresAt = expiresAt
@@ -57,7 +57,7 @@ public struct Recording: Sendable, Hashable, Decodable {
                 .init(codingPath: decoder.codingPath, debugDescription: "no ISO-8601 createdAt for recording \(id)")
             )
         }
-        self.recordingId = id
+        self.recordingID = id
         self.createdAt = createdAt
         self.recordingDurationMs = container.lenientInt("recordingDurationMs")
         self.expiresAt = container.lenientDate("expiresAt")

@@ -8,7 +8,7 @@ public import Foundation
 /// from `meta`, the same name directly on `recording` is accepted. Everything but the id is optional.
 public struct RecordingDetail: Sendable, Hashable {
     /// The recording's id.
-    public var recordingId: String
+    public var recordingID: String
     /// The recording's length in milliseconds (`recordingDurationMs`).
     public var durationMs: Int?
     /// When capture started (`recordingStartedAt`).
@@ -64,7 +64,7 @@ public struct RecordingDetail: Sendable, Hashable {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no recording.recordingId"))
         }
         let meta = recording.object("meta")
-        self.recordingId = id
+        self.recordingID = id
         self.durationMs = recording.lenientInt("recordingDurationMs") ?? recording.lenientInt("durationMs")
         self.startedAt = recording.lenientDate("recordingStartedAt")
         self.status = (meta?.lenientString("status") ?? recording.lenientString("status")).map(RecordingStatus.init)
@@ -89,7 +89,7 @@ public struct RecordingDetail: Sendable, Hashable {
     public var listItem: Recording? {
         guard let createdAt else { return nil }
         return Recording(
-            recordingId: recordingId,
+            recordingID: recordingID,
             createdAt: createdAt,
             recordingDurationMs: durationMs,
             expiresAt: expiresAt,

@@ -8,7 +8,7 @@ public import Foundation
 /// listing, and the other filters are applied client-side.
 public struct RecordingFilter: Sendable, Hashable {
     /// Recordings to fetch directly (`--recording`).
-    public var recordingIds: [String]
+    public var recordingIDs: [String]
     /// Projects to list (`--project`).
     public var projectIds: [String]
     /// Links to list (`--link`).
@@ -23,21 +23,21 @@ public struct RecordingFilter: Sendable, Hashable {
     /// Creates a filter; the default matches everything.
     ///
     /// - Parameters:
-    ///   - recordingIds: Recordings to fetch directly.
+    ///   - recordingIDs: Recordings to fetch directly.
     ///   - projectIds: Projects to list.
     ///   - linkIds: Links to list.
     ///   - createdBy: Creating members.
     ///   - since: Inclusive lower bound on `createdAt`.
     ///   - until: Exclusive upper bound on `createdAt`.
     public init(
-        recordingIds: [String] = [],
+        recordingIDs: [String] = [],
         projectIds: [String] = [],
         linkIds: [String] = [],
         createdBy: [String] = [],
         since: Date? = nil,
         until: Date? = nil
     ) {
-        self.recordingIds = recordingIds
+        self.recordingIDs = recordingIDs
         self.projectIds = projectIds
         self.linkIds = linkIds
         self.createdBy = createdBy

@@ -87,7 +87,7 @@ public struct RecordingPages: AsyncSequence, Sendable {
             self.pages = pages
             var unique: [String] = []
             var seenIds: Set<String> = []
-            for id in pages.filter.recordingIds where seenIds.insert(id).inserted { unique.append(id) }
+            for id in pages.filter.recordingIDs where seenIds.insert(id).inserted { unique.append(id) }
             self.directIds = unique
         }
 
@@ -97,7 +97,7 @@ public struct RecordingPages: AsyncSequence, Sendable {
         /// - Throws: What ``APIClient`` throws.
         public mutating func next() async throws -> RecordingPage? {
             guard !isFinished else { return nil }
-            guard pages.filter.recordingIds.isEmpty else { return try await nextDirectPage() }
+            guard pages.filter.recordingIDs.isEmpty else { return try await nextDirectPage() }
             while let listed = try await nextListedPage() {
                 // An empty answer (the end of the list) is not a page worth yielding.
                 if !listed.wasEmpty { return listed.page }
@@ -179,7 +179,7 @@ public struct RecordingPages: AsyncSequence, Sendable {
             var unseen = 0
             for recording in payload.recordings {
                 state.newestCreatedAt = Swift.max(state.newestCreatedAt ?? recording.createdAt, recording.createdAt)
-                if seen.insert(recording.recordingId).inserted {
+                if seen.insert(recording.recordingID).inserted {
                     unseen += 1
                     state.uniqueIds += 1
                     if pages.filter.matches(createdAt: recording.createdAt) { fresh.append(recording) }

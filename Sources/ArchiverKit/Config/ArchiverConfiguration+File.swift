@@ -159,7 +159,7 @@ extension ArchiverConfiguration {
         }
         guard !id.isEmpty else { throw reader.invalid("id", "must not be empty") }
         let filter = RecordingFilter(
-            recordingIds: try reader.stringArray("recordings"),
+            recordingIDs: try reader.stringArray("recordings"),
             projectIds: try reader.stringArray("projects"),
             linkIds: try reader.stringArray("links"),
             createdBy: try reader.stringArray("created_by"),

@@ -112,9 +112,9 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     /// When the archive was written.
     public var archivedAt: Date
     /// The workspace id.
-    public var workspaceId: String
+    public var workspaceID: String
     /// The recording id exactly as the API returned it.
-    public var recordingId: String
+    public var recordingID: String
     /// The recording's creation time.
     public var createdAt: Date
     /// The recording's duration, when known.
@@ -123,6 +123,12 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     public var recording: File
     /// Resources by kind.
     public var resources: [String: Resource]
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, tool, runId, archivedAt, createdAt, durationMs, recording, resources
+        case workspaceID = "workspaceId"
+        case recordingID = "recordingId"
+    }
 
     /// The canonical JSON bytes: sorted keys, pretty-printed, ISO-8601 dates with milliseconds, final newline.
     ///

@@ -50,7 +50,7 @@ public struct ArchivePackager: Sendable {
     /// - Throws: ``PackingError`` with `.invalidInput` for an inconsistent staged recording, `.digestMismatch` or
     ///   `.sizeMismatch` when a staged file changed since its download, `.io` / `.archive` for write failures.
     public func pack(_ staged: StagedRecording, to tarURL: URL) throws(PackingError) -> PackedArchive {
-        let bagName = RecordingPathComponent.encode(staged.recordingId)
+        let bagName = RecordingPathComponent.encode(staged.recordingID)
         guard tarURL.lastPathComponent == bagName + ".tar" else {
             throw PackingError(
                 code: .invalidInput,
@@ -82,7 +82,7 @@ public struct ArchivePackager: Sendable {
             let directory = tarURL.deletingLastPathComponent().path
             throw PackingError(
                 code: .diskFull,
-                message: "disk full while packing \(staged.recordingId): free space in \(directory) and re-run "
+                message: "disk full while packing \(staged.recordingID): free space in \(directory) and re-run "
                     + "(earlier archives are intact)",
                 cause: error.cause
             )

@@ -357,11 +357,11 @@ struct ArchiveScan {
             return
         }
         manifest = decoded
-        if RecordingPathComponent.encode(decoded.recordingId) != bagName {
+        if RecordingPathComponent.encode(decoded.recordingID) != bagName {
             report(
                 .manifestInvalid,
                 name,
-                "recording id \(decoded.recordingId.debugDescription) does not belong in \(bagName)/"
+                "recording id \(decoded.recordingID.debugDescription) does not belong in \(bagName)/"
             )
         }
         var expected: [(kind: String, fileName: String, size: Int64, sha256: String, sha512: String)] = [

@@ -77,8 +77,8 @@ struct PackPlan {
             tool: .init(name: ArchiverKitVersion.toolName, version: ArchiverKitVersion.version),
             runId: staged.runId,
             archivedAt: ArchiveManifest.millisecondPrecision(staged.archivedAt),
-            workspaceId: staged.workspaceId,
-            recordingId: staged.recordingId,
+            workspaceID: staged.workspaceID,
+            recordingID: staged.recordingID,
             createdAt: ArchiveManifest.millisecondPrecision(staged.createdAt),
             durationMs: staged.durationMs,
             recording: recordingFile,
@@ -95,8 +95,8 @@ struct PackPlan {
             Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
         )
         let bagInfo = BagIt.bagInfo([
-            ("Source-Organization", sourceOrganization ?? "Userplane workspace \(staged.workspaceId)"),
-            ("External-Identifier", staged.recordingId),
+            ("Source-Organization", sourceOrganization ?? "Userplane workspace \(staged.workspaceID)"),
+            ("External-Identifier", staged.recordingID),
             ("Bagging-Date", baggingDate),
             ("Payload-Oxum", BagIt.payloadOxum(sizes: sizes)),
             ("Bag-Software-Agent", "\(ArchiverKitVersion.toolName)/\(ArchiverKitVersion.version)"),

@@ -3,9 +3,9 @@ public import Foundation
 /// Everything the packer needs for one recording: identity, the API's JSON, and the staged resources.
 public struct StagedRecording: Sendable, Hashable {
     /// The workspace the recording belongs to.
-    public var workspaceId: String
+    public var workspaceID: String
     /// The recording id as the API returned it (may be hostile; the packer encodes it).
-    public var recordingId: String
+    public var recordingID: String
     /// The recording's `createdAt`; also the mtime of every tar member.
     public var createdAt: Date
     /// The recording's duration, when known.
@@ -21,8 +21,8 @@ public struct StagedRecording: Sendable, Hashable {
 
     /// Creates a staged recording.
     public init(
-        workspaceId: String,
-        recordingId: String,
+        workspaceID: String,
+        recordingID: String,
         createdAt: Date,
         durationMs: Int?,
         runId: String,
@@ -30,8 +30,8 @@ public struct StagedRecording: Sendable, Hashable {
         recordingJSON: [UInt8],
         resources: [StagedResource]
     ) {
-        self.workspaceId = workspaceId
-        self.recordingId = recordingId
+        self.workspaceID = workspaceID
+        self.recordingID = recordingID
         self.createdAt = createdAt
         self.durationMs = durationMs
         self.runId = runId

@@ -129,13 +129,13 @@ package struct ArchiveStatus: Codable, Sendable {
         guard !marks.isEmpty else { return nil }
         return marks.map {
             Listing(
-                workspaceId: $0.workspaceId,
-                kind: $0.kind,
+                workspaceId: $0.workspaceID,
+                kind: $0.kind.rawValue,
                 filters: $0.filters,
                 highWaterMark: $0.highWaterMark,
                 lastFullListingAt: $0.lastFullListingAt,
                 lastListingAt: $0.lastListingAt,
-                lastListingMode: $0.lastListingMode
+                lastListingMode: $0.lastListingMode.rawValue
             )
         }
     }

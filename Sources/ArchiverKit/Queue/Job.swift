@@ -2,7 +2,7 @@ package import Foundation
 
 /// One unit of queue work: archiving (or downloading) one recording of one workspace.
 ///
-/// A job is a snapshot of its row in `state.sqlite`; change it through ``JobStore``.
+/// A job is a snapshot of its stored row; change it through the store (``JobQueueStore``).
 package struct Job: Sendable, Hashable, Identifiable {
     /// The row id, stable for the life of the database.
     package var id: Int64

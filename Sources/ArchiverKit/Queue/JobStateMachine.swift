@@ -2,9 +2,10 @@ package import Foundation
 
 /// The pure life cycle of one job (product.md §8): events in, the next state and an action out.
 ///
-/// It does no I/O and reads no clock: the caller passes `now`. ``JobStore`` loads a job, feeds the
-/// event to this machine inside a write transaction and persists the result, so the rules live in
-/// exactly one place and are unit-tested without a database.
+/// It does no I/O and reads no clock: the caller passes `now`. Every store engine (``JobQueueStore``)
+/// loads a job, feeds the event to this machine (through ``Job/apply(_:now:configuration:)``) inside a
+/// write transaction and persists the result, so the rules live in exactly one place and are unit-tested
+/// without a database.
 ///
 /// ```
 /// queued ─claimed→ queued(leased) ─listingConfirmed→ listing-confirmed ─downloadStarted→ downloading

@@ -50,13 +50,13 @@ extension WorkerQueue {
         }
         var staged: [StagedResource] = []
         let known = Dictionary(
-            try await store.jobs.resources(ofJob: job.id).map { ($0.resourceKind, $0) },
+            try await store.jobs.resources(ofJob: job.id).map { ($0.kind, $0) },
             uniquingKeysWith: { _, last in last }
         )
         for kind in configuration.resourceKinds {
             try Task.checkCancellation()
             if stopRequested.load(ordering: .relaxed) { throw CancellationError() }
-            if let reused = reusableResource(known[kind.archiveBaseName], in: directory) {
+            if let reused = reusableResource(known[kind], in: directory) {
                 staged.append(reused)
                 continue
             }
@@ -78,8 +78,8 @@ extension WorkerQueue {
             return .archived(path: directory.path, bytes: bytes, sha256: "")
         }
         let recording = StagedRecording(
-            workspaceId: workspace,
-            recordingId: job.recordingID,
+            workspaceID: workspace,
+            recordingID: job.recordingID,
             createdAt: createdAt,
             durationMs: detail.durationMs,
             runId: configuration.runId,
@@ -104,7 +104,7 @@ extension WorkerQueue {
                 archivedAt: recording.archivedAt,
                 verifiedAt: Date(),
                 recordingCreatedAt: createdAt,
-                manifestSummaryJSON: Self.manifestSummary(staged)
+                manifestSummary: Self.manifestSummary(staged)
             ),
             completing: lease,
             now: Date()
@@ -120,7 +120,7 @@ extension WorkerQueue {
         let provenance = record.provenance
         guard record.availability == .archived else {
             return StagedResource(
-                kind: record.resourceKind,
+                kind: record.kind.archiveBaseName,
                 availability: record.availability,
                 apiMessage: record.apiMessage,
                 provenance: provenance ?? ArchiveProvenance()
@@ -134,7 +134,7 @@ extension WorkerQueue {
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
         guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
         return StagedResource(
-            kind: record.resourceKind,
+            kind: record.kind.archiveBaseName,
             stagedFile: file,
             mediaType: record.mediaType,
             size: Int64(size),
@@ -161,7 +161,7 @@ extension WorkerQueue {
             let availability: StagedResource.Availability =
                 resource.availability == .notCaptured ? .notCaptured : .unavailable
             let record = JobResource(
-                resourceKind: kind.archiveBaseName,
+                kind: kind,
                 availability: availability,
                 mediaType: resource.type,
                 apiMessage: message,
@@ -227,7 +227,7 @@ extension WorkerQueue {
         let mediaType = resource.type ?? result.contentType
         try await store.jobs.recordResource(
             JobResource(
-                resourceKind: kind.archiveBaseName,
+                kind: kind,
                 availability: .archived,
                 stagedFileName: fileName,
                 sizeBytes: result.byteCount,
@@ -328,13 +328,8 @@ extension WorkerQueue {
         }
     }
 
-    static func manifestSummary(_ resources: [StagedResource]) -> String? {
-        let summary = Dictionary(
-            resources.map { ($0.kind, $0.availability.rawValue) },
-            uniquingKeysWith: { _, last in last }
-        )
-        guard let data = try? JSONEncoder.archiver.encode(summary) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+    static func manifestSummary(_ resources: [StagedResource]) -> [String: StagedResource.Availability] {
+        Dictionary(resources.map { ($0.kind, $0.availability) }, uniquingKeysWith: { _, last in last })
     }
 }
 

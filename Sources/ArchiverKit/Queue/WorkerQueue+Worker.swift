@@ -63,7 +63,7 @@ extension WorkerQueue {
                     now: Date(),
                     runStartedAt: startedAt,
                     workspaceID: configuration.workspaceId,
-                    recordingIDs: configuration.filter.recordingIds
+                    recordingIDs: configuration.filter.recordingIDs
                 )
             } catch {
                 state.withLock { state in

@@ -177,20 +177,19 @@ package final class WorkerQueue: Service, Sendable {
 
     private func list() async throws {
         let filter = configuration.filter
-        let kindName = configuration.kind.jobKind.rawValue
         let filterHash = filter.listingKey
         let listingStartedAt = Date()
         let mark =
-            filter.recordingIds.isEmpty
+            filter.recordingIDs.isEmpty
             ? try await store.catalog.listingMark(
-                kind: kindName,
+                kind: configuration.kind.jobKind,
                 workspaceID: configuration.workspaceId,
                 filterHash: filterHash
             ) : nil
         let listingPlan = ListingPlan.decide(
             mark: mark,
             settings: configuration.listing,
-            isById: !filter.recordingIds.isEmpty,
+            isById: !filter.recordingIDs.isEmpty,
             now: listingStartedAt
         )
         logger.info(
@@ -233,7 +232,7 @@ package final class WorkerQueue: Service, Sendable {
             let items = page.recordings.map {
                 JobEnqueueItem(
                     workspaceID: configuration.workspaceId,
-                    recordingID: $0.recordingId,
+                    recordingID: $0.recordingID,
                     recordingCreatedAt: $0.createdAt
                 )
             }
@@ -257,13 +256,13 @@ package final class WorkerQueue: Service, Sendable {
             // Every recording listed is durably queued by now: the mark may move past them.
             let complete = reconciliation.reachedEnd
             let newMark = ListingMark(
-                kind: kindName,
-                workspaceId: configuration.workspaceId,
+                kind: configuration.kind.jobKind,
+                workspaceID: configuration.workspaceId,
                 filterHash: filterHash,
                 filters: filter.listingDescription,
                 highWaterMark: reconciliation.newestCreatedAt,
                 lastListingAt: listingStartedAt,
-                lastListingMode: complete ? ListingPlan.Mode.full.rawValue : listingPlan.mode.rawValue,
+                lastListingMode: complete ? .full : listingPlan.mode,
                 lastFullListingAt: complete ? listingStartedAt : nil
             )
             if configuration.isDryRun {
@@ -318,8 +317,8 @@ package final class WorkerQueue: Service, Sendable {
         var page = page
         var rejected: [(id: String, reason: String)] = []
         page.recordings.removeAll { recording in
-            guard let reason = RecordingPathComponent.rejectionReason(for: recording.recordingId) else { return false }
-            rejected.append((recording.recordingId, reason))
+            guard let reason = RecordingPathComponent.rejectionReason(for: recording.recordingID) else { return false }
+            rejected.append((recording.recordingID, reason))
             return true
         }
         for (id, reason) in rejected {
@@ -346,11 +345,11 @@ package final class WorkerQueue: Service, Sendable {
         for recording in recordings {
             if try await store.catalog.isArchived(
                 workspaceID: configuration.workspaceId,
-                recordingID: recording.recordingId
+                recordingID: recording.recordingID
             ) {
                 skipped += 1
             } else {
-                planned.append(.init(recordingId: recording.recordingId, createdAt: recording.createdAt))
+                planned.append(.init(recordingId: recording.recordingID, createdAt: recording.createdAt))
             }
         }
         state.withLock { state in
@@ -380,7 +379,7 @@ package final class WorkerQueue: Service, Sendable {
     private func pendingJobCount() async throws -> Int {
         guard !configuration.isDryRun else { return 0 }
         let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind)
-        let ids = Set(configuration.filter.recordingIds)
+        let ids = Set(configuration.filter.recordingIDs)
         let startedAt = state.withLock { $0.report.startedAt }
         return jobs.filter { job in
             guard job.workspaceID == configuration.workspaceId, ids.isEmpty || ids.contains(job.recordingID) else {

@@ -210,7 +210,7 @@ package protocol ArchiveCatalogStore: Sendable {
     /// The listing mark of a workspace, job kind and filter set, if a complete listing was ever recorded.
     ///
     /// - Throws: ``StoreError``.
-    func listingMark(kind: String, workspaceID: String, filterHash: String) async throws -> ListingMark?
+    func listingMark(kind: JobKind, workspaceID: String, filterHash: String) async throws -> ListingMark?
 
     /// Every listing mark, by workspace, kind and filters.
     ///

@@ -18,8 +18,8 @@ package struct ArchiveRecord: Sendable, Hashable {
     package var verifiedAt: Date?
     /// The recording's `createdAt` (drives retention).
     package var recordingCreatedAt: Date
-    /// A short JSON summary of the manifest (resources, availability, sizes) for `status` and reports.
-    package var manifestSummaryJSON: String?
+    /// The manifest's resources in short: availability by resource kind (`video`, `console-log`, ...).
+    package var manifestSummary: [String: StagedResource.Availability]?
     /// When `prune` deleted the local tar, if it did.
     package var deletedLocallyAt: Date?
     /// When `delete-remote` deleted (or found gone) the recording upstream, if it did.
@@ -35,7 +35,7 @@ package struct ArchiveRecord: Sendable, Hashable {
         archivedAt: Date,
         verifiedAt: Date? = nil,
         recordingCreatedAt: Date,
-        manifestSummaryJSON: String? = nil,
+        manifestSummary: [String: StagedResource.Availability]? = nil,
         deletedLocallyAt: Date? = nil,
         deletedRemotelyAt: Date? = nil
     ) {
@@ -47,7 +47,7 @@ package struct ArchiveRecord: Sendable, Hashable {
         self.archivedAt = archivedAt
         self.verifiedAt = verifiedAt
         self.recordingCreatedAt = recordingCreatedAt
-        self.manifestSummaryJSON = manifestSummaryJSON
+        self.manifestSummary = manifestSummary
         self.deletedLocallyAt = deletedLocallyAt
         self.deletedRemotelyAt = deletedRemotelyAt
     }

@@ -109,23 +109,17 @@ extension ArchiveStore {
             let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
             var status = stat()
             let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
-            let summary = Dictionary(
-                manifest.resources.map { ($0.key, $0.value.availability.rawValue) },
-                uniquingKeysWith: { _, last in last }
-            )
             try await store.catalog.recordArchived(
                 ArchiveRecord(
-                    workspaceID: manifest.workspaceId,
-                    recordingID: manifest.recordingId,
+                    workspaceID: manifest.workspaceID,
+                    recordingID: manifest.recordingID,
                     relativePath: relative,
                     sizeBytes: size,
                     sha256: sha256,
                     archivedAt: manifest.archivedAt,
                     verifiedAt: now,
                     recordingCreatedAt: manifest.createdAt,
-                    manifestSummaryJSON: (try? JSONEncoder.archiver.encode(summary)).map {
-                        String(decoding: $0, as: UTF8.self)
-                    }
+                    manifestSummary: manifest.resources.mapValues(\.availability)
                 )
             )
             report.catalogued.append(relative)

@@ -86,8 +86,8 @@ package final class ArchiveStore: StateStore {
             try log.append(
                 .init(
                     action: HoldEvent.Action(rawValue: row["action"]) ?? .add,
-                    recordingId: row["recordingId"],
-                    workspaceId: row["workspaceId"],
+                    recordingID: row["recordingId"],
+                    workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operator: row["operator"],
                     at: row["at"]

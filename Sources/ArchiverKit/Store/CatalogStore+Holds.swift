@@ -61,8 +61,8 @@ extension CatalogStore {
         switch entry.action {
         case .add:
             _ = try await placeHold(
-                recordingID: entry.recordingId,
-                workspaceID: entry.workspaceId,
+                recordingID: entry.recordingID,
+                workspaceID: entry.workspaceID,
                 reason: entry.reason ?? "",
                 operatorName: entry.operator,
                 now: entry.at,
@@ -70,8 +70,8 @@ extension CatalogStore {
             )
         case .remove:
             _ = try await liftHold(
-                recordingID: entry.recordingId,
-                workspaceID: entry.workspaceId,
+                recordingID: entry.recordingID,
+                workspaceID: entry.workspaceID,
                 reason: entry.reason,
                 operatorName: entry.operator,
                 now: entry.at,
@@ -110,8 +110,8 @@ extension CatalogStore {
             try holdsLog?.append(
                 .init(
                     action: .add,
-                    recordingId: recordingID,
-                    workspaceId: workspaceID,
+                    recordingID: recordingID,
+                    workspaceID: workspaceID,
                     reason: reason,
                     operator: operatorName,
                     at: now
@@ -147,8 +147,8 @@ extension CatalogStore {
             try holdsLog?.append(
                 .init(
                     action: .remove,
-                    recordingId: recordingID,
-                    workspaceId: workspaceID,
+                    recordingID: recordingID,
+                    workspaceID: workspaceID,
                     reason: reason,
                     operator: operatorName,
                     at: now

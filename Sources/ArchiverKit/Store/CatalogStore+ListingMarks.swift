@@ -5,12 +5,12 @@ extension CatalogStore {
     /// The listing mark of a workspace, job kind and filter set, if a complete listing was ever recorded.
     ///
     /// - Throws: ``StoreError``.
-    package func listingMark(kind: String, workspaceID: String, filterHash: String) async throws -> ListingMark? {
+    package func listingMark(kind: JobKind, workspaceID: String, filterHash: String) async throws -> ListingMark? {
         try await database.read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT * FROM listing_marks WHERE kind = ? AND workspaceId = ? AND filterHash = ?",
-                arguments: [kind, workspaceID, filterHash]
+                arguments: [kind.rawValue, workspaceID, filterHash]
             ).map(ListingMark.init(row:))
         }
     }
@@ -38,7 +38,7 @@ extension CatalogStore {
             let existing = try Row.fetchOne(
                 db,
                 sql: "SELECT * FROM listing_marks WHERE kind = ? AND workspaceId = ? AND filterHash = ?",
-                arguments: [mark.kind, mark.workspaceId, mark.filterHash]
+                arguments: [mark.kind.rawValue, mark.workspaceID, mark.filterHash]
             ).map(ListingMark.init(row:))
             var merged = mark
             if let stored = existing?.highWaterMark {
@@ -56,8 +56,8 @@ extension CatalogStore {
                         lastFullListingAt = excluded.lastFullListingAt
                     """,
                 arguments: [
-                    merged.kind, merged.workspaceId, merged.filterHash, merged.filters, merged.highWaterMark,
-                    merged.lastListingAt, merged.lastListingMode, merged.lastFullListingAt,
+                    merged.kind.rawValue, merged.workspaceID, merged.filterHash, merged.filters, merged.highWaterMark,
+                    merged.lastListingAt, merged.lastListingMode.rawValue, merged.lastFullListingAt,
                 ]
             )
             return merged
@@ -66,15 +66,26 @@ extension CatalogStore {
 }
 
 extension ListingMark {
-    init(row: Row) {
+    /// Decodes a `listing_marks` row.
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/newerSchema`` for a kind this version does not know.
+    init(row: Row) throws {
+        let kindValue: String = row["kind"]
+        guard let kind = JobKind(stored: kindValue) else {
+            throw StoreError(
+                code: .newerSchema,
+                message: "a listing mark has unknown kind '\(kindValue)'; "
+                    + "was state.sqlite written by a newer userplane-archiver?"
+            )
+        }
         self.init(
-            kind: row["kind"],
-            workspaceId: row["workspaceId"],
+            kind: kind,
+            workspaceID: row["workspaceId"],
             filterHash: row["filterHash"],
             filters: row["filters"],
             highWaterMark: row["highWaterMark"],
             lastListingAt: row["lastListingAt"],
-            lastListingMode: row["lastListingMode"],
+            lastListingMode: ListingPlan.Mode(rawValue: row["lastListingMode"]),
             lastFullListingAt: row["lastFullListingAt"]
         )
     }

@@ -3,11 +3,6 @@ import GRDB
 
 /// The catalog of archives in `state.sqlite`, with the API budget, runs, legal holds and deletion log.
 package struct CatalogStore: ArchiveCatalogStore {
-    /// Totals over archives still present locally.
-    package typealias Totals = CatalogTotals
-    /// Identifies a catalogued archive.
-    package typealias ArchiveKey = ArchiverKit.ArchiveKey
-
     let database: StoreDatabase
     /// Where every hold change is also appended (`nil` only for stores not in an archive root's state directory).
     let holdsLog: HoldsLog?
@@ -42,6 +37,7 @@ package struct CatalogStore: ArchiveCatalogStore {
     }
 
     private static func upsert(_ record: ArchiveRecord, _ db: Database) throws {
+        let summary = record.manifestSummary.flatMap(ArchiveRecord.encodeSummary)
         try db.execute(
             sql: """
                 INSERT INTO archives (workspaceId, recordingId, relativePath, sizeBytes, sha256, archivedAt, verifiedAt,
@@ -55,7 +51,7 @@ package struct CatalogStore: ArchiveCatalogStore {
                 """,
             arguments: [
                 record.workspaceID, record.recordingID, record.relativePath, record.sizeBytes, record.sha256,
-                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, record.manifestSummaryJSON,
+                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, summary,
                 record.deletedLocallyAt, record.deletedRemotelyAt,
             ]
         )
@@ -119,7 +115,7 @@ package struct CatalogStore: ArchiveCatalogStore {
     /// Count and bytes of archives still present locally.
     ///
     /// - Throws: ``StoreError``.
-    package func totals() async throws -> Totals {
+    package func totals() async throws -> CatalogTotals {
         try await database.read { db in
             let row = try Row.fetchOne(
                 db,
@@ -128,7 +124,7 @@ package struct CatalogStore: ArchiveCatalogStore {
                     WHERE deletedLocallyAt IS NULL
                     """
             )
-            return Totals(archives: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
+            return CatalogTotals(archives: row?["n"] ?? 0, bytes: row?["bytes"] ?? 0)
         }
     }
 }
@@ -144,9 +140,21 @@ extension ArchiveRecord {
             archivedAt: row["archivedAt"],
             verifiedAt: row["verifiedAt"],
             recordingCreatedAt: row["recordingCreatedAt"],
-            manifestSummaryJSON: row["manifestSummary"],
+            manifestSummary: (row["manifestSummary"] as String?).flatMap(Self.decodeSummary),
             deletedLocallyAt: row["deletedLocallyAt"],
             deletedRemotelyAt: row["deletedRemotelyAt"]
         )
+    }
+
+    /// The `manifestSummary` column: `{"kind":"availability",...}` with sorted keys.
+    static func encodeSummary(_ summary: [String: StagedResource.Availability]) -> String? {
+        guard let data = try? JSONEncoder.archiver.encode(summary.mapValues(\.rawValue)) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Decodes the `manifestSummary` column; an unreadable document reads as no summary.
+    static func decodeSummary(_ json: String) -> [String: StagedResource.Availability]? {
+        (try? JSONDecoder.archiver.decode([String: String].self, from: Data(json.utf8)))?
+            .mapValues(StagedResource.Availability.init(rawValue:))
     }
 }

@@ -19,9 +19,9 @@ package struct HoldsLog: Sendable {
         /// `add` or `remove`.
         package var action: HoldEvent.Action
         /// The recording.
-        package var recordingId: String
+        package var recordingID: String
         /// The workspace, or `nil` for every workspace.
-        package var workspaceId: String?
+        package var workspaceID: String?
         /// Why.
         package var reason: String?
         /// Who.
@@ -29,18 +29,24 @@ package struct HoldsLog: Sendable {
         /// When, ISO 8601 with milliseconds.
         package var at: Date
 
+        private enum CodingKeys: String, CodingKey {
+            case action, reason, `operator`, at
+            case recordingID = "recordingId"
+            case workspaceID = "workspaceId"
+        }
+
         /// Creates an entry.
         package init(
             action: HoldEvent.Action,
-            recordingId: String,
-            workspaceId: String?,
+            recordingID: String,
+            workspaceID: String?,
             reason: String?,
             operator: String,
             at: Date
         ) {
             self.action = action
-            self.recordingId = recordingId
-            self.workspaceId = workspaceId
+            self.recordingID = recordingID
+            self.workspaceID = workspaceID
             self.reason = reason
             self.operator = `operator`
             self.at = at

@@ -5,8 +5,8 @@ package import Foundation
 /// Once a resource is recorded here with its staged file and digests, a re-run after a crash packs
 /// the staged file instead of downloading it again.
 package struct JobResource: Sendable, Hashable {
-    /// The resource kind as the API names it (for example `video`, `thumbnail`, `consoleLogs`).
-    package var resourceKind: String
+    /// The resource kind (stored as its ``ResourceKind/archiveBaseName``).
+    package var kind: ResourceKind
     /// The manifest's availability: archived (downloaded and staged), not captured, unavailable or gone.
     package var availability: StagedResource.Availability
     /// The file name inside the job's staging directory, when downloaded.
@@ -28,7 +28,7 @@ package struct JobResource: Sendable, Hashable {
 
     /// Creates a resource record.
     package init(
-        resourceKind: String,
+        kind: ResourceKind,
         availability: StagedResource.Availability,
         stagedFileName: String? = nil,
         sizeBytes: Int? = nil,
@@ -41,7 +41,7 @@ package struct JobResource: Sendable, Hashable {
     ) {
         self.mediaType = mediaType
         self.apiMessage = apiMessage
-        self.resourceKind = resourceKind
+        self.kind = kind
         self.availability = availability
         self.stagedFileName = stagedFileName
         self.sizeBytes = sizeBytes

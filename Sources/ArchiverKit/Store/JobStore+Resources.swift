@@ -22,7 +22,7 @@ extension JobStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    lease.jobID, resource.resourceKind, resource.availability.rawValue, resource.stagedFileName,
+                    lease.jobID, resource.kind.archiveBaseName, resource.availability.rawValue, resource.stagedFileName,
                     resource.sizeBytes, resource.sha256, resource.sha512, provenance,
                     resource.mediaType, resource.apiMessage, resource.updatedAt,
                 ]
@@ -40,9 +40,17 @@ extension JobStore {
                 sql: "SELECT * FROM job_resources WHERE jobId = ? ORDER BY resourceKind",
                 arguments: [jobID]
             ).map { row in
+                let kindValue: String = row["resourceKind"]
+                guard let kind = ResourceKind.allCases.first(where: { $0.archiveBaseName == kindValue }) else {
+                    throw StoreError(
+                        code: .newerSchema,
+                        message: "job \(jobID) has a resource of unknown kind '\(kindValue)'; "
+                            + "was state.sqlite written by a newer userplane-archiver?"
+                    )
+                }
                 let provenance: String? = row["provenance"]
                 return JobResource(
-                    resourceKind: row["resourceKind"],
+                    kind: kind,
                     availability: StagedResource.Availability(rawValue: row["availability"]),
                     stagedFileName: row["stagedFileName"],
                     sizeBytes: row["sizeBytes"],

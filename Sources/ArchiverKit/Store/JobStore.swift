@@ -4,14 +4,9 @@ import GRDB
 /// The durable job queue in `state.sqlite`: the SQLite engine of ``JobQueueStore``.
 ///
 /// Every method is one SQLite transaction run off the cooperative pool. Claims are atomic across
-/// tasks and processes: ``claimNext(kind:owner:leaseDuration:now:runStartedAt:)`` selects and leases
+/// tasks and processes: ``claimNext(kind:owner:leaseDuration:now:runStartedAt:workspaceID:recordingIDs:)`` selects and leases
 /// a job inside one `IMMEDIATE` transaction, so two claimers can never get the same job.
 package struct JobStore: JobQueueStore {
-    /// One recording to put in the queue.
-    package typealias EnqueueItem = JobEnqueueItem
-    /// What ``enqueue(_:kind:now:)`` did with the items.
-    package typealias EnqueueResult = JobEnqueueResult
-
     let database: StoreDatabase
 
     // MARK: - Enqueue
@@ -27,9 +22,13 @@ package struct JobStore: JobQueueStore {
     ///   - now: The current time.
     /// - Returns: How many items fell in each category.
     /// - Throws: ``StoreError``.
-    package func enqueue(_ items: [EnqueueItem], kind: JobKind = .archive, now: Date) async throws -> EnqueueResult {
+    package func enqueue(
+        _ items: [JobEnqueueItem],
+        kind: JobKind = .archive,
+        now: Date
+    ) async throws -> JobEnqueueResult {
         try await database.write { db in
-            var result = EnqueueResult()
+            var result = JobEnqueueResult()
             for item in items {
                 if kind == .archive,
                     try Bool.fetchOne(
@@ -124,12 +123,12 @@ package struct JobStore: JobQueueStore {
     /// - Parameters:
     ///   - kind: The job kind. Default: ``JobKind/archive``.
     ///   - owner: A unique worker name, for example `"<host>:<pid>:<runId>:worker-3"`.
-    ///   - leaseDuration: How long the lease lasts without a ``heartbeat(jobID:owner:until:)``.
+    ///   - leaseDuration: How long the lease lasts without a ``heartbeat(_:leaseDuration:now:)``.
     ///   - now: The current time.
     ///   - runStartedAt: When the current run started.
     ///   - workspaceID: Only jobs of this workspace; `nil` for any.
     ///   - recordingIDs: Only these recordings; empty for any.
-    /// - Returns: The claimed job in state ``JobState/queued``, or `nil` when nothing is claimable.
+    /// - Returns: The claimed job in state ``JobState/queued`` with its ``Job/lease``, or `nil` when nothing is claimable.
     /// - Throws: ``StoreError``.
     package func claimNext(
         kind: JobKind = .archive,

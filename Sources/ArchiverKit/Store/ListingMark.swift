@@ -5,11 +5,11 @@ package import Foundation
 /// A scheduled run lists newest first and stops once a whole page lies at or before
 /// ``highWaterMark`` minus the overlap window; ``lastFullListingAt`` says when the whole list was
 /// last read (the only listing that notices recordings that appeared behind the window).
-package struct ListingMark: Sendable, Hashable, Codable {
-    /// `archive` or `download`.
-    package var kind: String
+package struct ListingMark: Sendable, Hashable {
+    /// The job kind whose queue the listing fed.
+    package var kind: JobKind
     /// The workspace.
-    package var workspaceId: String
+    package var workspaceID: String
     /// SHA-256 (hex) of the normalised filters (``RecordingFilter/listingKey``).
     package var filterHash: String
     /// The normalised filters in words, such as `all recordings` or `projects [prj_1]`.
@@ -18,24 +18,24 @@ package struct ListingMark: Sendable, Hashable, Codable {
     package var highWaterMark: Date?
     /// When the last complete listing started.
     package var lastListingAt: Date
-    /// `incremental` or `full`: how the last complete listing read the list.
-    package var lastListingMode: String
+    /// ``ListingPlan/Mode/incremental`` or ``ListingPlan/Mode/full``: how the last complete listing read the list.
+    package var lastListingMode: ListingPlan.Mode
     /// When the last listing that read the whole list started; `nil` if none did.
     package var lastFullListingAt: Date?
 
     /// Creates a mark.
     package init(
-        kind: String,
-        workspaceId: String,
+        kind: JobKind,
+        workspaceID: String,
         filterHash: String,
         filters: String,
         highWaterMark: Date?,
         lastListingAt: Date,
-        lastListingMode: String,
+        lastListingMode: ListingPlan.Mode,
         lastFullListingAt: Date?
     ) {
         self.kind = kind
-        self.workspaceId = workspaceId
+        self.workspaceID = workspaceID
         self.filterHash = filterHash
         self.filters = filters
         self.highWaterMark = highWaterMark

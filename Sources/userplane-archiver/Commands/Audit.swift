@@ -119,7 +119,7 @@ struct AuditCommand: AsyncParsableCommand {
                     "no archive state at \(rootURL.path) (missing \(database.path)); nothing to audit — check --archive"
                 )
             }
-            let store = try ArchiveStore(archiveRoot: rootURL)
+            let store: any StateStore = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
             let now = Date()
             var configuration = FixityAudit.Configuration(runId: QueueRun.makeRunId())

@@ -157,7 +157,7 @@ struct DownloadCommand: AsyncParsableCommand {
         }
         let own = ArchiveStore.databaseURL(archiveRoot: out)
         guard FileManager.default.fileExists(atPath: own.path) else { return }
-        let store = try ArchiveStore(archiveRoot: out)
+        let store: any StateStore = try ArchiveStore(archiveRoot: out)
         defer { try? store.close() }
         if try await store.catalog.totals().archives > 0 {
             throw CLIError(

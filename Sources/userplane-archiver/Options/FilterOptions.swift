@@ -45,7 +45,7 @@ struct FilterOptions: ParsableArguments {
     /// The filters as a ``RecordingFilter``.
     var recordingFilter: RecordingFilter {
         RecordingFilter(
-            recordingIds: recording,
+            recordingIDs: recording,
             projectIds: project,
             linkIds: link,
             createdBy: createdBy,

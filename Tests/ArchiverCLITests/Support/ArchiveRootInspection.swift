@@ -85,11 +85,11 @@ struct ArchiveRootInspection {
                 sourceLocation: sourceLocation
             )
             let manifest = try ArchiveReader.readManifest(url)
-            #expect(seen[manifest.recordingId] == nil, "duplicate archive of \(manifest.recordingId)")
-            seen[manifest.recordingId] = tar
-            #expect(manifest.workspaceId == workspaceId, sourceLocation: sourceLocation)
+            #expect(seen[manifest.recordingID] == nil, "duplicate archive of \(manifest.recordingID)")
+            seen[manifest.recordingID] = tar
+            #expect(manifest.workspaceID == workspaceId, sourceLocation: sourceLocation)
             #expect(
-                url.lastPathComponent == RecordingPathComponent.encode(manifest.recordingId) + ".tar",
+                url.lastPathComponent == RecordingPathComponent.encode(manifest.recordingID) + ".tar",
                 "archive file name is the encoded recording id",
                 sourceLocation: sourceLocation
             )
@@ -98,7 +98,7 @@ struct ArchiveRootInspection {
                 "\(tar) stays inside the workspace directory",
                 sourceLocation: sourceLocation
             )
-            for resource in expected where resource.recordingId == manifest.recordingId {
+            for resource in expected where resource.recordingId == manifest.recordingID {
                 let name = resource.resource == "action" ? "actions" : resource.resource
                 let entry = try #require(manifest.resources[name], "manifest of \(tar) lists \(name)")
                 if resource.isAvailable {

@@ -28,7 +28,7 @@ import UserplaneSimulator
             #expect(try await client.workspace(simulator.workspaceId).workspaceId == simulator.workspaceId)
             let pages = client.listRecordings(workspace: simulator.workspaceId)
             var ids: [String] = []
-            for try await page in pages { ids += page.recordings.map(\.recordingId) }
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
             #expect(Set(ids).count == ids.count)
             let reconciliation = try #require(pages.reconciliation)
             #expect(reconciliation.uniqueIds == ids.count)
@@ -38,7 +38,7 @@ import UserplaneSimulator
             if let hostile = simulator.hostileRecordingId {
                 #expect(ids.contains(hostile))
                 #expect(
-                    try await client.recording(workspace: simulator.workspaceId, id: hostile).recordingId == hostile
+                    try await client.recording(workspace: simulator.workspaceId, id: hostile).recordingID == hostile
                 )
             }
             #expect(simulator.counters().rateLimited == 0)

@@ -177,7 +177,7 @@ struct ErrorCase: Sendable, CustomStringConvertible {
             let client = makeClient(baseURL)
             for id in ids {
                 let detail = try await client.recording(workspace: "ws/1", id: id)
-                #expect(detail.recordingId == id)
+                #expect(detail.recordingID == id)
             }
         }
         #expect(seen.withLock { $0 } == ids)
@@ -269,7 +269,7 @@ struct ErrorCase: Sendable, CustomStringConvertible {
         try await withTestHTTPServer(router) { baseURL in
             let detail = try await makeClient(baseURL).recording(workspace: "ws", id: "rec_1")
             #expect(detail.rawData == Array(data.utf8))
-            #expect(detail.recordingId == "rec_1")
+            #expect(detail.recordingID == "rec_1")
             #expect(detail.durationMs == 45200)
             #expect(detail.status == .pending)
             #expect(detail.isFinal == false)

@@ -216,9 +216,9 @@ extension HostileServerTests {
     @Test func recordingIdWithANULDecodesWholeAndIsRejectedAsHostile() throws {
         let json = #"{"recordingId":"rec\u0000evil","createdAt":"2025-01-01T00:00:00Z"}"#
         let recording = try JSONDecoder().decode(Recording.self, from: Data(json.utf8))
-        #expect(recording.recordingId == "rec\u{0}evil")
-        #expect(recording.recordingId.utf8.count == 8)
-        #expect(RecordingPathComponent.rejectionReason(for: recording.recordingId)?.contains("U+0000") == true)
+        #expect(recording.recordingID == "rec\u{0}evil")
+        #expect(recording.recordingID.utf8.count == 8)
+        #expect(RecordingPathComponent.rejectionReason(for: recording.recordingID)?.contains("U+0000") == true)
         #expect(RecordingPathComponent.rejectionReason(for: "rec\r\nx") != nil)
         #expect(RecordingPathComponent.rejectionReason(for: "../../escape/rec") == nil)
         #expect(RecordingPathComponent.rejectionReason(for: "rec_ünïcode-1") == nil)
@@ -240,7 +240,7 @@ extension HostileServerTests {
         try await withTestHTTPServer(router) { baseURL in
             let pages = makeClient(baseURL).listRecordings(workspace: "ws", filter: RecordingFilter())
             var ids: [String] = []
-            for try await page in pages { ids += page.recordings.map(\.recordingId) }
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
             #expect(ids == ["rec_1"])
             #expect(pages.reconciliation?.lastPageTotal == nil)
             #expect(pages.reconciliation?.difference == nil)

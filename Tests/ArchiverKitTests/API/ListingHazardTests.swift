@@ -45,7 +45,7 @@ import UserplaneSimulator
             simulator in
             let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceId, order: order)
             var ids: [String] = []
-            for try await page in pages { ids += page.recordings.map(\.recordingId) }
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
             let survivors = simulator.recordings.filter { !$0.isDeleted }.map(\.recordingId)
             #expect(simulator.recordings.count(where: \.isDeleted) == 3, "the fault deleted three recordings")
             #expect(Set(survivors).isSubset(of: Set(ids)), "missed: \(Set(survivors).subtracting(ids))")
@@ -67,7 +67,7 @@ import UserplaneSimulator
             simulator in
             let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceId, order: order)
             var ids: [String] = []
-            for try await page in pages { ids += page.recordings.map(\.recordingId) }
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
             let all = simulator.recordings.map(\.recordingId)
             #expect(all.count == 75)
             #expect(Set(ids) == Set(all), "missed: \(Set(all).subtracting(ids))")
@@ -96,7 +96,7 @@ import UserplaneSimulator
                 stopAtOrBefore: cutoff
             )
             var ids: [String] = []
-            for try await page in pages { ids += page.recordings.map(\.recordingId) }
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
             let wanted = simulator.recordings.filter {
                 !$0.isDeleted && (formatter.date(from: $0.createdAt) ?? .distantPast) > cutoff
             }.map(\.recordingId)

@@ -30,7 +30,7 @@ final class RecordingTable: Sendable {
 @Suite(.timeLimit(.minutes(3))) struct RecordingPagesTests {
     private func collect(_ pages: RecordingPages) async throws -> [String] {
         var ids: [String] = []
-        for try await page in pages { ids += page.recordings.map(\.recordingId) }
+        for try await page in pages { ids += page.recordings.map(\.recordingID) }
         return ids
     }
 
@@ -208,7 +208,7 @@ final class RecordingTable: Sendable {
             )
         }
         try await withTestHTTPServer(router) { baseURL in
-            let filter = RecordingFilter(recordingIds: ["rec_a", "rec_gone", "rec_b", "rec_a"])
+            let filter = RecordingFilter(recordingIDs: ["rec_a", "rec_gone", "rec_b", "rec_a"])
             let pages = makeClient(baseURL, pageSize: 2).listRecordings(workspace: "ws", filter: filter)
             let collected = try await collect(pages)
             #expect(collected == ["rec_a", "rec_b"])

@@ -210,9 +210,9 @@ import Testing
             _ id: String,
             daysAgo: Double,
             _ outcome: AuditEvent.Outcome
-        ) -> (CatalogStore.ArchiveKey, AuditEvent) {
+        ) -> (ArchiveKey, AuditEvent) {
             (
-                CatalogStore.ArchiveKey(workspaceID: "ws_1", recordingID: id),
+                ArchiveKey(workspaceID: "ws_1", recordingID: id),
                 AuditEvent(
                     workspaceID: "ws_1",
                     recordingID: id,

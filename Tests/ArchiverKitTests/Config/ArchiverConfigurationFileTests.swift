@@ -71,7 +71,7 @@ import Testing
         let sales = configuration.workspaces[1].filter
         #expect(sales.createdBy == ["usr_9"])
         #expect(sales.linkIds == ["lnk_1"])
-        #expect(sales.recordingIds == ["rec_1"])
+        #expect(sales.recordingIDs == ["rec_1"])
         #expect(sales.projectIds.isEmpty)
         #expect(sales.until == Self.june2026)
         #expect(configuration.retention.keepWithin?.description == "7y")

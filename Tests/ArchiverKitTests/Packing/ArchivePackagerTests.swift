@@ -64,7 +64,7 @@ import Testing
             #expect(manifest == packed.manifest)
             #expect(manifest.schema == "userplane-archiver/manifest/v1")
             #expect(manifest.tool.name == "userplane-archiver" && manifest.tool.version == ArchiverKitVersion.version)
-            #expect(manifest.runId == "run-1" && manifest.workspaceId == "ws_1" && manifest.recordingId == "rec_123")
+            #expect(manifest.runId == "run-1" && manifest.workspaceID == "ws_1" && manifest.recordingID == "rec_123")
             #expect(manifest.durationMs == 61_000)
             #expect(abs(manifest.createdAt.timeIntervalSince(PackingFixture.createdAt)) < 0.001)
             let actions = try #require(manifest.resources["actions"])
@@ -104,8 +104,8 @@ import Testing
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             let empty = try PackingFixture.stage("console-log", "c", [], mediaType: nil, in: staging)
             let recording = StagedRecording(
-                workspaceId: "ws_1",
-                recordingId: "rec_empty",
+                workspaceID: "ws_1",
+                recordingID: "rec_empty",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
                 runId: "run-2",
@@ -127,8 +127,8 @@ import Testing
             #expect(verdict.isValid, "\(verdict.problems)")
 
             let none = StagedRecording(
-                workspaceId: "ws_1",
-                recordingId: "rec_none",
+                workspaceID: "ws_1",
+                recordingID: "rec_none",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
                 runId: "run-2",
@@ -202,7 +202,7 @@ import Testing
                 #expect(packed.tarURL.lastPathComponent == bag + ".tar")
                 let members = try PackingFixture.members(of: packed.tarURL)
                 #expect(members.allSatisfy { $0.name.hasPrefix(bag + "/") })
-                #expect(try ArchiveReader.readManifest(packed.tarURL).recordingId == id)
+                #expect(try ArchiveReader.readManifest(packed.tarURL).recordingID == id)
                 let verdict = ArchiverVerifierShortcut.verify(packed.tarURL)
                 #expect(verdict.isValid, "\(verdict.problems)")
             }

@@ -26,7 +26,7 @@ import Testing
             )
             #expect(pack.status == 0, "\(pack.stderr)")
             let tar = out.appendingPathComponent(RecordingPathComponent.encode("réc-ü/日本") + ".tar")
-            #expect(try ArchiveReader.readManifest(tar).recordingId == "réc-ü/日本")
+            #expect(try ArchiveReader.readManifest(tar).recordingID == "réc-ü/日本")
 
             let verify = try await PackingFixture.runWithEmptyEnvironment(
                 ExecutableLocator.url(of: "userplane-archiver"),

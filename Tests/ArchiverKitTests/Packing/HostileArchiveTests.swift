@@ -210,7 +210,7 @@ import Testing
                         archivedAt: Date(),
                         verifiedAt: Date(),
                         recordingCreatedAt: Date(),
-                        manifestSummaryJSON: nil
+                        manifestSummary: nil
                     )
                 )
             }

@@ -88,8 +88,8 @@ enum PackingFixture {
             ),
         ]
         return StagedRecording(
-            workspaceId: "ws_1",
-            recordingId: id,
+            workspaceID: "ws_1",
+            recordingID: id,
             createdAt: createdAt,
             durationMs: 61_000,
             runId: "run-1",
@@ -103,7 +103,7 @@ enum PackingFixture {
     static func pack(_ recording: StagedRecording, in directory: URL) throws -> PackedArchive {
         let out = directory.appendingPathComponent("archive")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-        let tar = out.appendingPathComponent(RecordingPathComponent.encode(recording.recordingId) + ".tar")
+        let tar = out.appendingPathComponent(RecordingPathComponent.encode(recording.recordingID) + ".tar")
         return try ArchivePackager().pack(recording, to: tar)
     }
 

@@ -9,13 +9,13 @@ import Testing
 
     static func mark(highWaterMark: Date?, lastFull: Date?) -> ListingMark {
         ListingMark(
-            kind: "archive",
-            workspaceId: "ws",
+            kind: .archive,
+            workspaceID: "ws",
             filterHash: RecordingFilter().listingKey,
             filters: "all recordings",
             highWaterMark: highWaterMark,
             lastListingAt: now.addingTimeInterval(-3600),
-            lastListingMode: "incremental",
+            lastListingMode: .incremental,
             lastFullListingAt: lastFull
         )
     }
@@ -66,7 +66,7 @@ import Testing
 
     @Test func theListingKeyFollowsTheNormalisedFilters() {
         let base = RecordingFilter(projectIds: ["p2", "p1"], createdBy: ["m1"])
-        let same = RecordingFilter(recordingIds: [], projectIds: ["p1", "p2", "p1"], createdBy: ["m1"])
+        let same = RecordingFilter(recordingIDs: [], projectIds: ["p1", "p2", "p1"], createdBy: ["m1"])
         #expect(base.listingKey == same.listingKey)
         #expect(base.listingDescription == "projects [p1, p2]; created_by [m1]")
         #expect(RecordingFilter().listingDescription == "all recordings")

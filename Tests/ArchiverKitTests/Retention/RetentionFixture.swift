@@ -22,7 +22,7 @@ enum RetentionFixture {
         let staging = root.appendingPathComponent("staging-src", isDirectory: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         var staged = try PackingFixture.fullRecording(in: staging, id: recordingID, videoBytes: 2048)
-        staged.workspaceId = workspace
+        staged.workspaceID = workspace
         let directory = root.appendingPathComponent(RecordingPathComponent.encode(workspace), isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let tar = directory.appendingPathComponent(RecordingPathComponent.encode(recordingID) + ".tar")

@@ -21,38 +21,6 @@ import Testing
         }
     }
 
-    @Test func reopeningKeepsQueueCatalogBudgetHoldsAndRuns() async throws {
-        try await withTemporaryDirectory { root in
-            do {
-                let store = try ArchiveStore(archiveRoot: root)
-                _ = try await store.jobs.enqueue(
-                    [StoreFixtures.item("rec_1"), StoreFixtures.item("rec_2")],
-                    now: StoreFixtures.referenceDate
-                )
-                try await store.catalog.recordArchived(StoreFixtures.archiveRecord("rec_0"))
-                try await store.catalog.addAPIUsage(42, on: StoreFixtures.referenceDate)
-                try await store.catalog.addHold(
-                    recordingID: "rec_9",
-                    reason: "litigation",
-                    operatorName: "ana",
-                    now: StoreFixtures.referenceDate
-                )
-                try await store.catalog.startRun(
-                    id: "run-1",
-                    command: "archive",
-                    startedAt: StoreFixtures.referenceDate
-                )
-                try store.close()
-            }
-            let reopened = try ArchiveStore(archiveRoot: root)
-            #expect(try await reopened.jobs.counts() == [.queued: 2])
-            #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
-            #expect(try await reopened.catalog.apiUsage(on: StoreFixtures.referenceDate) == 42)
-            #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
-            #expect(try await reopened.catalog.lastRun()?.id == "run-1")
-        }
-    }
-
     @Test func garbageStateFileIsReportedAsCorruptWithAdvice() async throws {
         try await withTemporaryDirectory { root in
             let url = ArchiveStore.databaseURL(archiveRoot: root)
@@ -108,6 +76,60 @@ import Testing
             try Data("x".utf8).write(to: file)
             let error = try #require(throws: StoreError.self) { try ArchiveStore(archiveRoot: file) }
             #expect(error.code == .cannotOpen)
+        }
+    }
+
+    /// Typed Swift values, same bytes on disk: a state file written by an earlier version still reads, and
+    /// this one writes what it wrote.
+    @Test func typedColumnsKeepTheEncodingEarlierVersionsWrote() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let now = StoreFixtures.referenceDate
+            var record = StoreFixtures.archiveRecord("rec_1")
+            record.manifestSummary = ["video": .archived, "console-log": .notCaptured]
+            try await store.catalog.recordArchived(record)
+            _ = try await store.jobs.enqueue([StoreFixtures.item("rec_2")], now: now)
+            let job = try #require(
+                try await store.jobs.claimNext(owner: "w", leaseDuration: .seconds(60), now: now, runStartedAt: now)
+            )
+            try await store.jobs.recordResource(
+                JobResource(
+                    kind: .consoleLog,
+                    availability: .archived,
+                    provenance: ArchiveProvenance(etag: "e1", requestIds: ["x-request-id: 1"], attempts: 2),
+                    updatedAt: now
+                ),
+                for: try #require(job.lease)
+            )
+            // Copy the raw columns into a text field the API returns as is.
+            try await store.execute(
+                sql: """
+                    UPDATE archives SET relativePath = manifestSummary || '|' ||
+                        (SELECT resourceKind || '|' || availability || '|' || provenance FROM job_resources)
+                    """
+            )
+            let raw = try #require(try await store.catalog.archive(workspaceID: "ws_1", recordingID: "rec_1"))
+            #expect(
+                raw.relativePath
+                    == #"{"console-log":"not-captured","video":"archived"}|console-log|archived|"#
+                    + #"{"attempts":2,"etag":"e1","requestIds":["x-request-id: 1"],"resumedBytes":0}"#
+            )
+
+            // Rows as an earlier version wrote them read back typed.
+            try await store.execute(
+                sql: """
+                    UPDATE archives SET manifestSummary = '{"thumbnail":"unavailable","video":"archived"}';
+                    UPDATE job_resources SET provenance = '{"attempts":1,"requestIds":[],"resumedBytes":5}',
+                        availability = 'not-captured';
+                    """
+            )
+            let archive = try await store.catalog.archive(workspaceID: "ws_1", recordingID: "rec_1")
+            #expect(archive?.manifestSummary == ["thumbnail": .unavailable, "video": .archived])
+            let resources = try await store.jobs.resources(ofJob: job.id)
+            #expect(resources.map(\.kind) == [.consoleLog])
+            #expect(resources.first?.availability == .notCaptured)
+            #expect(resources.first?.provenance == ArchiveProvenance(attempts: 1, resumedBytes: 5))
+            try store.close()
         }
     }
 }

@@ -80,9 +80,15 @@ import Testing
             let (entries, unreadable) = try log.entries()
             #expect(unreadable == 0)
             #expect(entries.map(\.action) == [.add, .add, .remove])
-            #expect(entries.map(\.recordingId) == ["rec_1", "rec_2", "rec_1"])
-            #expect(entries[1].workspaceId == "ws_1" && entries[1].operator == "bo" && entries[1].reason == "case 2")
+            #expect(entries.map(\.recordingID) == ["rec_1", "rec_2", "rec_1"])
+            #expect(entries[1].workspaceID == "ws_1" && entries[1].operator == "bo" && entries[1].reason == "case 2")
             #expect(entries[0].at == at)
+            // The file's keys are those earlier versions wrote (and replay reads).
+            let lines = try String(contentsOfFile: log.path, encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 3)
+            #expect(lines[0].hasPrefix(#"{"action":"add","at":""#))
+            #expect(lines[0].hasSuffix(#"","operator":"ana","reason":"case 1","recordingId":"rec_1"}"#))
+            #expect(lines[1].hasSuffix(#""reason":"case 2","recordingId":"rec_2","workspaceId":"ws_1"}"#))
         }
     }
 
@@ -102,7 +108,7 @@ import Testing
             try reopened.close()
             let entries = try log.entries().entries
             #expect(entries.map(\.action) == [.add, .remove, .add])
-            #expect(entries.map(\.recordingId) == ["rec_1", "rec_1", "rec_2"])
+            #expect(entries.map(\.recordingID) == ["rec_1", "rec_1", "rec_2"])
         }
     }
 

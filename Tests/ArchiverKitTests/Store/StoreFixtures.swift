@@ -21,8 +21,8 @@ enum StoreFixtures {
         _ recordingID: String,
         workspace: String = "ws_1",
         createdAt offset: TimeInterval = 0
-    ) -> JobStore.EnqueueItem {
-        JobStore.EnqueueItem(
+    ) -> JobEnqueueItem {
+        JobEnqueueItem(
             workspaceID: workspace,
             recordingID: recordingID,
             recordingCreatedAt: referenceDate.addingTimeInterval(offset)

@@ -8,6 +8,45 @@ import Testing
 /// daily budget, listing marks and audit events, each on a real database and reopened where it matters.
 @Suite(.postgresServer, .timeLimit(.minutes(3))) struct CatalogContractTests {
     @Test(arguments: StoreEngine.all)
+    func aReopenedStoreKeepsQueueCatalogBudgetHoldsRunsAndLogs(engine: StoreEngine) async throws {
+        try await engine.withDatabase { database in
+            let now = engine.timeline().now
+            do {
+                let store = try await database.open()
+                #expect(try await store.jobs.counts(kind: nil).isEmpty, "a fresh database is empty and usable")
+                #expect(try await store.catalog.totals() == CatalogTotals(archives: 0, bytes: 0))
+                #expect(try await store.catalog.holds(includingRemoved: true).isEmpty)
+                #expect(try await store.catalog.deletionLog().isEmpty)
+                #expect(try await store.catalog.auditEvents().isEmpty)
+                _ = try await store.jobs.enqueue(
+                    [Contract.item("rec_1", base: now), Contract.item("rec_2", base: now)],
+                    kind: .archive,
+                    now: now
+                )
+                try await store.catalog.recordArchived(Contract.archiveRecord("rec_0", at: now))
+                try await store.catalog.addAPIUsage(42, on: now)
+                try await store.catalog.addHold(
+                    recordingID: "rec_9",
+                    workspaceID: nil,
+                    reason: "litigation",
+                    operatorName: "ana",
+                    now: now
+                )
+                try await store.catalog.startRun(id: "run-1", command: "archive", startedAt: now)
+                try store.close()
+            }
+            let reopened = try await database.open()
+            defer { try? reopened.close() }
+            #expect(try await reopened.jobs.counts(kind: .archive) == [.queued: 2])
+            #expect(try await reopened.catalog.isArchived(workspaceID: "ws_1", recordingID: "rec_0"))
+            #expect(try await reopened.catalog.apiUsage(on: now) == 42)
+            #expect(try await reopened.catalog.isHeld(recordingID: "rec_9", workspaceID: "ws_1"))
+            #expect(try await reopened.catalog.holdEvents().map(\.action) == [.add])
+            #expect(try await reopened.catalog.lastRun()?.id == "run-1")
+        }
+    }
+
+    @Test(arguments: StoreEngine.all)
     func archivesAreCataloguedVerifiedAndTotalled(engine: StoreEngine) async throws {
         try await engine.withStore { store in
             let now = engine.timeline().now
@@ -375,6 +414,57 @@ import Testing
         }
     }
 
+    /// A hold placed from another connection while a deletion's transaction is open waits for it to finish
+    /// (so it comes after the deletion), instead of committing unseen while the deletion goes on.
+    @Test(arguments: StoreEngine.all)
+    func aHoldPlacedWhileADeletionRunsWaitsForIt(engine: StoreEngine) async throws {
+        try await engine.withDatabase { database in
+            let deleting = try await database.open()
+            let holding = try await database.open()
+            defer {
+                try? deleting.close()
+                try? holding.close()
+            }
+            let now = engine.timeline().now
+            try await deleting.catalog.recordArchived(Contract.archiveRecord("rec_1", at: now))
+            let entry = DeletionLogEntry(
+                recordingID: "rec_1",
+                workspaceID: "ws_1",
+                archivePath: "ws_1/2023/11/rec_1.tar",
+                archiveSha256: String(repeating: "a", count: 64),
+                at: now,
+                scope: .local,
+                outcome: .deleted
+            )
+            let (started, signal) = AsyncStream<Void>.makeStream()
+            let placed = RunCounter()
+            let hold = Task {
+                for await _ in started { break }
+                try await holding.catalog.addHold(
+                    recordingID: "rec_1",
+                    workspaceID: "ws_1",
+                    reason: "case",
+                    operatorName: "ana",
+                    now: now
+                )
+                placed.increment()
+            }
+            let holdsSeenDuringDeletion = try await deleting.catalog.deletingUnlessHeld(
+                recordingID: "rec_1",
+                workspaceID: "ws_1"
+            ) { () -> (result: Int, entry: DeletionLogEntry) in
+                signal.yield()
+                // The deletion step takes a while; the other connection's hold must wait for its end.
+                Thread.sleep(forTimeInterval: 0.5)
+                return (placed.value, entry)
+            }
+            try await hold.value
+            #expect(holdsSeenDuringDeletion == 0, "the hold was placed while the deletion's transaction was open")
+            #expect(try await holding.catalog.deletionLog().map(\.outcome) == [.deleted])
+            #expect(try await deleting.catalog.isHeld(recordingID: "rec_1", workspaceID: "ws_1"))
+        }
+    }
+
     @Test(arguments: StoreEngine.all)
     func openRemoteIntentsAreTheLatestUnresolvedRemoteEntries(engine: StoreEngine) async throws {
         try await engine.withStore { store in
@@ -418,20 +508,20 @@ import Testing
             let t0 = engine.timeline().now
             func mark(_ highWaterMark: Date?, at: Date, full: Date?, filterHash: String = "h1") -> ListingMark {
                 ListingMark(
-                    kind: "archive",
-                    workspaceId: "ws_1",
+                    kind: .archive,
+                    workspaceID: "ws_1",
                     filterHash: filterHash,
                     filters: "all recordings",
                     highWaterMark: highWaterMark,
                     lastListingAt: at,
-                    lastListingMode: full == nil ? "incremental" : "full",
+                    lastListingMode: full == nil ? .incremental : .full,
                     lastFullListingAt: full
                 )
             }
             do {
                 let store = try await database.open()
                 #expect(
-                    try await store.catalog.listingMark(kind: "archive", workspaceID: "ws_1", filterHash: "h1") == nil
+                    try await store.catalog.listingMark(kind: .archive, workspaceID: "ws_1", filterHash: "h1") == nil
                 )
                 try await store.catalog.recordListing(mark(t0, at: t0, full: t0))
                 // An incremental listing that saw nothing newer (the newest were deleted) keeps the mark and the
@@ -441,7 +531,7 @@ import Testing
                 )
                 #expect(kept.highWaterMark == t0)
                 #expect(kept.lastFullListingAt == t0)
-                #expect(kept.lastListingMode == "incremental")
+                #expect(kept.lastListingMode == .incremental)
                 try await store.catalog.recordListing(
                     mark(t0.addingTimeInterval(500), at: t0.addingTimeInterval(120), full: nil)
                 )
@@ -451,12 +541,14 @@ import Testing
             let store = try await database.open()
             defer { try? store.close() }
             let stored = try #require(
-                try await store.catalog.listingMark(kind: "archive", workspaceID: "ws_1", filterHash: "h1")
+                try await store.catalog.listingMark(kind: .archive, workspaceID: "ws_1", filterHash: "h1")
             )
             #expect(stored.highWaterMark == t0.addingTimeInterval(500))
             #expect(stored.lastFullListingAt == t0)
             #expect(stored.lastListingAt == t0.addingTimeInterval(120))
-            #expect(try await store.catalog.listingMark(kind: "download", workspaceID: "ws_1", filterHash: "h1") == nil)
+            #expect(stored.lastListingMode == .incremental && stored.kind == .archive && stored.workspaceID == "ws_1")
+            #expect(stored.filters == "all recordings")
+            #expect(try await store.catalog.listingMark(kind: .download, workspaceID: "ws_1", filterHash: "h1") == nil)
             #expect(try await store.catalog.listingMarks().map(\.filterHash) == ["h1", "h2"])
         }
     }

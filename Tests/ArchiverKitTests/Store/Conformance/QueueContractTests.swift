@@ -57,7 +57,7 @@ import Testing
             #expect(heartbeat.code == .leaseLost)
             let resource = try await #require(throws: StoreError.self) {
                 try await store.jobs.recordResource(
-                    JobResource(resourceKind: "video", availability: .notCaptured, updatedAt: time.now),
+                    JobResource(kind: .video, availability: .notCaptured, updatedAt: time.now),
                     for: dead
                 )
             }
@@ -159,7 +159,7 @@ import Testing
                 httpStatus: 206
             )
             let video = JobResource(
-                resourceKind: "video",
+                kind: .video,
                 availability: .archived,
                 stagedFileName: "video.webm",
                 sizeBytes: 1234,
@@ -170,7 +170,7 @@ import Testing
                 updatedAt: time.now
             )
             let logs = JobResource(
-                resourceKind: "console-log",
+                kind: .consoleLog,
                 availability: .notCaptured,
                 apiMessage: "capture disabled",
                 updatedAt: time.now
@@ -256,7 +256,7 @@ import Testing
                 try await store.jobs.apply(.listingConfirmed, to: lease, configuration: retry, now: time.now)
                 try await store.jobs.apply(.resourcesDownloaded, to: lease, configuration: retry, now: time.now)
                 var record = Contract.archiveRecord("rec_1", at: time.now)
-                record.manifestSummaryJSON = #"{"video":"archived"}"#
+                record.manifestSummary = ["video": .archived, "console-log": .notCaptured]
                 record.verifiedAt = time.now
                 try await store.catalog.recordArchived(record, completing: lease, now: time.now)
                 let archived = try #require(try await store.jobs.job(id: job.id))
