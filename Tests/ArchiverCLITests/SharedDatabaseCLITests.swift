@@ -135,4 +135,33 @@ import Testing
             #expect(!log.contains("rec_held:deleted"))
         }
     }
+
+    @Test func auditRecordsItsChecksInTheSharedDatabase() async throws {
+        let server = try PostgresTestServer.suiteServer()
+        let database = try await server.createDatabase("audit")
+        try await withTemporaryDirectory { directory in
+            let root = directory.appendingPathComponent("root")
+            let folder = root.appendingPathComponent("ws_1/2023/01", isDirectory: true)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("not a tar".utf8).write(to: folder.appendingPathComponent("rec_bad.tar"))
+            let environment = ["USERPLANE_DATABASE_URL": database.url]
+            let first = try await Self.archiver(["hold", "list"], environment: environment)
+            #expect(first.status == 0, "\(first.stderr)")
+            try await server.psql(
+                database: database.name,
+                """
+                INSERT INTO userplane.archives (workspace_id, recording_id, relative_path, size_bytes, sha256,
+                    archived_at, recording_created_at)
+                VALUES ('ws_1', 'rec_bad', 'ws_1/2023/01/rec_bad.tar', 9, repeat('c', 64), now(), '2023-01-05')
+                """
+            )
+            let audit = try await Self.archiver(["audit", "--archive", root.path], environment: environment)
+            #expect(audit.status == 4, "\(audit.stderr)")
+            let events = try await server.psql(
+                database: database.name,
+                "SELECT recording_id || ':' || outcome FROM userplane.audit_events"
+            )
+            #expect(events.trimmingCharacters(in: .whitespacesAndNewlines) == "rec_bad:failed")
+        }
+    }
 }
