@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),  // config file (issue 8)
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),  // shared state (issue 15)
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),  // postgres-nio's TLS settings
         // Simulator and tests only; never linked into userplane-archiver.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.0.0", traits: []),
     ],
@@ -49,10 +51,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(  // the PostgreSQL engine of the store (issue 15); keeps NIO out of ArchiverKit
+            name: "ArchiverPostgres",
+            dependencies: [
+                "ArchiverKit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "userplane-archiver",
             dependencies: [
-                "ArchiverKit",
+                "ArchiverKit", "ArchiverPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,9 +115,19 @@ let package = Package(
         .testTarget(
             name: "ArchiverKitTests",
             dependencies: [
-                "ArchiverKit", "ArchiverTestSupport", "UserplaneSimulator",
+                "ArchiverKit", "ArchiverPostgres", "ArchiverTestSupport", "UserplaneSimulator",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ArchiverPostgresTests",
+            dependencies: [
+                "ArchiverKit", "ArchiverPostgres", "ArchiverTestSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

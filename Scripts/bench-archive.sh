@@ -21,12 +21,15 @@
 #      (a full listing), then M new recordings (--listing-new, default 5) created and the run repeated
 #      (an incremental listing), then repeated once more with nothing new, then with --full-listing.
 #      Prints list calls and API calls of each rerun, counted by the simulator (every recording final).
+#   5. (--shared-only) Quota efficiency with three processes: three `archive --database` processes sharing one
+#      throw-away PostgreSQL 15 (/usr/lib/postgresql/15/bin, run as the postgres user) and one archive root,
+#      `--api-rate L` each, against the simulator at L/min. Prints achieved calls/min ÷ L and 429s (target 0).
 #
 # Usage: Scripts/bench-archive.sh [--quick] [--rate L] [--recordings N] [--video-bytes B] [--rounds R]
 #                                 [--bandwidth-only] [--debug] [--no-build]
 #                                 [--listing-only] [--listing-recordings N] [--listing-new M]
 #   --quick: about 30 s for (1) (fewer recordings), 64 MiB videos for (2). --bandwidth-only: just (2).
-#   --listing-only: just (4).
+#   --listing-only: just (4). --shared-only: just (5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,8 +44,9 @@ video_bytes=
 listing_only=0
 listing_recordings=400
 listing_new=5
+shared_only=0
 usage="usage: $0 [--quick] [--rate L] [--recordings N] [--video-bytes B] [--rounds R] [--bandwidth-only] [--debug]"
-usage="$usage [--no-build] [--listing-only] [--listing-recordings N] [--listing-new M]"
+usage="$usage [--no-build] [--listing-only] [--listing-recordings N] [--listing-new M] [--shared-only]"
 while [ $# -gt 0 ]; do
     case "$1" in
     --quick) quick=1 ;;
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     --listing-only) listing_only=1 ;;
     --listing-recordings) listing_recordings=$2; shift ;;
     --listing-new) listing_new=$2; shift ;;
+    --shared-only) shared_only=1 ;;
     *) echo "$usage" >&2; exit 64 ;;
     esac
     shift
@@ -138,6 +143,59 @@ archive() {
         exit 1
     fi
 }
+
+if [ "$shared_only" -eq 1 ]; then
+# --- 5. Quota efficiency with three processes sharing one PostgreSQL database -----------------------------
+pg_bin=/usr/lib/postgresql/15/bin
+# Not under $work (0700, root's): the postgres user must reach it.
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/bench-archive-pg.XXXXXX")
+# shellcheck disable=SC2317  # called from the EXIT trap
+stop_pg() {
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+}
+trap 'stop_pg; cleanup' EXIT
+chown postgres:postgres "$pg_dir"
+chmod 0700 "$pg_dir"
+pg_port=$((20000 + RANDOM % 20000))
+runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres -A trust -E UTF8 --locale=C --no-sync \
+    >"$work/initdb.out" 2>&1
+# Descriptors above 2 closed: the server must not keep this script's pipes open.
+runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off" start >/dev/null 3>&- 4>&- 5>&-
+runuser -u postgres -- psql -X -q -h "$pg_dir" -p "$pg_port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE archiver LOGIN" -c "CREATE DATABASE userplane" >/dev/null
+runuser -u postgres -- psql -X -q -h "$pg_dir" -p "$pg_port" -U postgres -d userplane -v ON_ERROR_STOP=1 \
+    -c "CREATE SCHEMA userplane AUTHORIZATION archiver" \
+    -c "ALTER ROLE archiver IN DATABASE userplane SET search_path = userplane" >/dev/null
+database="postgres://archiver@127.0.0.1:$pg_port/userplane?sslmode=disable"
+echo "bench-archive: (5) three processes, one database: $recordings recordings, L=$rate/min" >&2
+start_sim shared --recordings "$recordings" --rate-per-minute "$rate" --daily-limit 1000000 --video-bytes 16384
+started=$(now)
+pids=()
+for n in 1 2 3; do
+    USERPLANE_API_KEY="$key" USERPLANE_DATABASE_URL="$database" \
+        "$bin/userplane-archiver" archive --workspace "$ws" --archive "$work/shared" --base-url "$api" \
+        --api-rate "$rate" --api-daily-budget 1000000 --concurrency 4 --quiet \
+        >"$work/shared.$n.out" 2>"$work/shared.$n.err" &
+    pids+=("$!")
+done
+for pid in "${pids[@]}"; do
+    wait "$pid" || { echo "bench-archive: a shared archive process failed" >&2; tail -20 "$work"/shared.*.err >&2; exit 1; }
+done
+shared_seconds=$(echo "$(now) - $started" | bc -l)
+counters=$(curl -sf "$admin/counters")
+calls=$(echo "$counters" | jq .apiCalls)
+limited=$(echo "$counters" | jq .rateLimited)
+window_max=$(echo "$counters" | jq .maxAPICallsInWindow)
+tars=$(find "$work/shared" -name '*.tar' | wc -l)
+per_minute=$(echo "$calls * 60 / $shared_seconds" | bc -l)
+echo "== bench-archive summary ($configuration, $(nproc) cores) =="
+printf '(5) shared: 3 processes, %d recordings (%d tars) in %.1f s: %d API calls = %.1f/min; L=%d/min -> %.3f of L\n' \
+    "$recordings" "$tars" "$shared_seconds" "$calls" "$per_minute" "$rate" "$(echo "$per_minute / $rate" | bc -l)"
+printf '    429s: %d (target 0); max calls in any 60 s window: %d\n' "$limited" "$window_max"
+exit 0
+fi
 
 if [ "$bandwidth_only" -eq 0 ]; then
 # list_calls: list calls the simulator has counted since its counters were last reset.

@@ -1,4 +1,5 @@
 import ArchiverKit
+import ArchiverPostgres
 import ArgumentParser
 import Foundation
 import Logging
@@ -31,6 +32,8 @@ struct QueueRun {
     var metricsFile: String?
     /// `download --overwrite`: replace differing files of the same name in the output directory.
     var overwritesExisting = false
+    /// `--database`: the shared PostgreSQL state (no root lock: other processes share the root and the queue).
+    var database: DatabaseURL?
 
     func execute() async throws {
         let clock = ContinuousClock()
@@ -54,6 +57,22 @@ struct QueueRun {
         configuration.forcesFullListing = forcesFullListing
         configuration.overwritesExisting = overwritesExisting
         configuration.destination = destination
+        if let database {
+            // Shared queue: a dead host's jobs return after the lease (product.md §11.2: 60 s by default;
+            // USERPLANE_DATABASE_LEASE_SECONDS shortens it for tests and drills), heartbeats at a third.
+            let seconds = ProcessInfo.processInfo.environment["USERPLANE_DATABASE_LEASE_SECONDS"].flatMap(Int.init)
+            let keySource = keySource
+            configuration.sharedState = ArchiveRun.SharedState(
+                leaseDuration: .seconds(min(max(seconds ?? 60, 3), 3600))
+            ) {
+                let postgres = try await PostgresStateStore.open(database, logger: logger)
+                let pacing = PostgresPacer(
+                    database: postgres.database,
+                    keyHash: PostgresPacer.keyHash(for: try keySource.loadForIdentity())
+                )
+                return (postgres, pacing)
+            }
+        }
         let (result, outcome) = try await ArchiveRun.withRun(configuration: configuration, logger: logger) { run in
             let renderer = ProgressRenderer(json: global.json, quiet: global.quiet)
             let result = await run.workspaces(

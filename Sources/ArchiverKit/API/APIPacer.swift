@@ -91,6 +91,7 @@ public actor APIPacer {
     private let clock: ErasedClock
     private let currentDate: @Sendable () -> Date
     private let onConsume: (@Sendable (DailyBudget) -> Void)?
+    private let shared: (any SharedPacing)?
     private var slots: [Duration] = []
     private var pausedUntil: Duration = .zero
     private var budget: DailyBudget
@@ -115,6 +116,35 @@ public actor APIPacer {
         currentDate: @escaping @Sendable () -> Date = { Date() },
         onConsume: (@Sendable (DailyBudget) -> Void)? = nil
     ) {
+        self.init(
+            configuration: configuration,
+            budget: budget,
+            clock: clock,
+            currentDate: currentDate,
+            shared: nil,
+            onConsume: onConsume
+        )
+    }
+
+    /// Creates a pacer whose slots and daily budget are shared with other processes through `shared` (the
+    /// PostgreSQL pacer, product.md §11.2); server pauses are forwarded to it.
+    ///
+    /// - Parameters:
+    ///   - configuration: Rate and budget settings, summed over every process sharing the key.
+    ///   - budget: Persisted state to continue from; ignored if its day is not today (UTC).
+    ///   - clock: The clock that paces requests.
+    ///   - currentDate: The wall clock.
+    ///   - shared: Where slots are reserved; `nil` for this process alone.
+    ///   - onConsume: Called with the new state after every granted request, for persistence.
+    package init(
+        configuration: Configuration = .init(),
+        budget: DailyBudget? = nil,
+        clock: some Clock<Duration> = ContinuousClock(),
+        currentDate: @escaping @Sendable () -> Date = { Date() },
+        shared: (any SharedPacing)?,
+        onConsume: (@Sendable (DailyBudget) -> Void)? = nil
+    ) {
+        self.shared = shared
         self.configuration = configuration
         self.clock = ErasedClock(clock)
         self.currentDate = currentDate
@@ -129,6 +159,7 @@ public actor APIPacer {
     ///   used up (counting callers already waiting), or `CancellationError` if the task is cancelled
     ///   while waiting (the budget is then not consumed).
     public func acquire() async throws {
+        if let shared { return try await acquireShared(shared) }
         rollOverIfNeeded()
         let limit = configuration.dailyLimit
         guard budget.used + waiting < limit else {
@@ -170,8 +201,35 @@ public actor APIPacer {
         if until > pausedUntil {
             pausedUntil = until
             pauses += 1
+            if let shared, duration > .zero {
+                Task { [duration] in try? await shared.pause(for: duration) }
+            }
         }
         return duration
+    }
+
+    /// ``acquire()`` through the shared pacer: the slot and the budget come from the database.
+    private func acquireShared(_ shared: any SharedPacing) async throws {
+        waiting += 1
+        defer { waiting -= 1 }
+        while true {
+            let grant = try await shared.reserve(
+                requestsPerWindow: configuration.requestsPerWindow,
+                window: configuration.window + configuration.margin,
+                dailyLimit: configuration.dailyLimit
+            )
+            rollOverIfNeeded()
+            budget.used = max(budget.used, grant.usedToday)
+            if grant.delay > .zero { try await clock.sleep(for: grant.delay) }
+            try Task.checkCancellation()
+            let remainingPause = pausedUntil - clock.now()
+            if remainingPause <= .zero { break }
+            // A server pause arrived while waiting: make sure the shared pacer has it, so the next slot comes
+            // after it (the slot just taken stays unused, which errs on the safe side).
+            try await shared.pause(for: remainingPause)
+        }
+        granted += 1
+        onConsume?(budget)
     }
 
     /// Reports a response: counts 429s, and pauses everyone for `Retry-After` (on 429/503) or until

@@ -47,7 +47,8 @@ extension ArchiverConfiguration {
     /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
     /// announced), `group` (string: the group given to every file and directory created under the
     /// archive root), `state_dir` (string path: the local state of an `s3://` archive root), `object_lock`
-    /// (`"compliance"` or `"governance"`) and `retain_for` (a duration such as `7y`): S3 Object Lock for new objects.
+    /// (`"compliance"` or `"governance"`) and `retain_for` (a duration such as `7y`): S3 Object Lock for new objects,
+    /// `database_url` (string: a `postgres://` URL of a shared database, product.md §11.2).
     ///
     /// `[[workspace]]` (repeatable): `id` (string, required), `recordings`, `projects`, `links`,
     /// `created_by` (arrays of strings), `since`, `until` (ISO 8601 date or date-time string, or a
@@ -110,7 +111,7 @@ extension ArchiverConfiguration {
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
             "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "group", "workspace", "retention",
-            "state_dir", "object_lock", "retain_for",
+            "state_dir", "object_lock", "retain_for", "database_url",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -137,6 +138,14 @@ extension ArchiverConfiguration {
             throw top.invalid("object_lock", "expected \"compliance\" or \"governance\"")
         }
         retainFor = try top.duration("retain_for")
+        databaseURL = try top.string("database_url")
+        if let databaseURL {
+            do {
+                _ = try DatabaseURL(parsing: databaseURL)
+            } catch {
+                throw top.invalid("database_url", error.message)
+            }
+        }
         let workspaceTables = try top.tables("workspace")
         workspaces = try workspaceTables.map { try Self.workspace(from: $0) }
         var seen: Set<String> = []

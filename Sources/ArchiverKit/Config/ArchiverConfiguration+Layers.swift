@@ -15,7 +15,7 @@ extension ArchiverConfiguration {
 
     /// The settings the environment gives.
     ///
-    /// `USERPLANE_BASE_URL`, `USERPLANE_ARCHIVE_DIR`, `USERPLANE_WORKSPACE_ID` (one workspace, no
+    /// `USERPLANE_BASE_URL`, `USERPLANE_ARCHIVE_DIR`, `USERPLANE_DATABASE_URL`, `USERPLANE_WORKSPACE_ID` (one workspace, no
     /// filters). Empty variables count as unset. The key (`USERPLANE_API_KEY`) is not a setting
     /// here: it is a secret, read only by the key source.
     ///
@@ -25,6 +25,7 @@ extension ArchiverConfiguration {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         baseURL = value("USERPLANE_BASE_URL")
         archiveRoot = value("USERPLANE_ARCHIVE_DIR")
+        databaseURL = value("USERPLANE_DATABASE_URL")
         if let workspace = value("USERPLANE_WORKSPACE_ID") { workspaces = [Workspace(id: workspace)] }
     }
 
@@ -43,6 +44,7 @@ extension ArchiverConfiguration {
         merged.apiKeyFile = apiKeyFile ?? lower.apiKeyFile
         merged.archiveRoot = archiveRoot ?? lower.archiveRoot
         merged.caBundle = caBundle ?? lower.caBundle
+        merged.databaseURL = databaseURL ?? lower.databaseURL
         merged.apiRate = apiRate ?? lower.apiRate
         merged.apiDailyBudget = apiDailyBudget ?? lower.apiDailyBudget
         merged.concurrency = concurrency ?? lower.concurrency

@@ -70,6 +70,8 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var objectLock: String?
     /// With `object_lock`: how long each object stays locked after its upload (`retain_for`).
     package var retainFor: RetentionDuration?
+    /// The shared PostgreSQL database (`database_url`); `nil` keeps the state in the archive root.
+    package var databaseURL: String?
     /// Workspaces to archive, in file order (default: none).
     package var workspaces: [Workspace] = []
     /// The retention policy (default: empty).

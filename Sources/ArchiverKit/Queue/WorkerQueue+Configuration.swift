@@ -62,6 +62,10 @@ extension WorkerQueue {
         ///
         /// Default 60 s.
         package var heartbeatInterval: Duration = .seconds(60)
+        /// Whether idle workers wait for jobs of the workspace that other processes hold, until those finish
+        /// or their leases run out (then they are claimed here): a shared queue (`--database`), where a dead
+        /// host's jobs must be finished by the survivors (default: `false`).
+        package var waitsForOtherProcessesLeases = false
         /// A failed job due for retry within this window is waited for in the same run.
         ///
         /// Default 90 s.

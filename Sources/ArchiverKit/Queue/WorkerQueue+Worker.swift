@@ -97,12 +97,27 @@ extension WorkerQueue {
     /// Idle with nothing claimable: keep waiting while listing goes on or a retry is due soon.
     private func shouldStopIdling(listingDone: CancellationFlag) async throws -> Bool {
         guard listingDone.isCancelled else { return false }
+        if configuration.waitsForOtherProcessesLeases, try await othersHoldUnfinishedJobs() {
+            // Another process holds jobs of this workspace: wait until it finishes them or its lease runs out
+            // (it died), then claim them. Polled at a fraction of the lease, not at the idle interval.
+            try await Task.sleep(for: min(configuration.heartbeatInterval / 4, .seconds(2)))
+            return false
+        }
         let nextRetry = try await store.jobs.nextRetryTime(
             kind: configuration.kind.jobKind,
             workspaceID: configuration.workspaceId
         )
         guard let nextRetry else { return true }
         return nextRetry.timeIntervalSince(now()) > Double(configuration.retryWaitWindow.components.seconds)
+    }
+
+    /// Whether a job of this workspace is unfinished under a lease another run holds (a shared queue).
+    private func othersHoldUnfinishedJobs() async throws -> Bool {
+        let unfinished: [JobState] = [.queued, .listingConfirmed, .downloading, .packing]
+        return try await store.jobs.allJobs(kind: configuration.kind.jobKind).contains { job in
+            job.workspaceID == configuration.workspaceId && unfinished.contains(job.state)
+                && job.leaseOwner.map { !$0.contains(configuration.runId) } == true
+        }
     }
 
     private func record(_ outcome: Outcome, for job: Job) {

@@ -96,7 +96,8 @@ extension RunOutcome {
             return (.locked, error.message)
         case let error as QueueError:
             return (.failed, error.message)
-        case let error as StoreError where error.code == .catalogMissing || error.code == .corrupt:
+        case let error as StoreError
+        where error.code == .catalogMissing || error.code == .corrupt || error.code == .newerSchema:
             return (.catalogUnreadable, error.description)
         case let error as StoreError:
             return (.failed, error.description)

@@ -16,11 +16,19 @@ package struct APIWiring: Sendable {
         settings: ArchiverConfiguration,
         keySource: APIClient.APIKeySource,
         store: any StateStore,
-        logger: Logger
+        logger: Logger,
+        shared: (any SharedPacing)? = nil
     ) async throws -> APIWiring {
         let today = Date()
         let usedToday = try await store.catalog.apiUsage(on: today)
-        return build(settings: settings, keySource: keySource, logger: logger, today: today, usedToday: usedToday)
+        return build(
+            settings: settings,
+            keySource: keySource,
+            logger: logger,
+            today: today,
+            usedToday: usedToday,
+            shared: shared
+        )
     }
 
     /// Wires a client whose daily budget starts at zero, without a store: for a root that has no state yet, whose
@@ -38,14 +46,16 @@ package struct APIWiring: Sendable {
         keySource: APIClient.APIKeySource,
         logger: Logger,
         today: Date,
-        usedToday: Int
+        usedToday: Int,
+        shared: (any SharedPacing)? = nil
     ) -> APIWiring {
         let pacer = APIPacer(
             configuration: APIPacer.Configuration(
                 requestsPerWindow: settings.apiRate ?? ArchiverDefaults.apiRequestsPerMinute,
                 dailyLimit: settings.apiDailyBudget ?? ArchiverDefaults.apiDailyBudget
             ),
-            budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday)
+            budget: DailyBudget(day: DailyBudget.utcDay(of: today), used: usedToday),
+            shared: shared
         )
         var clientConfiguration = APIClient.Configuration(apiKey: keySource)
         clientConfiguration.baseURL = settings.baseURL ?? ArchiverDefaults.baseURL

@@ -40,6 +40,8 @@ package struct ArchiveRun: Sendable {
         package var overwritesExisting = false
         /// Where `archive` keeps the packed archives (`--archive s3://...`); `nil`: the archive root itself.
         package var destination: (any ArchiveDestination)?
+        /// A state shared by many processes (`--database`), or `nil` for the root's own SQLite state.
+        package var sharedState: SharedState?
         /// Command-line arguments, secrets already redacted, for the reports.
         package var arguments: [String] = []
         /// The exit code the caller exits with for an outcome, recorded in each report
@@ -63,6 +65,27 @@ package struct ArchiveRun: Sendable {
             self.settings = settings
             self.keySource = keySource
             self.exitCode = exitCode
+        }
+    }
+
+    /// A state store shared by processes on many hosts (product.md §11.2), opened by its engine's target.
+    ///
+    /// With it, the run takes no root lock (the root and the queue are shared), claims wait for jobs other
+    /// processes hold until they finish or their lease ends, and the pacer reserves every request in the
+    /// shared window and daily budget.
+    package struct SharedState: Sendable {
+        /// How long a claim lasts without a heartbeat; heartbeats come at a third of it.
+        package var leaseDuration: Duration
+        /// Opens the shared store and, when the engine paces across processes, its pacing.
+        package var open: @Sendable () async throws -> (store: any StateStore, pacing: (any SharedPacing)?)
+
+        /// Creates a shared state.
+        package init(
+            leaseDuration: Duration,
+            open: @escaping @Sendable () async throws -> (store: any StateStore, pacing: (any SharedPacing)?)
+        ) {
+            self.leaseDuration = leaseDuration
+            self.open = open
         }
     }
 
@@ -114,6 +137,27 @@ package struct ArchiveRun: Sendable {
         let settings = configuration.settings
         let keySource = configuration.keySource
         let waitsForLock = configuration.waitsForLock
+        if let shared = configuration.sharedState {
+            // Many processes share the root and the queue: no root lock; the state lives in the shared store.
+            try Self.createRoot(root)
+            let (store, pacing) = try await shared.open()
+            defer { try? store.close() }
+            let wiring = try await APIWiring.make(
+                settings: settings,
+                keySource: keySource,
+                store: store,
+                logger: logger,
+                shared: pacing
+            )
+            let run = ArchiveRun(
+                configuration: configuration,
+                store: store,
+                client: wiring.client,
+                wiring: wiring,
+                logger: logger
+            )
+            return try await body(run)
+        }
         let stateDirectory = ArchiveStore.databaseURL(archiveRoot: root).deletingLastPathComponent()
         // An existing lock file is taken first, so a concurrent run is reported (exit 75) before anything else.
         let existingLock =
@@ -233,6 +277,11 @@ package struct ArchiveRun: Sendable {
             queue.listing.fullListingEvery = every.duration(endingAt: now)
         }
         if let maxBlobSize = settings.maxBlobSize { queue.downloader.maximumBlobBytes = maxBlobSize }
+        if let shared = configuration.sharedState {
+            queue.leaseDuration = shared.leaseDuration
+            queue.heartbeatInterval = shared.leaseDuration / 3
+            queue.waitsForOtherProcessesLeases = true
+        }
         return queue
     }
 

@@ -35,6 +35,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     @OptionGroup var transfer: TransferOptions
     @OptionGroup var filters: FilterOptions
     @OptionGroup var listing: ListingOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Option(
         name: .long,
@@ -158,7 +159,8 @@ struct ArchiveCommand: AsyncParsableCommand {
                 isDryRun: dryRun,
                 waitsForLock: waitLock,
                 forcesFullListing: listing.fullListing,
-                metricsFile: settings.metricsFile
+                metricsFile: settings.metricsFile,
+                database: try StateStoreFactory.sharedDatabase(database, global: global)
             ).execute()
         }
     }

@@ -30,6 +30,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Option(name: .long, help: ArgumentHelp("Re-read at most this many archives.", valueName: "n"))
     var sample: Int?
@@ -104,13 +105,18 @@ struct AuditCommand: AsyncParsableCommand {
             let settings = try OperatorSettings.resolve(flags: flags, global: global)
             let rootURL = try root.resolvedURL(settings: settings)
             try RetentionCLI.requireDirectory(rootURL)
-            let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
-            guard FileManager.default.fileExists(atPath: database.path) else {
-                throw CLIError(
-                    "no archive state at \(rootURL.path) (missing \(database.path)); nothing to audit — check --archive"
-                )
+            let store: any StateStore
+            if StateStoreFactory.isConfigured(database, global: global) {
+                store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
+            } else {
+                let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
+                guard FileManager.default.fileExists(atPath: database.path) else {
+                    throw CLIError(
+                        "no archive state at \(rootURL.path) (missing \(database.path)); nothing to audit — check --archive"
+                    )
+                }
+                store = try ArchiveStore(archiveRoot: rootURL)
             }
-            let store: any StateStore = try ArchiveStore(archiveRoot: rootURL)
             defer { try? store.close() }
             let now = Date()
             var configuration = FixityAudit.Configuration(runId: QueueRun.makeRunId())

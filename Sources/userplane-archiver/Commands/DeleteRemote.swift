@@ -30,6 +30,7 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
     @OptionGroup var api: APIOptions
 
     @Option(
@@ -91,7 +92,12 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                     "Missing --older-than DURATION (or delete_remote_older_than in the config file's [retention] table)."
                 )
             }
-            let (lock, store) = try RetentionCLI.openLocked(rootURL, waits: waitLock)
+            let (lock, store) = try await StateStoreFactory.openLocked(
+                rootURL,
+                waits: waitLock,
+                database: database,
+                global: global
+            )
             defer { withExtendedLifetime(lock) {} }
             defer { try? store.close() }
             let wiring =

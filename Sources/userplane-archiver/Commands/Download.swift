@@ -25,6 +25,7 @@ struct DownloadCommand: AsyncParsableCommand {
     @OptionGroup var transfer: TransferOptions
     @OptionGroup var filters: FilterOptions
     @OptionGroup var listing: ListingOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Option(
         name: .long,
@@ -124,7 +125,8 @@ struct DownloadCommand: AsyncParsableCommand {
                 waitsForLock: waitLock,
                 forcesFullListing: listing.fullListing,
                 resourceKinds: try resourceKinds(),
-                overwritesExisting: overwrite
+                overwritesExisting: overwrite,
+                database: try StateStoreFactory.sharedDatabase(database, global: global)
             ).execute()
         }
     }

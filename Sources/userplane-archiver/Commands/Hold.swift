@@ -35,6 +35,7 @@ struct HoldAddCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Argument(help: ArgumentHelp("Recording ids to hold.", valueName: "id"))
     var ids: [String]
@@ -67,7 +68,7 @@ struct HoldAddCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let store = try RetentionCLI.openExistingRoot(root, global: global)
+            let store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             // Ids are matched exactly: a trailing space or another case is a different (unknown) id.
@@ -123,6 +124,7 @@ struct HoldRemoveCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Argument(help: ArgumentHelp("Recording ids to release.", valueName: "id"))
     var ids: [String]
@@ -145,7 +147,7 @@ struct HoldRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let store = try RetentionCLI.openExistingRoot(root, global: global)
+            let store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             var results: [[String: String]] = []
@@ -184,6 +186,7 @@ struct HoldListCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(name: .long, help: "Include lifted holds.")
     var all = false
@@ -191,7 +194,7 @@ struct HoldListCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let store = try RetentionCLI.openExistingRoot(root, global: global)
+            let store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
             defer { try? store.close() }
             let holds = try await store.catalog.holds(includingRemoved: all)
             if global.json {

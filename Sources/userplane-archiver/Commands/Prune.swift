@@ -24,6 +24,7 @@ struct PruneCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Option(
         name: .long,
@@ -70,7 +71,12 @@ struct PruneCommand: AsyncParsableCommand {
                     "Missing --keep-within DURATION (or keep_within in the config file's [retention] table)."
                 )
             }
-            let (lock, store) = try RetentionCLI.openLocked(rootURL, waits: waitLock)
+            let (lock, store) = try await StateStoreFactory.openLocked(
+                rootURL,
+                waits: waitLock,
+                database: database,
+                global: global
+            )
             defer { withExtendedLifetime(lock) {} }
             defer { try? store.close() }
             var configuration = RetentionSweeper.Configuration(

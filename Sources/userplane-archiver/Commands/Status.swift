@@ -20,18 +20,25 @@ struct StatusCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
             let rootURL = try root.resolvedURL(global: global)
-            let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
-            guard FileManager.default.fileExists(atPath: database.path) else {
-                throw CLIError(
-                    "no archive state at \(rootURL.path) (missing \(database.path)); run 'userplane-archiver archive' first"
-                )
+            let store: any StateStore
+            if StateStoreFactory.isConfigured(database, global: global) {
+                store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
+            } else {
+                let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
+                guard FileManager.default.fileExists(atPath: database.path) else {
+                    throw CLIError(
+                        "no archive state at \(rootURL.path) (missing \(database.path)); run 'userplane-archiver archive' "
+                            + "first"
+                    )
+                }
+                store = try ArchiveStore(archiveRoot: rootURL)
             }
-            let store: any StateStore = try ArchiveStore(archiveRoot: rootURL)
             var status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
             if let destination = try await S3Wiring.destination(root: root, global: global) {
                 try await status.checkMissing(in: destination, store: store)

@@ -1,11 +1,12 @@
 import ArchiverKit
+import ArchiverTestSupport
 import Foundation
 import Synchronization
 import Testing
 
 /// The catalog half of the store contract (``ArchiveCatalogStore``): archives, holds, deletion log, runs,
 /// daily budget, listing marks and audit events, each on a real database and reopened where it matters.
-@Suite(.timeLimit(.minutes(3))) struct CatalogContractTests {
+@Suite(.postgresServer, .timeLimit(.minutes(3))) struct CatalogContractTests {
     @Test(arguments: StoreEngine.all)
     func aReopenedStoreKeepsQueueCatalogBudgetHoldsRunsAndLogs(engine: StoreEngine) async throws {
         try await engine.withDatabase { database in

@@ -1,9 +1,10 @@
 import ArchiverKit
+import ArchiverTestSupport
 import Foundation
 import Testing
 
 /// The job queue half of the store contract (``JobQueueStore``): claims, leases, owner checks, transitions.
-@Suite(.timeLimit(.minutes(3))) struct QueueContractTests {
+@Suite(.postgresServer, .timeLimit(.minutes(3))) struct QueueContractTests {
     private let retry = JobStateMachine.Configuration()
 
     @Test(arguments: StoreEngine.all)

@@ -1,0 +1,68 @@
+import ArchiverKit
+import ArchiverPostgres
+import ArgumentParser
+import Foundation
+import Logging
+
+/// The one place a command chooses the engine of its state: the archive root's `state.sqlite` (SQLite, the
+/// embedded default), or a shared PostgreSQL database when `--database`, `USERPLANE_DATABASE_URL` or
+/// `database_url` names one (product.md §11.2).
+enum StateStoreFactory {
+    /// The shared database the settings name, if any (password resolved, never printed).
+    ///
+    /// - Throws: `ValidationError` for a malformed URL or a password on the command line.
+    static func sharedDatabase(_ database: DatabaseOptions, global: GlobalOptions) throws -> DatabaseURL? {
+        try database.resolved(settings: OperatorSettings.resolve(flags: ArchiverConfiguration(), global: global))
+    }
+
+    /// Whether a shared database is configured (flag, environment or config file), without opening it.
+    static func isConfigured(_ database: DatabaseOptions, global: GlobalOptions) -> Bool {
+        database.database != nil
+            || ((try? OperatorSettings.resolve(flags: ArchiverConfiguration(), global: global))?.databaseURL != nil)
+    }
+
+    /// Opens the state of a command that reads or amends an existing catalogue (`hold`, `status`): the shared
+    /// database when one is configured, else the archive root's `state.sqlite`, which must exist.
+    ///
+    /// - Throws: ``StoreError`` (the database cannot be reached or was migrated by a newer archiver),
+    ///   ``CLIError`` (no catalogue in the root).
+    static func openExisting(
+        root: ArchiveRootOptions,
+        database: DatabaseOptions,
+        global: GlobalOptions
+    ) async throws -> any StateStore {
+        if let url = try sharedDatabase(database, global: global) {
+            return try await PostgresStateStore.open(
+                url,
+                logger: Logger(label: "userplane.state"),
+                maximumConnections: 2
+            )
+        }
+        return try RetentionCLI.openExistingRoot(root, global: global)
+    }
+
+    /// Takes the archive root's single-instance lock and opens the state of `prune` or `delete-remote`.
+    ///
+    /// The state is the shared database when one is configured (holds placed on any host are then checked in the
+    /// deleting transaction), else the root's `state.sqlite`. Keep the lock alive until the store is closed.
+    ///
+    /// - Throws: ``QueueError`` (the root is locked), ``StoreError``, ``CLIError``.
+    static func openLocked(
+        _ rootURL: URL,
+        waits: Bool,
+        database: DatabaseOptions,
+        global: GlobalOptions
+    ) async throws -> (lock: ArchiveRootLock, store: any StateStore) {
+        guard let url = try sharedDatabase(database, global: global) else {
+            return try RetentionCLI.openLocked(rootURL, waits: waits)
+        }
+        try RetentionCLI.requireDirectory(rootURL)
+        let lock = try ArchiveRootLock(root: rootURL, waits: waits)
+        let store = try await PostgresStateStore.open(
+            url,
+            logger: Logger(label: "userplane.state"),
+            maximumConnections: 2
+        )
+        return (lock, store)
+    }
+}
