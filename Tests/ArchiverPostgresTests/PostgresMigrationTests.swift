@@ -21,7 +21,7 @@ import Testing
             database: database.name,
             "SELECT identifier FROM userplane.schema_migrations ORDER BY identifier"
         )
-        #expect(applied.split(separator: "\n") == ["pg1-queue-catalog-holds", "pg2-shared-pacer"])
+        #expect(applied.split(separator: "\n") == ["pg1-queue-catalog-holds", "pg2-shared-pacer", "pg3-s3-objects"])
         let owner = try await server.psql(
             database: database.name,
             "SELECT tableowner FROM pg_tables WHERE schemaname = 'userplane' AND tablename = 'jobs'"

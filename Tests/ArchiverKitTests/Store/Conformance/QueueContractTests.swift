@@ -35,7 +35,7 @@ import Testing
         try await engine.withStore { store in
             var time = engine.timeline()
             _ = try await store.jobs.enqueue([Contract.item("rec_1", base: time.now)], kind: .archive, now: time.now)
-            let job = try #require(try await Contract.claim(store, owner: "dead", lease: .seconds(1), at: time.now))
+            let job = try #require(try await Contract.claim(store, owner: "dead", lease: engine.shortLease, at: time.now))
             let dead = try #require(job.lease)
             try await store.jobs.apply(.listingConfirmed, to: dead, configuration: retry, now: time.now)
             try await store.jobs.apply(.downloadStarted, to: dead, configuration: retry, now: time.now)
@@ -85,7 +85,7 @@ import Testing
         try await engine.withStore { store in
             var time = engine.timeline()
             _ = try await store.jobs.enqueue([Contract.item("rec_1", base: time.now)], kind: .archive, now: time.now)
-            let job = try #require(try await Contract.claim(store, owner: "w", lease: .seconds(1), at: time.now))
+            let job = try #require(try await Contract.claim(store, owner: "w", lease: engine.shortLease, at: time.now))
             let first = try #require(job.lease)
             let renewed = try await store.jobs.heartbeat(first, leaseDuration: .seconds(120), now: time.now)
             #expect(renewed.jobID == first.jobID && renewed.owner == first.owner)
@@ -183,7 +183,7 @@ import Testing
                     now: time.now
                 )
                 let job = try #require(
-                    try await Contract.claim(store, owner: "first", lease: .seconds(1), at: time.now)
+                    try await Contract.claim(store, owner: "first", lease: engine.shortLease, at: time.now)
                 )
                 jobID = job.id
                 let lease = try #require(job.lease)

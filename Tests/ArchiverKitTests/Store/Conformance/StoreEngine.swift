@@ -182,3 +182,15 @@ enum Contract {
         )
     }
 }
+
+extension StoreEngine {
+    /// A lease short enough for a test to wait out, long enough that a loaded machine does not end it between
+    /// the steps the owner takes before its death: 1 s on the caller's clock (time only moves when the test
+    /// says), 5 s on an engine's own clock.
+    var shortLease: Duration {
+        switch leaseClock {
+        case .caller: .seconds(1)
+        case .engine: .seconds(5)
+        }
+    }
+}
