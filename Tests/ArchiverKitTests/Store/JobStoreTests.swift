@@ -285,11 +285,29 @@ import Testing
                 #expect(action == .giveUp)
             }
             #expect(try await store.jobs.failures().count == 2)
+            // A permanently failed job of another kind in the same workspace stays as it is.
+            _ = try await store.jobs.enqueue([StoreFixtures.item("bad")], kind: .download, now: now)
+            let download = try #require(
+                try await store.jobs.claimNext(
+                    kind: .download,
+                    owner: "w",
+                    leaseDuration: lease,
+                    now: now,
+                    runStartedAt: now
+                )
+            )
+            _ = try await store.jobs.apply(
+                .failed(reason: "400", isRetryable: false),
+                to: download.id,
+                owner: "w",
+                now: now
+            )
             let requeued = try await store.jobs.requeuePermanentlyFailed(kind: .archive, workspaceID: "ws_1", now: now)
             #expect(requeued == 1)
             let job = try #require(try await store.jobs.job(workspaceID: "ws_1", recordingID: "bad"))
             #expect(job.state == .queued && job.attempts == 0)
             #expect(try await store.jobs.job(workspaceID: "ws_2", recordingID: "other")?.state == .failedPermanently)
+            #expect(try await store.jobs.job(id: download.id)?.state == .failedPermanently)
         }
     }
 
