@@ -58,7 +58,10 @@ import Testing
             let config = home.appendingPathComponent("config.toml")
             try Data("[[workspace]]\nid = \"ws_a\"\n\n[[workspace]]\nid = \"ws\\u001b[2J\"\n".utf8).write(to: config)
             let outcome = try await Self.run(
-                ["archive", "--config", config.path, "--archive", home.appendingPathComponent("archive").path],
+                [
+                    "archive", "--config", config.path, "--archive", home.appendingPathComponent("archive").path,
+                    "--base-url", "http://127.0.0.1:1/api/v1",
+                ],
                 home: home
             )
             #expect(outcome.status == 1, "\(outcome.output)")

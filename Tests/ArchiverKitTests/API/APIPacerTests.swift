@@ -138,8 +138,10 @@ import Testing
             return clock.now.offset
         }
         await clock.waitForSleepers(count: 1)
-        #expect(clock.nextDeadline?.offset == .seconds(20))
-        clock.advance(to: .init(offset: .seconds(20)))
+        // Advance to whatever the pacer asked for, so a wrong pause fails here instead of hanging the suite.
+        let deadline = try #require(clock.nextDeadline)
+        #expect(deadline.offset == .seconds(20))
+        clock.advance(to: deadline)
         #expect(try await waiter.value == .seconds(20))
     }
 
