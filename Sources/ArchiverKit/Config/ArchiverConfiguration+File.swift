@@ -166,6 +166,15 @@ extension ArchiverConfiguration {
             throw reader.missing("id", "every [[workspace]] needs an id such as id = \"ws_abc123\"")
         }
         guard !id.isEmpty else { throw reader.invalid("id", "must not be empty") }
+        // Like a recording id from the API: a control character cannot be stored (SQLite text stops at NUL) nor
+        // sent in a URL path safely; it is almost always a stray escape (`\t`, `\n`) in the file.
+        if let control = id.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
+            throw reader.invalid(
+                "id",
+                "contains the control character U+\(String(format: "%04X", control.value)); "
+                    + "write the workspace id exactly as the Userplane dashboard shows it"
+            )
+        }
         let filter = RecordingFilter(
             recordingIDs: try reader.stringArray("recordings"),
             projectIds: try reader.stringArray("projects"),

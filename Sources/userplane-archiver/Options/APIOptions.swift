@@ -65,8 +65,9 @@ struct APIOptions: ParsableArguments {
                 )
             }
         }
-        if let caBundle, !FileManager.default.isReadableFile(atPath: caBundle) {
-            throw ValidationError("--ca-bundle '\(caBundle)' is not a readable file.")
+        // A FIFO or a device would block libcurl for ever: only a regular file that opens is accepted.
+        if let caBundle, let problem = ArchiverConfiguration.caBundleProblem(caBundle) {
+            throw ValidationError("--ca-bundle: \(problem).")
         }
     }
 

@@ -23,7 +23,15 @@ enum OperatorSettings {
         if let warning = workspaceOverrideWarning(flags: flags, environment: environment, file: file) {
             FileHandle.standardError.write(Data((warning + "\n").utf8))
         }
-        return flags.layered(over: environment.layered(over: file.layered(over: .defaults)))
+        let settings = flags.layered(over: environment.layered(over: file.layered(over: .defaults)))
+        // `--ca-bundle` was checked by APIOptions (a usage error); the config file's `ca_bundle` is checked here,
+        // before any command hands it to libcurl, which would block for ever on a FIFO.
+        if flags.caBundle == nil, let caBundle = settings.caBundle,
+            let problem = ArchiverConfiguration.caBundleProblem(caBundle)
+        {
+            throw CLIError("ca_bundle in \(file.sourcePath ?? "the configuration file"): \(problem)")
+        }
+        return settings
     }
 
     /// The warning when `USERPLANE_WORKSPACE_ID` (and no `--workspace`) replaces the config file's

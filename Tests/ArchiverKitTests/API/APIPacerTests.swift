@@ -118,6 +118,33 @@ import Testing
         }
     }
 
+    /// Only a 429 or 503 Retry-After, or an exhausted quota with its reset, pauses the pacer; a later, shorter pause
+    /// never shortens one already in force.
+    @Test func onlyRateLimitSignalsPauseAndAShorterPauseNeverShortensOne() async throws {
+        let clock = ManualClock()
+        let pacer = APIPacer(
+            configuration: .init(requestsPerWindow: 60, window: .seconds(60), margin: .zero),
+            clock: clock
+        )
+        await pacer.record(status: 200, signals: RateLimitSignals(retryAfter: .seconds(30)))
+        await pacer.record(status: 200, signals: RateLimitSignals(remaining: 5, resetAfter: .seconds(40)))
+        #expect(await pacer.statistics.pauses == 0)
+        await pacer.record(status: 503, signals: RateLimitSignals(retryAfter: .seconds(20)))
+        await pacer.record(status: 429, signals: RateLimitSignals(retryAfter: .seconds(5)))
+        let statistics = await pacer.statistics
+        #expect(statistics.pauses == 1 && statistics.rateLimitedResponses == 1)
+        let waiter = Task {
+            try await pacer.acquire()
+            return clock.now.offset
+        }
+        await clock.waitForSleepers(count: 1)
+        // Advance to whatever the pacer asked for, so a wrong pause fails here instead of hanging the suite.
+        let deadline = try #require(clock.nextDeadline)
+        #expect(deadline.offset == .seconds(20))
+        clock.advance(to: deadline)
+        #expect(try await waiter.value == .seconds(20))
+    }
+
     @Test func dailyBudgetExhaustionThrowsATypedError() async throws {
         let pacer = APIPacer(configuration: .init(requestsPerWindow: 600_000, window: .seconds(60), dailyLimit: 3))
         for _ in 0..<3 { try await pacer.acquire() }

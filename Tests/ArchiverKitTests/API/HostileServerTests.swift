@@ -60,8 +60,10 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await client.me() }
                 await clock.waitForSleepers(count: 1)
-                #expect(clock.nextDeadline?.offset == .seconds(15 * 60))
-                clock.advance(to: .init(offset: .seconds(15 * 60)))
+                // Advance to the pause asked for, so an uncapped pause fails here instead of hanging the suite.
+                let deadline = try #require(clock.nextDeadline)
+                #expect(deadline.offset == .seconds(15 * 60))
+                clock.advance(to: deadline)
                 try await group.waitForAll()
             }
         }
@@ -93,8 +95,9 @@ import Testing
         }
         let waiter = Task { try await pacer.acquire() }
         await clock.waitForSleepers(count: 1)
-        #expect(clock.nextDeadline?.offset == .seconds(15 * 60))
-        clock.advance(to: .init(offset: .seconds(15 * 60)))
+        let deadline = try #require(clock.nextDeadline)
+        #expect(deadline.offset == .seconds(15 * 60))
+        clock.advance(to: deadline)
         try await waiter.value
         #expect(await pacer.statistics.cappedPauses >= 1)
     }

@@ -241,6 +241,25 @@ import Testing
         }
     }
 
+    /// A workspace id holding a control character is refused like a recording id from the API, naming the file,
+    /// the entry and the character, whichever way TOML spells it.
+    @Test func workspaceIdWithAControlCharacterNamesTheFileAndTheEntry() throws {
+        // (`\u0000` is not among them: the TOML parser ends the string at a NUL, so it never reaches the check.)
+        for (spelling, codePoint) in [
+            ("\\t", "U+0009"), ("\\n", "U+000A"), ("\\u007F", "U+007F"),
+        ] {
+            let text = "[[workspace]]\nid = \"ws_a\"\n\n[[workspace]]\nid = \"ws_b\(spelling)\"\n"
+            let error = try #require(Self.parseError(text), "\(spelling) should be refused")
+            #expect(error.code == .invalidValue)
+            #expect(error.path == "/etc/ua/config.toml" && error.key == "workspace[2].id" && error.line == 5)
+            #expect(error.message.contains("control character \(codePoint)"), "\(error.message)")
+            #expect(error.description.hasPrefix("/etc/ua/config.toml:5: workspace[2].id:"), "\(error)")
+        }
+        // The same id without the escape is fine.
+        let fine = try ArchiverConfiguration(parsing: "[[workspace]]\nid = \"ws_b\"\n", path: "c.toml")
+        #expect(fine.workspaces.map(\.id) == ["ws_b"])
+    }
+
     @Test func maxBlobSizeTakesBytesOrAUnitAndRefusesNonsense() throws {
         let bytes = try ArchiverConfiguration(parsing: "max_blob_size = 1048576", path: "c.toml")
         #expect(bytes.maxBlobSize == 1 << 20)

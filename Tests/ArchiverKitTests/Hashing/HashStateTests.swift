@@ -54,6 +54,24 @@ import Testing
         #expect(sha512 == HexDigest.string(SHA512.hash(data: bytes)))
     }
 
+    /// ``BackgroundDigest/reset()`` forgets bytes still in the unsubmitted buffer and those already in the ring,
+    /// and finalizing twice gives the same digest (finalizing does not end the running digest).
+    @Test func backgroundDigestResetForgetsEverythingAndFinalizeIsRepeatable() {
+        let bytes = PackingFixture.bytes(200_000, seed: 13)
+        for algorithm in [HashState.Algorithm.sha256, .sha512] {
+            let digest = BackgroundDigest(algorithm, bufferBytes: 65536, bufferCount: 2)
+            defer { digest.shutdown() }
+            bytes.withUnsafeBytes { digest.update($0) }  // three full buffers submitted, a partial one pending
+            digest.reset()
+            Array("abc".utf8).withUnsafeBytes { digest.update($0) }
+            let abc = HashState.hex(algorithm, of: Array("abc".utf8))
+            #expect(digest.finalizeHex() == abc)
+            #expect(digest.finalizeHex() == abc)
+            Array("d".utf8).withUnsafeBytes { digest.update($0) }
+            #expect(digest.finalizeHex() == HashState.hex(algorithm, of: Array("abcd".utf8)))
+        }
+    }
+
     /// The sidecar's SHA-256 is computed on a second thread: uneven chunks across ring-buffer boundaries, and more
     /// bytes than the ring holds at once, must still give the single-threaded digest.
     @Test func backgroundDigestAgreesWithSwiftCrypto() {

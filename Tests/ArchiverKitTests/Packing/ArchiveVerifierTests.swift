@@ -112,6 +112,64 @@ import Testing
         }
     }
 
+    /// `archive-manifest.json`'s own sizes and digests are checked against the payload, not only the BagIt
+    /// manifests: a manifest whose video SHA-512 is wrong, with tag manifests and sidecar recomputed to match (as a
+    /// packager bug would leave them), is still reported, and only there.
+    @Test func archiveManifestDigestsAreCheckedAgainstThePayloadOnTheirOwn() async throws {
+        try await withTemporaryDirectory { directory in
+            let tar = try packed(in: directory)
+            try PackingFixture.rewrite(tar) { members in
+                let bytes = { (name: String) in members.first { $0.name == "rec_123/" + name }?.bytes ?? [] }
+                let videoSHA512 =
+                    BagIt.parseManifest(bytes("manifest-sha512.txt"))?.first { $0.path == "data/video.webm" }?.hex ?? ""
+                let wrong = String(videoSHA512.reversed())
+                var manifest = String(decoding: bytes("archive-manifest.json"), as: UTF8.self)
+                #expect(!videoSHA512.isEmpty && manifest.contains(videoSHA512) && wrong != videoSHA512)
+                manifest = manifest.replacingOccurrences(of: videoSHA512, with: wrong)
+                let edited = Array(manifest.utf8)
+                let retagged = { (algorithm: HashState.Algorithm, name: String) -> [UInt8] in
+                    let entries = BagIt.parseManifest(bytes(name)) ?? []
+                    return BagIt.manifest(
+                        entries.map { entry in
+                            entry.path == "archive-manifest.json"
+                                ? (entry.path, HashState.hex(algorithm, of: edited)) : entry
+                        }
+                    )
+                }
+                return members.map { item in
+                    var changed = item
+                    switch item.name {
+                    case "rec_123/archive-manifest.json": changed.bytes = edited
+                    case "rec_123/tagmanifest-sha256.txt": changed.bytes = retagged(.sha256, "tagmanifest-sha256.txt")
+                    case "rec_123/tagmanifest-sha512.txt": changed.bytes = retagged(.sha512, "tagmanifest-sha512.txt")
+                    default: break
+                    }
+                    return changed
+                }
+            }
+            let verdict = ArchiveVerifier().verify(tarURL: tar)
+            #expect(verdict.problems.count == 1, "\(verdict.problems)")
+            #expect(
+                verdict.problems.first?.code == .digestMismatch && verdict.problems.first?.member == "data/video.webm"
+            )
+            #expect(verdict.problems.first?.message.contains("archive-manifest.json") == true)
+        }
+    }
+
+    /// The sidecar's digest is compared whatever its case (some tools write upper-case hex), and a sidecar of more
+    /// than one line is not in `sha256sum` format.
+    @Test func sidecarIsComparedCaseInsensitivelyAndMustBeOneLine() async throws {
+        try await withTemporaryDirectory { directory in
+            let tar = try packed(in: directory)
+            let sidecar = URL(fileURLWithPath: tar.path + ".sha256")
+            let right = try FileDigest.compute(tar).sha256
+            try Data("\(right.uppercased())  rec_123.tar\n".utf8).write(to: sidecar)
+            #expect(ArchiveVerifier().verify(tarURL: tar).isValid)
+            try Data("\(right)  rec_123.tar\n\(right)  rec_123.tar\n".utf8).write(to: sidecar)
+            #expect(codes(ArchiveVerifier().verify(tarURL: tar)) == [.sidecarMissing])
+        }
+    }
+
     @Test func missingOrWrongSidecarIsReported() async throws {
         try await withTemporaryDirectory { directory in
             let tar = try packed(in: directory)

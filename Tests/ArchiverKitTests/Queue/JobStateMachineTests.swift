@@ -114,6 +114,29 @@ import Testing
         #expect(machine.attempts == 2)
     }
 
+    /// The fields beside the state: a finished job keeps no stale error, a re-claimed job no stale retry time or
+    /// deferral stamp, and a deferral or a gone recording says why.
+    @Test func transitionsKeepTheSideFieldsTruthful() throws {
+        var machine = JobStateMachine()
+        _ = try machine.handle(.claimed, now: Self.now)
+        _ = try machine.handle(.failed(reason: "503", isRetryable: true), now: Self.now)
+        #expect(machine.nextAttemptAt != nil)
+        _ = try machine.handle(.claimed, now: Self.now)
+        #expect(machine.nextAttemptAt == nil && machine.lastError == "503")
+        _ = try machine.handle(.deferred(reason: "pending"), now: Self.now)
+        #expect(machine.lastError == "pending" && machine.deferredAt == Self.now)
+        _ = try machine.handle(.claimed, now: Self.now)
+        #expect(machine.deferredAt == nil)
+        for event in [JobStateMachine.Event.listingConfirmed, .downloadStarted, .resourcesDownloaded, .packed] {
+            _ = try machine.handle(event, now: Self.now)
+        }
+        #expect(machine.state == .archived && machine.lastError == nil && machine.attempts == 1)
+
+        var gone = JobStateMachine(state: .downloading)
+        #expect(try gone.handle(.gone(reason: "410 RECORDING_GONE"), now: Self.now) == .discard)
+        #expect(gone.lastError == "410 RECORDING_GONE" && gone.attempts == 0)
+    }
+
     @Test func retryDelayIsCappedWithoutOverflow() {
         let configuration = JobStateMachine.Configuration()
         #expect(configuration.retryDelay(afterAttempt: 1) == .seconds(30))

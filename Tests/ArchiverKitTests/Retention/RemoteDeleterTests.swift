@@ -306,15 +306,25 @@ import UserplaneSimulator
         }
     }
 
+    /// The server takes the DELETE and never answers while the run goes on: only the request deadline can end it.
+    ///
+    /// The deadline (5 s) bounds the time for the request to reach the server too: on a loaded machine 1 s was
+    /// not always enough (the DELETE was cancelled before it arrived), so the margin is wide, and the handler holds
+    /// the request until the run has returned whatever the deadline, instead of answering after a fixed sleep.
     @Test func hangingDeleteHitsItsDeadlineAndStaysOpenForTheNextRun() async throws {
         let deletes = Mutex(0)
+        let released = Mutex(false)
         let router = Router()
         router.delete("/api/v1/public/workspace/:ws/recordings/:id") { _, _ -> Response in
             deletes.withLock { $0 += 1 }
-            try? await Task.sleep(for: .seconds(4))
+            let give = ContinuousClock.now + .seconds(120)
+            while !released.withLock({ $0 }), ContinuousClock.now < give {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
             return jsonResponse(200, #"{"message":"ok","data":{}}"#)
         }
         try await withTestHTTPServer(router) { baseURL in
+            defer { released.withLock { $0 = true } }
             try await withTemporaryDirectory { root in
                 let store = try ArchiveStore(archiveRoot: root)
                 try await RetentionFixture.archive("rec_a", workspace: "ws", ageDays: 200, root: root, store: store)
@@ -324,17 +334,18 @@ import UserplaneSimulator
                     runId: "run-hang"
                 )
                 configuration.isDryRun = false
-                configuration.requestDeadline = .seconds(1)
+                configuration.requestDeadline = .seconds(5)
                 let report = try await RemoteDeleter(
                     root: root,
                     store: store,
                     client: makeClient(baseURL),
                     configuration: configuration
                 ).run(now: RetentionFixture.now)
+                released.withLock { $0 = true }
 
-                // Had the deadline not fired, the 200 after 4 s would have been logged (unconfirmed).
-                #expect(deletes.withLock { $0 } == 1)
+                #expect(deletes.withLock { $0 } == 1, "the DELETE reached the server before the deadline")
                 #expect(report.entries.first?.action == .unknown)
+                #expect(report.entries.first?.reason.hasPrefix("no answer within") == true)
                 #expect(report.outcome == .partialFailure)
                 let open = try await store.catalog.openRemoteIntents(workspaceID: "ws")
                 #expect(open.map(\.recordingID) == ["rec_a"] && open.first?.outcome == .unknown)

@@ -58,6 +58,19 @@ import Testing
         )
     }
 
+    /// A Retry-After of exactly the maximum is still honoured; none is honoured on the last attempt or for an error
+    /// that is not retryable.
+    @Test func retryAfterAtTheMaximumIsHonouredButNeverBeyondTheAttempts() {
+        var generator = SplitMix64(seed: 1)
+        let policy = RetryPolicy(maximumAttempts: 3, maximumRetryAfter: .seconds(60))
+        #expect(
+            policy.decision(isRetryable: true, attempt: 2, retryAfter: .seconds(60), using: &generator)
+                == .retry(after: .seconds(60))
+        )
+        #expect(policy.decision(isRetryable: true, attempt: 3, retryAfter: .seconds(1), using: &generator) == .giveUp)
+        #expect(policy.decision(isRetryable: false, attempt: 1, retryAfter: .seconds(1), using: &generator) == .giveUp)
+    }
+
     @Test func givesUpAfterMaximumAttemptsAndOnNonRetryableErrors() {
         var generator = SplitMix64(seed: 1)
         let policy = RetryPolicy(maximumAttempts: 3, backoff: Backoff(base: .seconds(1), maximum: .seconds(4)))

@@ -416,12 +416,32 @@ import Testing
                 #expect(action == .giveUp)
             }
             #expect(try await store.jobs.failures(kind: nil).count == 2)
+            // A permanently failed job of another kind in the same workspace stays as it is.
+            _ = try await store.jobs.enqueue([Contract.item("bad", base: now)], kind: .download, now: now)
+            let download = try #require(
+                try await store.jobs.claimNext(
+                    kind: .download,
+                    owner: "w",
+                    leaseDuration: .seconds(60),
+                    now: now,
+                    runStartedAt: now,
+                    workspaceID: nil,
+                    recordingIDs: []
+                )
+            )
+            _ = try await store.jobs.apply(
+                .failed(reason: "400", isRetryable: false),
+                to: try #require(download.lease),
+                configuration: retry,
+                now: now
+            )
             let requeued = try await store.jobs.requeuePermanentlyFailed(kind: .archive, workspaceID: "ws_1", now: now)
             #expect(requeued == 1)
             let job = try #require(try await store.jobs.job(kind: .archive, workspaceID: "ws_1", recordingID: "bad"))
             #expect(job.state == .queued && job.attempts == 0)
             let other = try await store.jobs.job(kind: .archive, workspaceID: "ws_2", recordingID: "other")
             #expect(other?.state == .failedPermanently)
+            #expect(try await store.jobs.job(id: download.id)?.state == .failedPermanently)
         }
     }
 
