@@ -35,7 +35,9 @@ import Testing
         try await engine.withStore { store in
             var time = engine.timeline()
             _ = try await store.jobs.enqueue([Contract.item("rec_1", base: time.now)], kind: .archive, now: time.now)
-            let job = try #require(try await Contract.claim(store, owner: "dead", lease: engine.shortLease, at: time.now))
+            let job = try #require(
+                try await Contract.claim(store, owner: "dead", lease: engine.shortLease, at: time.now)
+            )
             let dead = try #require(job.lease)
             try await store.jobs.apply(.listingConfirmed, to: dead, configuration: retry, now: time.now)
             try await store.jobs.apply(.downloadStarted, to: dead, configuration: retry, now: time.now)
