@@ -131,10 +131,12 @@ public final class PostgresTestServer: Sendable {
         let passwordFile = directory.appendingPathComponent("pwfile")
         try Data((password + "\n").utf8).write(to: passwordFile)
         do {
-            _ = try await ChildProcess.run(
-                URL(fileURLWithPath: "/bin/chown"),
-                ["-R", "postgres:postgres", directory.path]
-            )
+            if runsAsRoot {
+                _ = try await ChildProcess.run(
+                    URL(fileURLWithPath: "/bin/chown"),
+                    ["-R", "postgres:postgres", directory.path]
+                )
+            }
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.path)
             try await asPostgres(
                 "initdb",
@@ -224,7 +226,11 @@ public final class PostgresTestServer: Sendable {
         }
     }
 
-    /// Runs a server tool as `postgres`, through a shell that first closes every inherited descriptor above 2.
+    /// Whether this process is root: the server refuses root, so its tools then run as `postgres`; any other
+    /// user runs them as itself.
+    private static var runsAsRoot: Bool { geteuid() == 0 }
+
+    /// Runs a server tool as `postgres` (as this user when not root), through a shell that first closes every inherited descriptor above 2.
     ///
     /// Foundation's `Process` learns that a child ended when a socket the child inherited closes; `pg_ctl start`
     /// leaves the server running with every descriptor it inherited, so without this the wait never ends.
@@ -235,7 +241,7 @@ public final class PostgresTestServer: Sendable {
             + "exec \"$@\""
         let result = try await ChildProcess.run(
             URL(fileURLWithPath: "/bin/bash"),
-            ["-c", closeInherited, "bash", "/usr/sbin/runuser", "-u", "postgres", "--"]
+            ["-c", closeInherited, "bash"] + (runsAsRoot ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : [])
                 + [binDirectory.appendingPathComponent(tool).path] + arguments
         )
         guard result.reason == .exit, result.status == 0 else {
