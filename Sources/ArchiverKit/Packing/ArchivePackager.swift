@@ -21,8 +21,8 @@ public struct ArchivePackager: Sendable {
         /// Size of each read from a staged file into the tar: the size of each of the four buffers of the ring that
         /// hands the tar's bytes to the sidecar digest's thread, which the staged files are read into directly.
         ///
-        /// Default: 256 KiB.
-        public var chunkBytes: Int = 256 << 10
+        /// Default: 128 KiB.
+        public var chunkBytes: Int = 128 << 10
         /// The `Source-Organization` written to `bag-info.txt`.
         ///
         /// Default: `nil`, meaning `Userplane workspace <workspaceId>`.

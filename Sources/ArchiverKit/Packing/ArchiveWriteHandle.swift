@@ -33,7 +33,7 @@ final class ArchiveWriteHandle {
     ///   - bufferBytes: The size of each of the four buffers of the tar digest's ring, which are also the buffers
     ///     ``addFile(_:size:metadata:reading:)`` reads into.
     /// - Throws: ``PackingError`` when the file cannot be created or libarchive refuses the writer.
-    init(path: String, bufferBytes: Int = 256 << 10) throws(PackingError) {
+    init(path: String, bufferBytes: Int = 128 << 10) throws(PackingError) {
         let fd = try DurableFile.createForWriting(path)
         sink = Sink(fd: fd, path: path, bufferBytes: bufferBytes)
         guard let archive = archive_write_new() else {
@@ -204,7 +204,7 @@ final class ArchiveWriteHandle {
     final class Sink {
         let fd: Int32
         let path: String
-        /// Four buffers of ring (1 MiB by default, as for SHA-512 while downloading): memory stays flat per packer.
+        /// Four buffers of ring (512 KiB by default, as for SHA-512 while downloading): memory stays flat per packer.
         let sha256: BackgroundDigest
         var byteCount: Int64 = 0
         /// Where the range not yet handed to writeback starts.
