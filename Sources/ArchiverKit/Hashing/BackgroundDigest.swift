@@ -7,10 +7,17 @@ import Foundation
 /// is in use the caller waits, so memory stays flat. ``finalizeHex()`` drains the ring first, so the result equals
 /// single-threaded hashing of the same bytes.
 ///
+/// A producer that reads its bytes from somewhere (a file) can skip the copy: ``lendBuffer()`` hands it a free ring
+/// buffer to read into, and when exactly that filled prefix is then passed to ``update(_:)`` the buffer itself is
+/// queued for hashing. The producer must not touch the buffer after that; ``endLending()`` gives back a lent buffer
+/// that was not queued that way.
+///
 /// - Important: One producer thread at a time; call ``shutdown()`` when done so the hashing thread exits.
 final class BackgroundDigest {
     private let ring: DigestRing
     private var fillSlot: Int?
+    /// The ring slot lent to the producer by ``lendBuffer()`` and not yet queued or given back.
+    private var lentSlot: Int?
     private var fillCount = 0
     private var isShutDown = false
 
@@ -25,8 +32,19 @@ final class BackgroundDigest {
     deinit { shutdown() }
 
     /// Adds `bytes` to the digest.
+    ///
+    /// When `bytes` starts at the first byte of the buffer lent by ``lendBuffer()``, that buffer is queued for
+    /// hashing as it is (no copy) and is no longer the producer's.
     func update(_ bytes: UnsafeRawBufferPointer) {
         precondition(!isShutDown, "BackgroundDigest used after shutdown")
+        if let lent = lentSlot, bytes.count > 0, bytes.count <= ring.bufferBytes,
+            bytes.baseAddress == UnsafeRawPointer(ring.buffers[lent].baseAddress)
+        {
+            lentSlot = nil
+            submitFill()  // the bytes before these, in order
+            ring.submit(slot: lent, count: bytes.count)
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let slot: Int
@@ -44,6 +62,24 @@ final class BackgroundDigest {
             offset += count
             if fillCount == ring.bufferBytes { submitFill() }
         }
+    }
+
+    /// A free ring buffer, ``DigestRing/bufferBytes`` long, for the producer to fill in place.
+    ///
+    /// Waits while the hashing thread holds every other buffer. Call ``endLending()`` once the filled bytes went to
+    /// ``update(_:)``.
+    func lendBuffer() -> UnsafeMutableRawBufferPointer {
+        precondition(!isShutDown && lentSlot == nil, "BackgroundDigest lends one buffer at a time")
+        let slot = ring.takeFreeSlot()
+        lentSlot = slot
+        return ring.buffers[slot]
+    }
+
+    /// Gives back the lent buffer unless ``update(_:)`` already queued it.
+    func endLending() {
+        guard let lent = lentSlot else { return }
+        lentSlot = nil
+        ring.release(lent)
     }
 
     /// The lowercase hex digest of everything passed to ``update(_:)``.
@@ -64,6 +100,7 @@ final class BackgroundDigest {
         isShutDown = true
         if let fillSlot { ring.release(fillSlot) }
         fillSlot = nil
+        endLending()
         ring.stop()
     }
 

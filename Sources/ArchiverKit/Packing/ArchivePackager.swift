@@ -18,10 +18,11 @@ public import Foundation
 public struct ArchivePackager: Sendable {
     /// Packer settings.
     public struct Configuration: Sendable {
-        /// Size of the read buffer used to stream staged files into the tar.
+        /// Size of each read from a staged file into the tar: the size of each of the four buffers of the ring that
+        /// hands the tar's bytes to the sidecar digest's thread, which the staged files are read into directly.
         ///
-        /// Default: 1 MiB.
-        public var chunkBytes: Int = 1 << 20
+        /// Default: 128 KiB.
+        public var chunkBytes: Int = 128 << 10
         /// The `Source-Organization` written to `bag-info.txt`.
         ///
         /// Default: `nil`, meaning `Userplane workspace <workspaceId>`.
@@ -97,7 +98,7 @@ public struct ArchivePackager: Sendable {
     }
 
     private func write(_ plan: PackPlan, to path: String) throws(PackingError) -> (size: Int64, sha256: String) {
-        let writer = try ArchiveWriteHandle(path: path)
+        let writer = try ArchiveWriteHandle(path: path, bufferBytes: max(configuration.chunkBytes, 4096))
         let metadata = ArchiveWriteHandle.MemberMetadata(mtime: plan.mtime)
         let root = plan.bagName + "/"
         try writer.addDirectory(root, metadata: metadata)
@@ -110,13 +111,8 @@ public struct ArchivePackager: Sendable {
             bytes: plan.recordingJSON,
             metadata: metadata
         )
-        let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: max(configuration.chunkBytes, 4096),
-            alignment: 16
-        )
-        defer { buffer.deallocate() }
         for file in plan.payloadFiles {
-            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata, buffer: buffer)
+            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata)
         }
         var tagEntries = plan.leadingTagFiles
         for algorithm in BagItAlgorithm.all {
@@ -143,14 +139,13 @@ public struct ArchivePackager: Sendable {
         return try writer.finish()
     }
 
-    /// Streams one staged file into the tar, hashing each chunk as it is copied; its size and SHA-256 must match the
-    /// staged ones (see the type's discussion for why SHA-256 alone suffices).
+    /// Streams one staged file into the tar, hashing each chunk in the very buffer it is read into and written from;
+    /// its size and SHA-256 must match the staged ones (see the type's discussion for why SHA-256 alone suffices).
     private func streamFile(
         _ file: PackPlan.PayloadFile,
         into writer: ArchiveWriteHandle,
         name: String,
-        metadata: ArchiveWriteHandle.MemberMetadata,
-        buffer: UnsafeMutableRawBufferPointer
+        metadata: ArchiveWriteHandle.MemberMetadata
     ) throws(PackingError) {
         let path = file.stagedPath
         let fd = try DurableFile.openForReading(path, followsLinks: false)
@@ -165,14 +160,10 @@ public struct ArchivePackager: Sendable {
             )
         }
         let digest = HashState(.sha256)
-        try writer.addFile(name, size: file.size, metadata: metadata) { (write) throws(PackingError) in
-            while true {
-                let count = try DurableFile.readSome(fd, into: buffer, path: path)
-                if count == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-                digest.update(chunk)
-                try write(chunk)
-            }
+        try writer.addFile(name, size: file.size, metadata: metadata) { (buffer) throws(PackingError) in
+            let count = try DurableFile.readSome(fd, into: buffer, path: path)
+            digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            return count
         }
         let sha256 = digest.finalizeHex()
         guard sha256 == file.sha256 else {

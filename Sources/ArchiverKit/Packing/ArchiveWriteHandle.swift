@@ -17,11 +17,8 @@ final class ArchiveWriteHandle {
         var mtime: Int
     }
 
-    /// The size of each write to the tar file: about 1 MiB, and a multiple of ``bytesInLastBlock`` so that the
-    /// total stays a multiple of it too.
-    static let bytesPerBlock: Int32 = 100 * bytesInLastBlock
-    /// The tar's length is padded to a multiple of this (tar's traditional record size).
-    static let bytesInLastBlock: Int32 = 10240
+    /// The tar's length is padded to a multiple of this (tar's traditional record size), as tar(1) does.
+    static let bytesInLastBlock = 10240
 
     private let archive: OpaquePointer
     private let sink: Sink
@@ -30,22 +27,28 @@ final class ArchiveWriteHandle {
 
     /// Creates `path` afresh (private, never through a link: ``DurableFile/createForWriting(_:mode:)``) and opens a
     /// pax writer on it.
-    init(path: String) throws(PackingError) {
+    ///
+    /// - Parameters:
+    ///   - path: The tar to create.
+    ///   - bufferBytes: The size of each of the four buffers of the tar digest's ring, which are also the buffers
+    ///     ``addFile(_:size:metadata:reading:)`` reads into.
+    /// - Throws: ``PackingError`` when the file cannot be created or libarchive refuses the writer.
+    init(path: String, bufferBytes: Int = 128 << 10) throws(PackingError) {
         let fd = try DurableFile.createForWriting(path)
-        sink = Sink(fd: fd, path: path)
+        sink = Sink(fd: fd, path: path, bufferBytes: bufferBytes)
         guard let archive = archive_write_new() else {
             close(fd)
             throw PackingError(code: .archive, message: "libarchive could not create a writer")
         }
         self.archive = archive
         let context = Unmanaged.passUnretained(sink).toOpaque()
-        // Hand the file ~1 MiB writes instead of libarchive's default 10 KiB blocks (a hundred times fewer
-        // write(2) calls and sidecar-hash updates), while still padding the end to a multiple of 10240 bytes as
-        // tar(1) does, so the output is byte-for-byte what the default blocking produced.
+        // No blocking in libarchive (a block size of 0): every header and every data chunk reaches the callback as
+        // it is, so member data goes from our read buffer to write(2) without a copy into libarchive's block
+        // buffer (and without that buffer). ``finish()`` pads the end to a multiple of 10240 bytes as libarchive's
+        // default blocking and tar(1) do, so the output is byte-for-byte the same.
         let status = archive_write_set_format_pax_restricted(archive)
         guard status == ARCHIVE_OK,
-            archive_write_set_bytes_per_block(archive, Self.bytesPerBlock) == ARCHIVE_OK,
-            archive_write_set_bytes_in_last_block(archive, Self.bytesInLastBlock) == ARCHIVE_OK,
+            archive_write_set_bytes_per_block(archive, 0) == ARCHIVE_OK,
             archive_write_open2(archive, context, nil, archiveWriteCallback, nil, nil) == ARCHIVE_OK
         else {
             // deinit frees the writer and closes the file: every stored property is initialized here.
@@ -109,6 +112,30 @@ final class ArchiveWriteHandle {
         try finishEntry(name)
     }
 
+    /// Adds a regular file member with mode 0644 of exactly `size` bytes that `fill` puts, a chunk at a time, into
+    /// buffers of the tar digest's ring, so that they are written and hashed for the sidecar without being copied.
+    ///
+    /// `fill` receives an empty buffer and returns how many bytes it put at its start, 0 at the end; it may check
+    /// the bytes (hash them) before returning, as they are exactly what is then written. Supplying fewer or more
+    /// than `size` bytes throws ``PackingError/Code/sizeMismatch``.
+    func addFile(
+        _ name: String,
+        size: Int64,
+        metadata: MemberMetadata,
+        reading fill: (UnsafeMutableRawBufferPointer) throws(PackingError) -> Int
+    ) throws(PackingError) {
+        let digest = sink.sha256
+        try addFile(name, size: size, metadata: metadata) { (write) throws(PackingError) in
+            while true {
+                let buffer = digest.lendBuffer()
+                defer { digest.endLending() }
+                let count = try fill(buffer)
+                if count == 0 { break }
+                try write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            }
+        }
+    }
+
     /// Writes the end-of-archive marker, checks `archive_write_close`, fsyncs and closes the file.
     ///
     /// - Returns: The tar's size and lowercase hex SHA-256.
@@ -121,6 +148,12 @@ final class ArchiveWriteHandle {
         }
         guard archive_write_close(archive) == ARCHIVE_OK else {
             throw sink.error ?? Self.failure(archive, "cannot finish \(sink.path)")
+        }
+        let remainder = Int(sink.byteCount % Int64(Self.bytesInLastBlock))
+        if remainder > 0 {
+            let zeros = [UInt8](repeating: 0, count: Self.bytesInLastBlock - remainder)
+            let result = zeros.withUnsafeBytes { bytes in Result { () throws(PackingError) in try sink.accept(bytes) } }
+            try result.get()
         }
         try DurableFile.sync(sink.fd, path: sink.path)
         return (sink.byteCount, sink.sha256.finalizeHex())
@@ -171,8 +204,8 @@ final class ArchiveWriteHandle {
     final class Sink {
         let fd: Int32
         let path: String
-        /// 1 MiB of ring (4 × 256 KiB), as for SHA-512 while downloading: memory stays flat per packer.
-        let sha256 = BackgroundDigest(.sha256)
+        /// Four buffers of ring (512 KiB by default, as for SHA-512 while downloading): memory stays flat per packer.
+        let sha256: BackgroundDigest
         var byteCount: Int64 = 0
         /// Where the range not yet handed to writeback starts.
         var writebackStart: Int64 = 0
@@ -180,9 +213,25 @@ final class ArchiveWriteHandle {
         static let writebackBytes: Int64 = 8 << 20
         var error: PackingError?
 
-        init(fd: Int32, path: String) {
+        init(fd: Int32, path: String, bufferBytes: Int) {
             self.fd = fd
             self.path = path
+            sha256 = BackgroundDigest(.sha256, bufferBytes: bufferBytes)
+        }
+
+        /// Writes `bytes` to the file and hashes them (a buffer lent by ``BackgroundDigest/lendBuffer()`` is queued
+        /// for hashing as it is).
+        func accept(_ bytes: UnsafeRawBufferPointer) throws(PackingError) {
+            try DurableFile.writeAll(fd, bytes, path: path)
+            sha256.update(bytes)
+            byteCount += Int64(bytes.count)
+            // Start writing the tar to disk every few MiB rather than leaving all of it to the final fsync: the disk
+            // then works while the rest is read and hashed, and the fsync (still what makes the tar durable) waits
+            // for less.
+            if byteCount - writebackStart >= Self.writebackBytes {
+                _ = clibarchive_start_writeback(fd, writebackStart, byteCount - writebackStart)
+                writebackStart = byteCount
+            }
         }
     }
 }
@@ -195,20 +244,11 @@ private func archiveWriteCallback(
 ) -> la_ssize_t {
     guard let context else { return -1 }
     let sink = Unmanaged<ArchiveWriteHandle.Sink>.fromOpaque(context).takeUnretainedValue()
-    let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
     do {
-        try DurableFile.writeAll(sink.fd, bytes, path: sink.path)
+        try sink.accept(UnsafeRawBufferPointer(start: buffer, count: length))
     } catch {
         sink.error = error
         return -1
-    }
-    sink.sha256.update(bytes)
-    sink.byteCount += Int64(length)
-    // Start writing the tar to disk every few MiB rather than leaving all of it to the final fsync: the disk then
-    // works while the rest is read and hashed, and the fsync (still what makes the tar durable) waits for less.
-    if sink.byteCount - sink.writebackStart >= ArchiveWriteHandle.Sink.writebackBytes {
-        _ = clibarchive_start_writeback(sink.fd, sink.writebackStart, sink.byteCount - sink.writebackStart)
-        sink.writebackStart = sink.byteCount
     }
     return la_ssize_t(length)
 }

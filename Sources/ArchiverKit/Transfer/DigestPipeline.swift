@@ -15,7 +15,7 @@ final class DigestPipeline {
     /// SHA-512 on its own hashing thread, through a bounded ring.
     private let sha512: BackgroundDigest
 
-    init(bufferBytes: Int = 256 << 10, bufferCount: Int = 4) {
+    init(bufferBytes: Int = 128 << 10, bufferCount: Int = 4) {
         sha512 = BackgroundDigest(.sha512, bufferBytes: bufferBytes, bufferCount: bufferCount)
     }
 

@@ -95,4 +95,43 @@ import Testing
             #expect(digest.finalizeHex() == expected)
         }
     }
+
+    /// The packer reads staged files straight into the sidecar digest's ring buffers: a lent buffer handed back to
+    /// `update` is hashed in place, after the copied bytes before it and before those after it; a lent buffer
+    /// given back unused, or passed from other than its first byte, adds nothing it did not copy.
+    @Test func backgroundDigestHashesLentBuffersInPlaceAndInOrder() {
+        let bytes = PackingFixture.bytes(1 << 20 | 777, seed: 12)
+        let digest = BackgroundDigest(.sha256, bufferBytes: 65536, bufferCount: 3)
+        defer { digest.shutdown() }
+        var offset = 0
+        var round = 0
+        bytes.withUnsafeBytes { source in
+            while offset < source.count {
+                round += 1
+                // A "header" copied into the ring, 1 to 1535 bytes.
+                let header = min(source.count - offset, round * 389 % 1535 + 1)
+                digest.update(UnsafeRawBufferPointer(rebasing: source[offset..<(offset + header)]))
+                offset += header
+                let lent = digest.lendBuffer()
+                #expect(lent.count == 65536)
+                let count = min(source.count - offset, lent.count - round % 5)
+                lent.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+                if round % 4 == 0 {
+                    // Not handed over: given back, so its bytes are not hashed; they are sent by copy instead.
+                    digest.endLending()
+                    digest.update(UnsafeRawBufferPointer(rebasing: source[offset..<(offset + count)]))
+                } else if round % 7 == 0 {
+                    // Handed over from its second byte: copied, like any other bytes.
+                    digest.update(UnsafeRawBufferPointer(rebasing: source[offset..<(offset + 1)]))
+                    digest.update(UnsafeRawBufferPointer(rebasing: lent[1..<count]))
+                    digest.endLending()
+                } else {
+                    digest.update(UnsafeRawBufferPointer(rebasing: lent[0..<count]))
+                    digest.endLending()
+                }
+                offset += count
+            }
+        }
+        #expect(digest.finalizeHex() == HexDigest.string(SHA256.hash(data: bytes)))
+    }
 }
