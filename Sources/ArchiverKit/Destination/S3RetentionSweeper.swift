@@ -24,28 +24,10 @@ package struct S3RetentionSweeper: Sendable {
     /// - Returns: The report (not yet written).
     /// - Throws: ``StoreError``; S3 failures are reported per archive.
     package func run(now: Date) async throws -> RetentionReport {
-        let archives = try await store.catalog.allArchives()
-        let holds = try await store.catalog.holds()
+        var (selection, report) = try await RetentionSweeper.plan(store: store, configuration: configuration, now: now)
         let objects = Dictionary(
             try await store.catalog.s3Objects().map { ("\($0.workspaceID)\u{0}\($0.recordingID)", $0) },
             uniquingKeysWith: { first, _ in first }
-        )
-        let selection = try RetentionSelection.select(
-            archives: archives,
-            holds: holds,
-            keepWithin: configuration.keepWithin,
-            scope: .local,
-            now: now,
-            maxDelete: configuration.maxDelete
-        )
-        var report = RetentionReport(
-            runId: configuration.runId,
-            command: .prune,
-            arguments: configuration.arguments,
-            dryRun: configuration.isDryRun,
-            policy: configuration.keepWithin.description,
-            cutoff: selection.cutoff,
-            startedAt: now
         )
         for decision in selection.decisions {
             try Task.checkCancellation()

@@ -83,17 +83,32 @@ package struct RetentionSweeper: Sendable {
     ///   anything when `maxDelete` would be exceeded; ``StoreError`` when the catalog fails; whatever
     ///   ``Configuration/afterStep`` throws.
     package func run(now: Date) async throws -> RetentionReport {
-        let archives = try await store.catalog.allArchives()
-        let holds = try await store.catalog.holds()
+        var (selection, report) = try await Self.plan(store: store, configuration: configuration, now: now)
+        for decision in selection.decisions {
+            try Task.checkCancellation()
+            report.append(try await handle(decision, now: now))
+        }
+        report.finishedAt = Date()
+        return report
+    }
+
+    /// The selection of a `prune` (local or S3) from the catalog and its holds, and the report it starts.
+    ///
+    /// - Throws: ``RetentionError`` (``RetentionError/Code/tooManyDeletions``), ``StoreError``.
+    static func plan(
+        store: any StateStore,
+        configuration: Configuration,
+        now: Date
+    ) async throws -> (selection: RetentionSelection, report: RetentionReport) {
         let selection = try RetentionSelection.select(
-            archives: archives,
-            holds: holds,
+            archives: try await store.catalog.allArchives(),
+            holds: try await store.catalog.holds(),
             keepWithin: configuration.keepWithin,
             scope: .local,
             now: now,
             maxDelete: configuration.maxDelete
         )
-        var report = RetentionReport(
+        let report = RetentionReport(
             runId: configuration.runId,
             command: .prune,
             arguments: configuration.arguments,
@@ -102,12 +117,7 @@ package struct RetentionSweeper: Sendable {
             cutoff: selection.cutoff,
             startedAt: now
         )
-        for decision in selection.decisions {
-            try Task.checkCancellation()
-            report.append(try await handle(decision, now: now))
-        }
-        report.finishedAt = Date()
-        return report
+        return (selection, report)
     }
 
     private func handle(_ decision: RetentionSelection.Decision, now: Date) async throws -> RetentionReport.Entry {
