@@ -132,6 +132,22 @@ import Testing
         }
     }
 
+    /// A tar that vanishes after the presence check, while another archive is read, is missing (and so checked
+    /// against the catalog for a prune), not a failed read.
+    @Test func aTarThatVanishesDuringTheAuditIsMissingNotFailed() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let records = try await Self.archives(["rec_a", "rec_b"], root: root, store: store)
+            let vanishing = root.appendingPathComponent(records[1].relativePath).path
+            let report = try await Self.audit(root, store).run { event in
+                if event.recordingID == "rec_a" { #expect(unlink(vanishing) == 0) }
+            }
+            #expect(report.entries.map(\.recordingId) == ["rec_a", "rec_b"])
+            #expect(report.ok == 1 && report.missing == 1 && report.failed == 0, "\(report.entries)")
+            #expect(report.entries.last?.problems == ["\(records[1].relativePath) is in the catalog but not on disk"])
+        }
+    }
+
     @Test func eventsSurviveReopenAndAreAppendOnly() async throws {
         try await withTemporaryDirectory { root in
             let before: [AuditEvent]
