@@ -170,18 +170,8 @@ package struct FixityAudit: Sendable {
                 recordingID: archive.recordingID
             )
             guard let current, current.deletedLocallyAt == nil else { continue }
-            let event = AuditEvent(
-                workspaceID: archive.workspaceID,
-                recordingID: archive.recordingID,
-                archivePath: archive.relativePath,
-                at: Date(),
-                outcome: .missing,
-                expectedSha256: archive.sha256,
-                observedSha256: nil,
-                problems: ["\(archive.relativePath) is in the catalog but not on disk"],
-                toolVersion: Self.toolVersion,
-                runID: configuration.runId
-            )
+            // Absent (missing), or not a regular file (failed, never followed): reading it says which, at once.
+            let event = await check(archive)
             try await record(event, sizeBytes: archive.sizeBytes, into: &report, onEvent: onEvent)
         }
         let known = Set(catalog.filter { $0.deletedLocallyAt == nil }.map(\.relativePath))
