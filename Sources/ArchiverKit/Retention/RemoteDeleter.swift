@@ -65,12 +65,7 @@ package struct RemoteDeleter: Sendable {
     package var destination: any ArchiveDestination
 
     /// Creates a deleter; the caller holds the ``ArchiveRootLock``.
-    package init(
-        root: URL,
-        store: any StateStore,
-        client: APIClient?,
-        configuration: Configuration
-    ) {
+    package init(root: URL, store: any StateStore, client: APIClient?, configuration: Configuration) {
         self.root = root
         self.store = store
         self.client = client
