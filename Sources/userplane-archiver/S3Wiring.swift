@@ -97,17 +97,6 @@ enum S3Wiring {
         )
     }
 
-    /// Verifies `s3://bucket/key.tar` or every archive under `s3://bucket/prefix`.
-    static func verify(_ location: S3Location) async throws -> [ArchiveVerification] {
-        let top = S3Location(bucket: location.bucket)
-        let destination = try destination(location: top, stateRoot: FileManager.default.temporaryDirectory)
-        try await destination.preflight()
-        if location.prefix.hasSuffix(".tar") {
-            return [await destination.verify(relativePath: location.prefix)]
-        }
-        return try await destination.verifyAll(under: location.prefix.isEmpty ? "" : location.prefix + "/")
-    }
-
     /// ` (COMPLIANCE until 2033-05-01T00:00:00Z, legal hold on)`, or nothing for an unlocked or local archive.
     static func lockSummary(_ lock: S3ObjectLock?) -> String {
         guard let lock else { return "" }
@@ -126,13 +115,8 @@ enum S3Wiring {
     ///
     /// - Throws: ``S3Error``, `ValidationError`, ``CLIError``.
     static func destination(root: ArchiveRootOptions, global: GlobalOptions) async throws -> S3Destination? {
-        var flags = ArchiverConfiguration()
-        flags.archiveRoot = root.archive
-        let settings = try OperatorSettings.resolve(flags: flags, global: global)
-        guard let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) else { return nil }
-        let destination = try destination(location: location, stateRoot: try root.resolvedURL(settings: settings))
-        try await destination.preflight()
-        return destination
+        let (settings, rootURL) = try root.resolved(global: global)
+        return try await DestinationWiring.destination(settings: settings, rootURL: rootURL) as? S3Destination
     }
 
     /// Makes the S3 legal holds match the catalog after `hold add/remove` on an `s3://` archive.

@@ -41,6 +41,36 @@ enum StateStoreFactory {
         return try RetentionCLI.openExistingRoot(root, global: global)
     }
 
+    /// Opens the state of a command that only reads an existing archive (`status`, `audit`): the shared database
+    /// when one is configured, else the root's `state.sqlite`, which must exist.
+    ///
+    /// - Parameters:
+    ///   - rootURL: The archive root (the state directory of an `s3://` archive).
+    ///   - database: `--database`.
+    ///   - global: The global options (config file).
+    ///   - whenMissing: What to do when the root has no `state.sqlite`, ending the command's error message.
+    /// - Returns: The open state; close it when done.
+    /// - Throws: ``StoreError``, ``CLIError`` (`no archive state at ROOT (missing FILE); <whenMissing>`).
+    static func openState(
+        of rootURL: URL,
+        database: DatabaseOptions,
+        global: GlobalOptions,
+        whenMissing: String
+    ) async throws -> any StateStore {
+        if isConfigured(database, global: global), let url = try sharedDatabase(database, global: global) {
+            return try await PostgresStateStore.open(
+                url,
+                logger: Logger(label: "userplane.state"),
+                maximumConnections: 2
+            )
+        }
+        let file = ArchiveStore.databaseURL(archiveRoot: rootURL)
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw CLIError("no archive state at \(rootURL.path) (missing \(file.path)); \(whenMissing)")
+        }
+        return try ArchiveStore(archiveRoot: rootURL)
+    }
+
     /// Takes the archive root's single-instance lock and opens the state of `prune` or `delete-remote`.
     ///
     /// The state is the shared database when one is configured (holds placed on any host are then checked in the

@@ -72,4 +72,44 @@ import Testing
             #expect(!outcome.stderr.contains("\u{1B}"), "the escape itself is never printed")
         }
     }
+
+    /// A control character in `--workspace` is a usage error (exit 64) and in `USERPLANE_WORKSPACE_ID` a bad
+    /// configuration (exit 1, like the config file's ids); both name the source, escape the id and create nothing.
+    @Test func workspaceIdWithAControlCharacterFromTheFlagOrTheEnvironmentIsRefused() async throws {
+        try await withTemporaryDirectory { home in
+            let root = home.appendingPathComponent("archive")
+            let baseURL = ["--base-url", "http://127.0.0.1:1/api/v1"]
+            let archive = ["archive", "--archive", root.path] + baseURL
+            let commands = [archive, ["download", "--out", home.appendingPathComponent("out").path] + baseURL]
+            for command in commands {
+                let flag = try await Self.run(command + ["--workspace", "ws\u{1B}[2J"], home: home)
+                #expect(flag.status == 64, "\(command): \(flag.output)")
+                #expect(
+                    flag.stderr.contains("--workspace 'ws\\u{1B}[2J' contains the control character U+001B"),
+                    "\(flag.stderr)"
+                )
+                #expect(!flag.stderr.contains("\u{1B}"), "the escape itself is never printed")
+            }
+            let environment = try await ArchiverProcess.run(
+                archive,
+                environment: [
+                    "HOME": home.path,
+                    "XDG_CONFIG_HOME": home.appendingPathComponent("xdg").path,
+                    "USERPLANE_API_KEY": "uspl_test_key",
+                    "USERPLANE_WORKSPACE_ID": "ws_a\tb",
+                ],
+                logDirectory: EndToEnd.logDirectory(home),
+                timeout: .seconds(60)
+            )
+            #expect(environment.status == 1, "\(environment.output)")
+            #expect(
+                environment.stderr.contains(
+                    "USERPLANE_WORKSPACE_ID='ws_a\\u{9}b' contains the control character U+0009"
+                ),
+                "\(environment.stderr)"
+            )
+            #expect(!environment.stderr.contains("ws_a\tb"), "the tab itself is never printed")
+            #expect(!FileManager.default.fileExists(atPath: root.path), "nothing was created before the refusal")
+        }
+    }
 }

@@ -56,20 +56,29 @@ package struct FixityAudit: Sendable {
     /// The tool identity recorded with every event.
     package static var toolVersion: String { "\(ArchiverKitVersion.toolName) \(ArchiverKitVersion.version)" }
 
+    /// The local root: where the report goes (for an `s3://` archive, its state directory).
     let root: URL
     let store: any StateStore
     let configuration: Configuration
-    let verifier: ArchiveVerifier
-    /// Where the archives are when not under ``root`` (an `s3://` archive: listed and read from the bucket);
-    /// `nil` reads ``root``.
-    package var destination: (any ArchiveDestination)?
+    /// Where the archives are listed and read from.
+    let destination: any ArchiveDestination
 
-    /// Creates an audit of the local archive root `root`.
-    package init(root: URL, store: any StateStore, configuration: Configuration, verifier: ArchiveVerifier = .init()) {
+    /// Creates an audit of the archives in `destination` whose state lives under `root`.
+    package init(root: URL, destination: any ArchiveDestination, store: any StateStore, configuration: Configuration) {
         self.root = root
+        self.destination = destination
         self.store = store
         self.configuration = configuration
-        self.verifier = verifier
+    }
+
+    /// Creates an audit of the local archive root `root`.
+    package init(root: URL, store: any StateStore, configuration: Configuration) {
+        self.init(
+            root: root,
+            destination: LocalDirectoryDestination(root: root),
+            store: store,
+            configuration: configuration
+        )
     }
 
     /// The archives to re-read, in order: never audited first (oldest read-back first), then oldest audit first.
@@ -148,14 +157,10 @@ package struct FixityAudit: Sendable {
         report.archivesInCatalog = expected.count
 
         // Presence of every catalogued archive, and archives on disk the catalog does not name.
-        var listed: Set<String>?
-        if let destination { listed = Set(try await destination.list()) }
+        let stored = try await destination.present(expected.map(\.relativePath))
         var present: [ArchiveRecord] = []
         for archive in expected {
-            let exists =
-                listed.map { $0.contains(archive.relativePath) }
-                ?? FileManager.default.fileExists(atPath: root.appendingPathComponent(archive.relativePath).path)
-            if exists {
+            if stored.contains(archive.relativePath) {
                 present.append(archive)
                 continue
             }
@@ -165,29 +170,15 @@ package struct FixityAudit: Sendable {
                 recordingID: archive.recordingID
             )
             guard let current, current.deletedLocallyAt == nil else { continue }
-            let event = AuditEvent(
-                workspaceID: archive.workspaceID,
-                recordingID: archive.recordingID,
-                archivePath: archive.relativePath,
-                at: Date(),
-                outcome: .missing,
-                expectedSha256: archive.sha256,
-                observedSha256: nil,
-                problems: ["\(archive.relativePath) is in the catalog but not on disk"],
-                toolVersion: Self.toolVersion,
-                runID: configuration.runId
-            )
+            // Absent (missing), or not a regular file (failed, never followed): reading it says which, at once.
+            let event = await check(archive)
             try await record(event, sizeBytes: archive.sizeBytes, into: &report, onEvent: onEvent)
         }
         let known = Set(catalog.filter { $0.deletedLocallyAt == nil }.map(\.relativePath))
-        let rootPath = root.standardizedFileURL.path
-        let onDisk =
-            listed.map { (files: $0.sorted().map { rootPath + "/" + $0 }, unfollowed: [String]()) }
-            ?? ArchiveVerifier.archiveFiles(under: root)
-        report.unknownOnDisk = (onDisk.files + onDisk.unfollowed).compactMap { path in
-            let relative = path.hasPrefix(rootPath + "/") ? String(path.dropFirst(rootPath.count + 1)) : path
+        let onDisk = try await destination.inventory()
+        report.unknownOnDisk = (onDisk.files + onDisk.unfollowed).filter { relative in
             let tar = relative.hasSuffix(".sha256") ? String(relative.dropLast(".sha256".count)) : relative
-            return known.contains(tar) ? nil : relative
+            return !known.contains(tar)
         }
 
         // Re-read the selection, oldest check first.
@@ -243,20 +234,11 @@ package struct FixityAudit: Sendable {
         try onEvent(event)
     }
 
-    /// Re-verifies one archive with ``ArchiveVerifier`` and compares its SHA-256 and recording with the catalog.
+    /// Re-verifies one archive through the destination and compares its SHA-256 and recording with the catalog.
     private func check(_ archive: ArchiveRecord) async -> AuditEvent {
-        let url = root.appendingPathComponent(archive.relativePath)
-        let verifier = self.verifier
-        let exists: Bool
-        let verification: ArchiveVerification?
-        if let destination {
-            let streamed = await destination.verify(relativePath: archive.relativePath)
-            exists = !streamed.problems.contains { $0.code == .archiveMissing }
-            verification = exists ? streamed : nil
-        } else {
-            exists = FileManager.default.fileExists(atPath: url.path)
-            verification = exists ? await BlockingExecutor.run { verifier.verify(tarURL: url) } : nil
-        }
+        let verdict = await destination.verify(relativePath: archive.relativePath)
+        let exists = !verdict.problems.contains { $0.code == .archiveMissing }
+        let verification = exists ? verdict : nil
         var problems = verification?.problems.map { "\($0.code): \($0)" } ?? []
         if !exists { problems.append("\(archive.relativePath) is in the catalog but not on disk") }
         if let observed = verification?.sha256, observed != archive.sha256 {

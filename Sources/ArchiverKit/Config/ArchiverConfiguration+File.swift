@@ -166,14 +166,8 @@ extension ArchiverConfiguration {
             throw reader.missing("id", "every [[workspace]] needs an id such as id = \"ws_abc123\"")
         }
         guard !id.isEmpty else { throw reader.invalid("id", "must not be empty") }
-        // Like a recording id from the API: a control character cannot be stored (SQLite text stops at NUL) nor
-        // sent in a URL path safely; it is almost always a stray escape (`\t`, `\n`) in the file.
-        if let control = id.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) {
-            throw reader.invalid(
-                "id",
-                "contains the control character U+\(String(format: "%04X", control.value)); "
-                    + "write the workspace id exactly as the Userplane dashboard shows it"
-            )
+        if let problem = Workspace.controlCharacterProblem(in: id) {
+            throw reader.invalid("id", problem + "; write the workspace id exactly as the Userplane dashboard shows it")
         }
         let filter = RecordingFilter(
             recordingIDs: try reader.stringArray("recordings"),
@@ -361,5 +355,19 @@ enum ISODate {
         dateOnly.formatOptions = [.withFullDate]
         dateOnly.timeZone = TimeZone(identifier: "UTC")
         return withFraction.date(from: text) ?? plain.date(from: text) ?? dateOnly.date(from: text)
+    }
+}
+
+extension ArchiverConfiguration.Workspace {
+    /// `contains the control character U+001B` when `id` holds one, else `nil`.
+    ///
+    /// Like a recording id from the API, a workspace id with a control character can neither be stored (SQLite text
+    /// stops at NUL) nor sent in a URL path safely; it is almost always a stray escape (`\t`, `\n`, ESC) in a file,
+    /// a flag or a variable. The character itself is never part of the message.
+    package static func controlCharacterProblem(in id: String) -> String? {
+        guard let control = id.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else {
+            return nil
+        }
+        return "contains the control character U+\(String(format: "%04X", control.value))"
     }
 }

@@ -25,8 +25,20 @@ public protocol ArchiveDestination: Sendable {
     /// Reads one archive through ``ArchiveVerifier``'s checks, streaming it (no temporary copy).
     func verify(relativePath: String) async -> ArchiveVerification
 
-    /// The relative paths of every `.tar` under the destination, sorted.
-    func list() async throws -> [String]
+    /// Verifies the archive `relativePath` names (a `.tar`) or every archive under it (a directory or key prefix;
+    /// everything when empty), in listing order; an orphan sidecar is reported as
+    /// ``ArchiveVerification/Code/archiveMissing``.
+    ///
+    /// - Throws: When `relativePath` does not exist or cannot be listed.
+    func verifyAll(at relativePath: String) async throws -> [ArchiveVerification]
+
+    /// The archive files the destination holds, relative to it: what `list`, `status` and `audit` compare the
+    /// catalog with.
+    func inventory() async throws -> ArchiveInventory
+
+    /// Which of `relativePaths` are stored as archives: a regular tar at that place (never reached through a
+    /// symbolic link in its last component, never outside the destination).
+    func present(_ relativePaths: [String]) async throws -> Set<String>
 
     /// Deletes a stored archive (tar and sidecar).
     func delete(_ stored: StoredArchive) async throws
@@ -34,6 +46,30 @@ public protocol ArchiveDestination: Sendable {
     /// Sets or clears a legal hold on the stored archive, where the storage has one (S3 Object Lock legal hold);
     /// the catalog's hold is the authority either way.
     func setLegalHold(_ stored: StoredArchive, on: Bool) async throws
+}
+
+extension ArchiveDestination {
+    /// The relative paths of every `.tar` under the destination, sorted.
+    public func list() async throws -> [String] {
+        try await inventory().tars
+    }
+}
+
+/// The archive files a destination holds, relative to it.
+public struct ArchiveInventory: Sendable, Hashable {
+    /// Every stored `.tar` and every `.tar.sha256` sidecar whose tar is absent, sorted.
+    public var files: [String]
+    /// Entries named `*.tar` that are not regular files (symbolic links, FIFOs: local only), never followed, sorted.
+    public var unfollowed: [String]
+
+    /// Creates an inventory.
+    public init(files: [String], unfollowed: [String] = []) {
+        self.files = files
+        self.unfollowed = unfollowed
+    }
+
+    /// The stored `.tar` files, sorted.
+    public var tars: [String] { files.filter { $0.hasSuffix(".tar") } }
 }
 
 /// Where one archive was stored.

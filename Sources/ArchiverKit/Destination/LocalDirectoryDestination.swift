@@ -1,6 +1,14 @@
 public import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Archives as files under a local archive root: the packer writes each tar in its final place.
+///
+/// What only a directory has stays here: `*.partial` files and `.userplane-archiver/` are never listed, symbolic
+/// links are never followed (an entry named `*.tar` that is not a regular file is listed as
+/// ``ArchiveInventory/unfollowed``), and a catalog path that is absolute or climbs out with `..` is never present.
 public struct LocalDirectoryDestination: ArchiveDestination {
     /// The archive root.
     public var root: URL
@@ -18,9 +26,9 @@ public struct LocalDirectoryDestination: ArchiveDestination {
         root.appendingPathComponent(relativePath)
     }
 
-    /// The absolute path.
+    /// The absolute path (the root's for an empty path).
     public func describe(_ relativePath: String) -> String {
-        packingURL(relativePath: relativePath).path
+        relativePath.isEmpty ? root.path : packingURL(relativePath: relativePath).path
     }
 
     /// The packer already renamed the tar and sidecar into place (fsynced); nothing is copied.
@@ -37,28 +45,65 @@ public struct LocalDirectoryDestination: ArchiveDestination {
         return StoredArchive(relativePath: relativePath)
     }
 
-    /// Verifies the file with ``ArchiveVerifier/verify(tarURL:)``, off the cooperative pool.
+    /// Verifies the file with ``ArchiveVerifier/verify(tarURL:)``, off the cooperative pool; a tar that does not
+    /// exist is ``ArchiveVerification/Code/archiveMissing``.
     public func verify(relativePath: String) async -> ArchiveVerification {
         let url = packingURL(relativePath: relativePath)
+        var info = stat()
+        if lstat(url.path, &info) != 0, errno == ENOENT {
+            let problem = ArchiveVerification.Problem(
+                code: .archiveMissing,
+                message: "cannot open the tar: \(url.path) does not exist"
+            )
+            return ArchiveVerification(path: url.path, problems: [problem])
+        }
         return await BlockingExecutor.run { ArchiveVerifier().verify(tarURL: url) }
     }
 
-    /// Every regular `.tar` under the root (symlinks and `.userplane-archiver/` skipped).
-    public func list() async throws -> [String] {
+    /// Verifies a `.tar` file, or every archive in a directory tree with ``ArchiveVerifier/verify(paths:)`` (for
+    /// an archive root, also what its catalog records but the walk did not find), off the cooperative pool.
+    ///
+    /// - Throws: ``PackingError/Code/notFound`` when the path does not exist.
+    public func verifyAll(at relativePath: String) async throws -> [ArchiveVerification] {
+        let url = relativePath.isEmpty ? root : packingURL(relativePath: relativePath)
+        return try await BlockingExecutor.run {
+            Result { () throws(PackingError) in try ArchiveVerifier().verify(paths: [url]) }
+        }.get()
+    }
+
+    /// Every regular `.tar` and orphan sidecar under the root, and the `.tar` entries that are not regular files
+    /// (`.userplane-archiver/`, `*.partial` and what lies behind a symbolic link skipped).
+    public func inventory() async throws -> ArchiveInventory {
         let root = self.root
         return await BlockingExecutor.run {
-            ArchiveVerifier.archiveFiles(under: root).files.filter { $0.hasSuffix(".tar") }.map {
-                String($0.dropFirst(root.path.count + 1))
-            }.sorted()
+            let rootPath = root.standardizedFileURL.path
+            func relative(_ path: String) -> String {
+                path.hasPrefix(rootPath + "/") ? String(path.dropFirst(rootPath.count + 1)) : path
+            }
+            let walk = ArchiveVerifier.archiveFiles(under: root)
+            return ArchiveInventory(
+                files: walk.files.map(relative).sorted(),
+                unfollowed: walk.unfollowed.map(relative).sorted()
+            )
         }
     }
 
-    /// Removes the tar and its sidecar.
+    /// The paths that are regular files under the root, each checked with `lstat` (cheap: nothing is read).
+    public func present(_ relativePaths: [String]) async throws -> Set<String> {
+        Set(
+            relativePaths.filter { path in
+                guard contains(path) else { return false }
+                var info = stat()
+                return lstat(root.appendingPathComponent(path, isDirectory: false).path, &info) == 0
+                    && (info.st_mode & S_IFMT) == S_IFREG
+            }
+        )
+    }
+
+    /// Removes the tar and its sidecar the crash-safe way of ``deleteFiles(_:afterStep:)``, off the cooperative pool.
     public func delete(_ stored: StoredArchive) async throws {
-        let tar = packingURL(relativePath: stored.relativePath).path
-        for path in [tar, tar + ".sha256"] where unlink(path) != 0 && errno != ENOENT {
-            throw PackingError(code: .io, message: "cannot delete \(path): \(String(cString: strerror(errno)))")
-        }
+        let destination = self
+        try await BlockingExecutor.run { Result { try destination.deleteFiles(stored.relativePath) } }.get()
     }
 
     /// Local files have no hold of their own: the catalog's hold is what `prune` honours.

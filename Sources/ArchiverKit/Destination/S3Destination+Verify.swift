@@ -96,6 +96,15 @@ extension S3Destination {
         return verdict
     }
 
+    /// Verifies the object `relativePath` names when it ends in `.tar`, else every archive under that prefix (all
+    /// when empty) with ``verifyAll(under:)``.
+    ///
+    /// - Throws: ``S3Error`` when the listing fails.
+    public func verifyAll(at relativePath: String) async throws -> [ArchiveVerification] {
+        if relativePath.hasSuffix(".tar") { return [await verify(relativePath: relativePath)] }
+        return try await verifyAll(under: relativePath.isEmpty ? "" : relativePath + "/")
+    }
+
     /// Verifies every archive under `relativePrefix` (all when empty), in key order; an orphan sidecar is reported
     /// as ``ArchiveVerification/Code/archiveMissing``.
     ///

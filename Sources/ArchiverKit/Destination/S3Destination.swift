@@ -169,13 +169,18 @@ public struct S3Destination: ArchiveDestination {
         return stored
     }
 
-    /// Every `.tar` under the prefix, relative to it.
-    public func list() async throws -> [String] {
+    /// Every `.tar` and orphan sidecar under the prefix, relative to it (one listing).
+    public func inventory() async throws -> ArchiveInventory {
         let prefix = location.prefix.isEmpty ? "" : location.prefix + "/"
-        return try await client.list(prefix: prefix).compactMap { object in
-            guard object.key.hasSuffix(".tar") else { return nil }
-            return location.relativePath(ofKey: object.key)
-        }.sorted()
+        let keys = try await client.list(prefix: prefix).compactMap { location.relativePath(ofKey: $0.key) }
+        let tars = Set(keys.filter { $0.hasSuffix(".tar") })
+        let orphans = keys.filter { $0.hasSuffix(".tar.sha256") && !tars.contains(String($0.dropLast(7))) }
+        return ArchiveInventory(files: (Array(tars) + orphans).sorted())
+    }
+
+    /// The paths the listing holds as `.tar` objects.
+    public func present(_ relativePaths: [String]) async throws -> Set<String> {
+        Set(try await list()).intersection(relativePaths)
     }
 
     /// Deletes the recorded versions of the tar and the sidecar.

@@ -1,9 +1,5 @@
 package import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A summary of an archive root's queue and catalog: what `status` prints.
 ///
 /// Schema `userplane-archiver/status/v1`.
@@ -76,11 +72,20 @@ package struct ArchiveStatus: Codable, Sendable {
     /// Catalogued (not pruned) archives whose tar is missing on disk: the catalog and the disk disagree.
     package var missingOnDisk: [Missing] = []
 
-    /// Reads the status of the archive root whose store is `store`.
+    /// Reads the status of the archive kept in `destination` whose state is `store`.
     ///
-    /// - Throws: ``StoreError``.
-    package static func load(store: any StateStore, archiveRoot: URL, now: Date = Date()) async throws -> ArchiveStatus
-    {
+    /// - Parameters:
+    ///   - store: The state holding the queue and the catalog.
+    ///   - destination: Where the archives are: catalogued archives it does not hold become ``missingOnDisk``, and
+    ///     its location is shown as the root.
+    ///   - now: The time the day's API budget is read for.
+    /// - Returns: The status.
+    /// - Throws: ``StoreError``; the destination's error when it cannot be listed.
+    package static func load(
+        store: any StateStore,
+        destination: any ArchiveDestination,
+        now: Date = Date()
+    ) async throws -> ArchiveStatus {
         var jobs: [String: [String: Int]] = [:]
         for kind in [JobKind.archive, JobKind.download] {
             let counts = try await store.jobs.counts(kind: kind)
@@ -109,7 +114,7 @@ package struct ArchiveStatus: Codable, Sendable {
             )
         }
         return ArchiveStatus(
-            archiveRoot: archiveRoot.path,
+            archiveRoot: destination.describe(""),
             jobs: jobs,
             archivesTotal: totals.archives,
             bytesArchived: totals.bytes,
@@ -120,7 +125,7 @@ package struct ArchiveStatus: Codable, Sendable {
             activeHolds: try await store.catalog.holds().count,
             audit: try await AuditCoverage.load(store: store, now: now),
             listings: try await Self.listings(store: store),
-            missingOnDisk: try await missing(store: store, archiveRoot: archiveRoot)
+            missingOnDisk: try await missing(store: store, destination: destination)
         )
     }
 
@@ -140,22 +145,13 @@ package struct ArchiveStatus: Codable, Sendable {
         }
     }
 
-    /// `lstat`s each catalogued, not pruned archive's tar (cheap: no read) and lists those absent.
-    private static func missing(store: any StateStore, archiveRoot: URL) async throws -> [Missing] {
-        var missing: [Missing] = []
-        for archive in try await store.catalog.allArchives() where archive.deletedLocallyAt == nil {
-            let path = archive.relativePath
-            let components = path.split(separator: "/", omittingEmptySubsequences: false)
-            var info = stat()
-            let isSafe = !path.hasPrefix("/") && !components.contains { $0 == ".." || $0.isEmpty }
-            if isSafe,
-                lstat(archiveRoot.appendingPathComponent(path, isDirectory: false).path, &info) == 0,
-                (info.st_mode & S_IFMT) == S_IFREG
-            {
-                continue
-            }
-            missing.append(.init(workspaceId: archive.workspaceID, recordingId: archive.recordingID, archivePath: path))
+    /// The catalogued, not pruned archives the destination does not hold (locally a cheap `lstat` each, on S3 one
+    /// listing).
+    private static func missing(store: any StateStore, destination: any ArchiveDestination) async throws -> [Missing] {
+        let expected = try await store.catalog.allArchives().filter { $0.deletedLocallyAt == nil }
+        let present = try await destination.present(expected.map(\.relativePath))
+        return expected.filter { !present.contains($0.relativePath) }.map {
+            Missing(workspaceId: $0.workspaceID, recordingId: $0.recordingID, archivePath: $0.relativePath)
         }
-        return missing
     }
 }

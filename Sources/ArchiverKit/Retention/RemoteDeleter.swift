@@ -61,23 +61,16 @@ package struct RemoteDeleter: Sendable {
     package let client: APIClient?
     /// The configuration.
     package let configuration: Configuration
-    private let verifier: ArchiveVerifier
-    /// Where the archives are re-verified from when not under ``root`` (an `s3://` archive); `nil` reads ``root``.
-    package var destination: (any ArchiveDestination)?
+    /// Where the archives are re-verified from (default: ``root`` as a ``LocalDirectoryDestination``).
+    package var destination: any ArchiveDestination
 
     /// Creates a deleter; the caller holds the ``ArchiveRootLock``.
-    package init(
-        root: URL,
-        store: any StateStore,
-        client: APIClient?,
-        configuration: Configuration,
-        verifier: ArchiveVerifier = ArchiveVerifier()
-    ) {
+    package init(root: URL, store: any StateStore, client: APIClient?, configuration: Configuration) {
         self.root = root
         self.store = store
         self.client = client
         self.configuration = configuration
-        self.verifier = verifier
+        self.destination = LocalDirectoryDestination(root: root)
     }
 
     /// Reconciles open intents, then selects, re-verifies and (unless a dry run) deletes.
@@ -284,14 +277,7 @@ package struct RemoteDeleter: Sendable {
     /// The first problem found by a full re-verification, or `nil` when the archive is intact and is
     /// the catalogued one (same SHA-256, same recording id).
     private func reverify(_ archive: ArchiveRecord) async -> String? {
-        let verification: ArchiveVerification
-        if let destination {
-            verification = await destination.verify(relativePath: archive.relativePath)
-        } else {
-            verification = verifier.verify(
-                tarURL: root.appendingPathComponent(archive.relativePath, isDirectory: false)
-            )
-        }
+        let verification = await destination.verify(relativePath: archive.relativePath)
         if let problem = verification.problems.first {
             return "\(problem.code): \(problem)"
         }

@@ -1,21 +1,13 @@
 package import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The I/O half of `prune`: deletes local archives (tar and sidecar) that the retention policy selects,
-/// never one under legal hold, and records each deletion in the catalog's append-only deletion log.
+/// The I/O half of `prune` for a local archive root: deletes archives (tar and sidecar) that the retention policy
+/// selects, never one under legal hold, and records each deletion in the catalog's append-only deletion log.
 ///
-/// One archive is deleted in this order, each step idempotent:
-/// 1. rename `<name>.tar` to `<name>.tar.deleting` (the archive is no longer a valid archive, but
-///    nothing is lost yet), and sync the directory;
-/// 2. unlink `<name>.tar.deleting`;
-/// 3. unlink `<name>.tar.sha256`, and sync the directory;
-/// 4. append the deletion to the log, stamped with the time of this deletion, and stamp
-///    `deletedLocallyAt`.
+/// One archive is deleted by ``LocalDirectoryDestination/deleteFiles(_:afterStep:)`` (tar renamed to
+/// `.tar.deleting`, unlinked, sidecar unlinked, directory synced), then the deletion is appended to the log,
+/// stamped with the time of this deletion, and `deletedLocallyAt` is stamped.
 ///
-/// Steps 1 to 4 run inside one write transaction of the catalog that first re-checks the legal
+/// Both run inside one write transaction of the catalog that first re-checks the legal
 /// hold, so a hold placed while the run goes on wins: `hold add` is a write transaction too, and a
 /// hold committed before the deletion's transaction means the archive is kept (logged `held`).
 /// A crash anywhere leaves an entry that is not stamped; the next run with `--yes` repeats the
@@ -24,14 +16,7 @@ import Glibc
 /// catalog and files agree after a re-run.
 package struct RetentionSweeper: Sendable {
     /// A step of one archive's deletion, for crash-injection tests.
-    package enum Step: String, Sendable, Hashable, CaseIterable {
-        /// The tar was renamed to `.tar.deleting`.
-        case renamed
-        /// The `.tar.deleting` file was unlinked.
-        case tarRemoved
-        /// The sidecar was unlinked.
-        case sidecarRemoved
-    }
+    package typealias Step = LocalDirectoryDestination.DeletionStep
 
     /// What to prune and how.
     package struct Configuration: Sendable {
@@ -61,18 +46,48 @@ package struct RetentionSweeper: Sendable {
         }
     }
 
-    /// The archive root.
-    package let root: URL
+    /// The archive root the archives are deleted from.
+    package let destination: LocalDirectoryDestination
     /// The catalog.
     package let store: any StateStore
     /// The configuration.
     package let configuration: Configuration
 
     /// Creates a sweeper; the caller holds the ``ArchiveRootLock``.
-    package init(root: URL, store: any StateStore, configuration: Configuration) {
-        self.root = root
+    package init(destination: LocalDirectoryDestination, store: any StateStore, configuration: Configuration) {
+        self.destination = destination
         self.store = store
         self.configuration = configuration
+    }
+
+    /// Creates a sweeper of the archive root `root`; the caller holds the ``ArchiveRootLock``.
+    package init(root: URL, store: any StateStore, configuration: Configuration) {
+        self.init(destination: LocalDirectoryDestination(root: root), store: store, configuration: configuration)
+    }
+
+    /// Runs `prune` on `destination`: local files are deleted inside the catalog transaction that re-checks the
+    /// legal hold (``RetentionSweeper``), S3 object versions after that check as far as Object Lock allows
+    /// (``S3RetentionSweeper``); both select from the catalog alike (``plan(store:configuration:now:)``).
+    ///
+    /// - Throws: ``RetentionError``, ``StoreError``; ``PackingError/Code/invalidInput`` (nothing deleted) for
+    ///   another kind of destination.
+    package static func run(
+        on destination: any ArchiveDestination,
+        store: any StateStore,
+        configuration: Configuration,
+        now: Date
+    ) async throws -> RetentionReport {
+        switch destination {
+        case let local as LocalDirectoryDestination:
+            try await RetentionSweeper(destination: local, store: store, configuration: configuration).run(now: now)
+        case let s3 as S3Destination:
+            try await S3RetentionSweeper(destination: s3, store: store, configuration: configuration).run(now: now)
+        default:
+            throw PackingError(
+                code: .invalidInput,
+                message: "prune cannot delete from \(destination.describe("")): no sweeper for this kind of archive"
+            )
+        }
     }
 
     /// Selects and (unless a dry run) deletes.
@@ -122,26 +137,18 @@ package struct RetentionSweeper: Sendable {
 
     private func handle(_ decision: RetentionSelection.Decision, now: Date) async throws -> RetentionReport.Entry {
         let archive = decision.archive
-        let files = Files(root: root, relativePath: archive.relativePath)
+        let path = archive.relativePath
         switch decision.reason {
         case .alreadyDeleted:
             return .init(archive, action: .alreadyDeleted, reason: "deleted by an earlier run")
         case .held, .tooNew:
             let action: RetentionReport.Action = decision.reason == .held ? .held : .tooNew
             let reason = decision.reason == .held ? "under legal hold" : "created after the cutoff"
-            if !configuration.isDryRun, let files, files.exists(files.deleting), !files.exists(files.tar) {
-                // A crashed run had started deleting it; it is no longer selected, so put it back.
-                if rename(files.deleting, files.tar) == 0 {
-                    try? files.syncDirectory()
-                    return .init(
-                        archive,
-                        action: .restored,
-                        reason: "\(reason); interrupted deletion rolled back",
-                        at: now
-                    )
-                }
+            // A crashed run had started deleting it; it is no longer selected, so put it back.
+            if !configuration.isDryRun, destination.rollBackInterruptedDeletion(path) {
+                return .init(archive, action: .restored, reason: "\(reason); interrupted deletion rolled back", at: now)
             }
-            if decision.reason == .held, let files, !files.exists(files.tar), !files.exists(files.deleting) {
+            if decision.reason == .held, destination.isGone(path) {
                 return .init(
                     archive,
                     action: .missing,
@@ -151,12 +158,8 @@ package struct RetentionSweeper: Sendable {
             return .init(archive, action: action, reason: reason)
         case .selected:
             let reason = "created \(archive.recordingCreatedAt.formatted(.iso8601)), before the cutoff"
-            guard let files else {
-                return .init(
-                    archive,
-                    action: .failed,
-                    reason: "catalog path '\(archive.relativePath)' is not under the archive root"
-                )
+            guard destination.contains(path) else {
+                return .init(archive, action: .failed, reason: "catalog path '\(path)' is not under the archive root")
             }
             if configuration.isDryRun {
                 return .init(archive, action: .wouldDelete, reason: reason)
@@ -168,8 +171,8 @@ package struct RetentionSweeper: Sendable {
             ) { [self] () -> (result: (Date, String?), entry: DeletionLogEntry) in
                 let at = configuration.clock()
                 do {
-                    try delete(files, archive)
-                } catch let error as FileError {
+                    try destination.deleteFiles(path) { step in try configuration.afterStep?(step, archive) }
+                } catch let error as LocalDirectoryDestination.FileError {
                     return ((at, error.message), logEntry(archive, outcome: .failed, at: at))
                 }
                 return ((at, nil), logEntry(archive, outcome: .deleted, at: at))
@@ -195,63 +198,5 @@ package struct RetentionSweeper: Sendable {
             outcome: outcome,
             runID: configuration.runId
         )
-    }
-
-    private func delete(_ files: Files, _ archive: ArchiveRecord) throws {
-        if files.exists(files.tar) {
-            guard rename(files.tar, files.deleting) == 0 else { throw FileError.errno("rename", files.tar) }
-            try files.syncDirectory()
-        }
-        try configuration.afterStep?(.renamed, archive)
-        try files.unlinkIfPresent(files.deleting)
-        try configuration.afterStep?(.tarRemoved, archive)
-        try files.unlinkIfPresent(files.sidecar)
-        try files.syncDirectory()
-        try configuration.afterStep?(.sidecarRemoved, archive)
-    }
-
-    private struct FileError: Error {
-        var message: String
-
-        static func errno(_ operation: String, _ path: String) -> FileError {
-            FileError(message: "cannot \(operation) \(path): \(String(cString: strerror(Glibc.errno)))")
-        }
-    }
-
-    /// The paths of one catalogued archive.
-    private struct Files {
-        var tar: String
-        var deleting: String
-        var sidecar: String
-        var directory: String
-
-        /// `nil` when `relativePath` is absolute or has a `..` component (a damaged catalog).
-        init?(root: URL, relativePath: String) {
-            let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
-            guard !relativePath.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0.isEmpty }) else {
-                return nil
-            }
-            let url = root.appendingPathComponent(relativePath, isDirectory: false)
-            tar = url.path
-            deleting = tar + ".deleting"
-            sidecar = tar + ".sha256"
-            directory = url.deletingLastPathComponent().path
-        }
-
-        func exists(_ path: String) -> Bool {
-            var info = stat()
-            return lstat(path, &info) == 0
-        }
-
-        func unlinkIfPresent(_ path: String) throws {
-            if unlink(path) != 0 && errno != ENOENT { throw FileError.errno("delete", path) }
-        }
-
-        func syncDirectory() throws {
-            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw FileError.errno("open", directory) }
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else { throw FileError.errno("sync", directory) }
-        }
     }
 }

@@ -100,23 +100,14 @@ struct AuditCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            var flags = ArchiverConfiguration()
-            flags.archiveRoot = root.archive
-            let settings = try OperatorSettings.resolve(flags: flags, global: global)
-            let rootURL = try root.resolvedURL(settings: settings)
+            let (settings, rootURL) = try root.resolved(global: global)
             try RetentionCLI.requireDirectory(rootURL)
-            let store: any StateStore
-            if StateStoreFactory.isConfigured(database, global: global) {
-                store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
-            } else {
-                let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
-                guard FileManager.default.fileExists(atPath: database.path) else {
-                    throw CLIError(
-                        "no archive state at \(rootURL.path) (missing \(database.path)); nothing to audit — check --archive"
-                    )
-                }
-                store = try ArchiveStore(archiveRoot: rootURL)
-            }
+            let store = try await StateStoreFactory.openState(
+                of: rootURL,
+                database: database,
+                global: global,
+                whenMissing: "nothing to audit — check --archive"
+            )
             defer { try? store.close() }
             let now = Date()
             var configuration = FixityAudit.Configuration(runId: QueueRun.makeRunId())
@@ -133,8 +124,12 @@ struct AuditCommand: AsyncParsableCommand {
             }
             configuration.maxReadBytesPerSecond = maxReadRate.flatMap(FixityAudit.parseRate)
             try await store.catalog.startRun(id: configuration.runId, command: "audit", startedAt: now)
-            var audit = FixityAudit(root: rootURL, store: store, configuration: configuration)
-            audit.destination = try await S3Wiring.destination(root: root, global: global)
+            let audit = FixityAudit(
+                root: rootURL,
+                destination: try await DestinationWiring.destination(settings: settings, rootURL: rootURL),
+                store: store,
+                configuration: configuration
+            )
             var report = try await audit.run(
                 now: now,
                 onEvent: { event in

@@ -131,11 +131,7 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                 client: wiring?.client,
                 configuration: configuration
             )
-            if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
-                let destination = try S3Wiring.destination(location: location, stateRoot: rootURL)
-                try await destination.preflight()
-                deleter.destination = destination
-            }
+            deleter.destination = try await DestinationWiring.destination(settings: settings, rootURL: rootURL)
             let report: RetentionReport
             do {
                 report = try await deleter.run(now: now)

@@ -59,10 +59,7 @@ struct PruneCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             let logger = LoggingBootstrap.bootstrap(global)
-            var flags = ArchiverConfiguration()
-            flags.archiveRoot = root.archive
-            let settings = try OperatorSettings.resolve(flags: flags, global: global)
-            let rootURL = try root.resolvedURL(settings: settings)
+            let (settings, rootURL) = try root.resolved(global: global)
             guard
                 let keep = try keepWithin.map({ try RetentionCLI.duration($0, flag: "--keep-within") })
                     ?? settings.retention.keepWithin
@@ -92,20 +89,12 @@ struct PruneCommand: AsyncParsableCommand {
                 command: RetentionReport.Command.prune.rawValue,
                 startedAt: now
             )
-            let report: RetentionReport
-            if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
-                let destination = try S3Wiring.destination(location: location, stateRoot: rootURL)
-                try await destination.preflight()
-                report = try await S3RetentionSweeper(
-                    destination: destination,
-                    store: store,
-                    configuration: configuration
-                )
-                .run(now: now)
-            } else {
-                report = try await RetentionSweeper(root: rootURL, store: store, configuration: configuration)
-                    .run(now: now)
-            }
+            let report = try await RetentionSweeper.run(
+                on: try await DestinationWiring.destination(settings: settings, rootURL: rootURL),
+                store: store,
+                configuration: configuration,
+                now: now
+            )
             logger.debug("prune finished", metadata: ["run.id": "\(report.runId)"])
             try await RetentionCLI.finish(report, root: rootURL, store: store, global: global)
         }

@@ -25,25 +25,16 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
-            let store: any StateStore
-            if StateStoreFactory.isConfigured(database, global: global) {
-                store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
-            } else {
-                let database = ArchiveStore.databaseURL(archiveRoot: rootURL)
-                guard FileManager.default.fileExists(atPath: database.path) else {
-                    throw CLIError(
-                        "no archive state at \(rootURL.path) (missing \(database.path)); run 'userplane-archiver archive' "
-                            + "first"
-                    )
-                }
-                store = try ArchiveStore(archiveRoot: rootURL)
-            }
-            var status = try await ArchiveStatus.load(store: store, archiveRoot: rootURL)
-            if let destination = try await S3Wiring.destination(root: root, global: global) {
-                try await status.checkMissing(in: destination, store: store)
-            }
-            try? store.close()
+            let (settings, rootURL) = try root.resolved(global: global)
+            let store = try await StateStoreFactory.openState(
+                of: rootURL,
+                database: database,
+                global: global,
+                whenMissing: "run 'userplane-archiver archive' first"
+            )
+            defer { try? store.close() }
+            let destination = try await DestinationWiring.destination(settings: settings, rootURL: rootURL)
+            let status = try await ArchiveStatus.load(store: store, destination: destination)
             if global.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

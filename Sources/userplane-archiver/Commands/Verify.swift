@@ -39,11 +39,8 @@ struct VerifyCommand: AsyncParsableCommand {
             var results: [ArchiveVerification] = []
             do {
                 for path in paths {
-                    if let location = try S3Location(parsing: path) {
-                        results += try await S3Wiring.verify(location)
-                    } else {
-                        results += try ArchiveVerifier().verify(paths: [URL(fileURLWithPath: path)])
-                    }
+                    let target = try await DestinationWiring.verifyTarget(path)
+                    results += try await target.destination.verifyAll(at: target.path)
                 }
             } catch let error as S3Error {
                 throw CLIError(error.message)

@@ -40,9 +40,16 @@ struct ArchiveRootOptions: ParsableArguments {
     ///
     /// Loads the configuration file named by `global` (or the default one, if present).
     func resolvedURL(global: GlobalOptions) throws -> URL {
+        try resolved(global: global).rootURL
+    }
+
+    /// The settings with `--archive` as their only flag, and the archive root they name (for an `s3://` archive,
+    /// its state directory).
+    func resolved(global: GlobalOptions) throws -> (settings: ArchiverConfiguration, rootURL: URL) {
         var flags = ArchiverConfiguration()
         flags.archiveRoot = archive
-        return try resolvedURL(settings: try OperatorSettings.resolve(flags: flags, global: global))
+        let settings = try OperatorSettings.resolve(flags: flags, global: global)
+        return (settings, try resolvedURL(settings: settings))
     }
 
     /// The archive root of already resolved settings.

@@ -19,6 +19,7 @@ enum OperatorSettings {
     /// The effective settings, given the flag layer.
     static func resolve(flags: ArchiverConfiguration, global: GlobalOptions) throws -> ArchiverConfiguration {
         let environment = ArchiverConfiguration(environment: ProcessInfo.processInfo.environment)
+        try checkWorkspaceIDs(flags: flags, environment: environment)
         let file = try fileLayer(global: global)
         if let warning = workspaceOverrideWarning(flags: flags, environment: environment, file: file) {
             FileHandle.standardError.write(Data((warning + "\n").utf8))
@@ -32,6 +33,26 @@ enum OperatorSettings {
             throw CLIError("ca_bundle in \(file.sourcePath ?? "the configuration file"): \(problem)")
         }
         return settings
+    }
+
+    /// Refuses a workspace id with a control character.
+    ///
+    /// From `--workspace` it is a usage error (exit 64), from `USERPLANE_WORKSPACE_ID` (when no flag overrides it)
+    /// a bad configuration (exit 1), like the config file's `[[workspace]]` ids (product.md §4). The id is shown
+    /// with its control characters escaped.
+    static func checkWorkspaceIDs(flags: ArchiverConfiguration, environment: ArchiverConfiguration) throws {
+        let hint = "use the workspace id exactly as the Userplane dashboard shows it"
+        for workspace in flags.workspaces {
+            if let problem = ArchiverConfiguration.Workspace.controlCharacterProblem(in: workspace.id) {
+                throw ValidationError("--workspace '\(SafeText.escaped(workspace.id))' \(problem); \(hint).")
+            }
+        }
+        guard flags.workspaces.isEmpty else { return }
+        for workspace in environment.workspaces {
+            if let problem = ArchiverConfiguration.Workspace.controlCharacterProblem(in: workspace.id) {
+                throw CLIError("USERPLANE_WORKSPACE_ID='\(SafeText.escaped(workspace.id))' \(problem); \(hint)")
+            }
+        }
     }
 
     /// The warning when `USERPLANE_WORKSPACE_ID` (and no `--workspace`) replaces the config file's

@@ -132,6 +132,42 @@ import Testing
         }
     }
 
+    /// A tar that vanishes after the presence check, while another archive is read, is missing (and so checked
+    /// against the catalog for a prune), not a failed read.
+    @Test func aTarThatVanishesDuringTheAuditIsMissingNotFailed() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try ArchiveStore(archiveRoot: root)
+            let records = try await Self.archives(["rec_a", "rec_b"], root: root, store: store)
+            let vanishing = root.appendingPathComponent(records[1].relativePath).path
+            let report = try await Self.audit(root, store).run { event in
+                if event.recordingID == "rec_a" { #expect(unlink(vanishing) == 0) }
+            }
+            #expect(report.entries.map(\.recordingId) == ["rec_a", "rec_b"])
+            #expect(report.ok == 1 && report.missing == 1 && report.failed == 0, "\(report.entries)")
+            #expect(report.entries.last?.problems == ["\(records[1].relativePath) is in the catalog but not on disk"])
+        }
+    }
+
+    /// A catalogued tar replaced by a symbolic link to an intact copy fails the audit: the link is never followed.
+    @Test func aTarReplacedByASymlinkFailsWithoutBeingFollowed() async throws {
+        try await withTemporaryDirectory { directory in
+            let root = directory.appendingPathComponent("root", isDirectory: true)
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: false)
+            let store = try ArchiveStore(archiveRoot: root)
+            let records = try await Self.archives(["rec_a", "rec_link"], root: root, store: store)
+            let tar = root.appendingPathComponent(records[1].relativePath)
+            let elsewhere = directory.appendingPathComponent("elsewhere.tar")
+            try FileManager.default.moveItem(at: tar, to: elsewhere)
+            try FileManager.default.createSymbolicLink(at: tar, withDestinationURL: elsewhere)
+            let report = try await Self.audit(root, store, .sample(1)).run()
+            #expect(report.outcome == .verificationFailed)
+            #expect(report.ok == 1 && report.failed == 1 && report.missing == 0, "\(report.entries)")
+            let failed = report.entries.first { $0.recordingId == "rec_link" }
+            #expect(failed?.problems.first?.hasPrefix("unreadable: cannot open the tar") == true, "\(report.entries)")
+            #expect(report.unknownOnDisk.isEmpty)
+        }
+    }
+
     @Test func eventsSurviveReopenAndAreAppendOnly() async throws {
         try await withTemporaryDirectory { root in
             let before: [AuditEvent]
