@@ -19,15 +19,17 @@ final class PartialFile {
     let validatorURL: URL
     private var descriptor: FileDescriptor?
     private(set) var length: Int = 0
-    /// SHA-256 on the calling thread, SHA-512 on the pipeline's hashing thread.
-    private let hasher = DigestPipeline()
+    /// SHA-256 (and the content seal, if asked for) on the calling thread, SHA-512 on the pipeline's hashing thread.
+    private let hasher: DigestPipeline
     /// The validator from the sidecar, or the one last stored.
     private(set) var validator: String?
 
     /// Opens (creating if needed) the partial of `destination` and re-hashes what it already holds.
     ///
-    /// A partial without a validator sidecar cannot be resumed safely, so it is truncated.
-    init(destination: URL, readBufferBytes: Int) throws(TransferError) {
+    /// A partial without a validator sidecar cannot be resumed safely, so it is truncated. With `seals: true` the
+    /// digests include a ``ContentSeal`` of the same bytes (the re-hashed prefix included).
+    init(destination: URL, readBufferBytes: Int, seals: Bool = false) throws(TransferError) {
+        hasher = DigestPipeline(seals: seals)
         self.destination = destination
         self.partialURL = URL(fileURLWithPath: destination.path + ".partial")
         self.validatorURL = URL(fileURLWithPath: destination.path + ".partial.etag")
@@ -125,8 +127,8 @@ final class PartialFile {
         }
     }
 
-    /// The hex digests of the bytes written so far.
-    var digests: (sha256: String, sha512: String) {
+    /// The hex digests (and the seal, if asked for) of the bytes written so far.
+    var digests: (sha256: String, sha512: String, seal: ContentSeal?) {
         hasher.finalize()
     }
 
