@@ -59,7 +59,11 @@ import Testing
         let after = sealer.seal()
         #expect(Self.matches(after, [other]))
         #expect(!Self.matches(after, [bytes, other]), "reset must forget the bytes before it")
-        #expect(after != before)
+        sealer.reset()
+        bytes.withUnsafeBytes { sealer.update($0) }
+        let again = sealer.seal()
+        #expect(Self.matches(again, [bytes]))
+        #expect(again != before, "reset must draw a new key: the same bytes sealed again must not give the same seal")
     }
 
     @Test func itsDescriptionRevealsNeitherKeyNorTag() throws {
