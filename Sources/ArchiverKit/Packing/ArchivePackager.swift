@@ -10,11 +10,13 @@ public import Foundation
 /// mtime is the recording's `createdAt` (whole seconds). The recording's own creation time was chosen over the
 /// archive time so that members carry a meaningful, reproducible date; the archive time is in the manifest.
 ///
-/// Packing is all-or-nothing: the tar is written to `<tar>.partial`, every staged file is hashed again (SHA-256)
-/// from the very buffer that is copied into the tar and must match the SHA-256 computed during its download, then
-/// fsync, rename, directory fsync; the sidecar is written the same way. A failure or crash leaves no `.tar` (at
-/// most a `.partial`). The re-hash is SHA-256 only: equal SHA-256 means the tar holds exactly the bytes that were
-/// hashed while downloading, so their SHA-512 is the downloaded one too, and SHA-512 is the slower digest.
+/// Packing is all-or-nothing: the tar is written to `<tar>.partial`, every staged file is checked again from the very
+/// buffer that is copied into the tar against what its download computed, then fsync, rename, directory fsync; the
+/// sidecar is written the same way. A failure or crash leaves no `.tar` (at most a `.partial`). The check proves the
+/// tar holds exactly the bytes that were hashed while downloading, so their SHA-256 and SHA-512 are the downloaded
+/// ones: a file this process downloaded is checked against the download's ``ContentSeal`` (a secret-keyed Poly1305,
+/// about 7 times cheaper than SHA-256), any other against its SHA-256 (SHA-512, the slower digest, is never
+/// recomputed).
 public struct ArchivePackager: Sendable {
     /// Packer settings.
     public struct Configuration: Sendable {
@@ -139,8 +141,8 @@ public struct ArchivePackager: Sendable {
         return try writer.finish()
     }
 
-    /// Streams one staged file into the tar, hashing each chunk in the very buffer it is read into and written from;
-    /// its size and SHA-256 must match the staged ones (see the type's discussion for why SHA-256 alone suffices).
+    /// Streams one staged file into the tar, checking each chunk in the very buffer it is read into and written from;
+    /// its size and its seal (or, without one, its SHA-256) must match the download's (see the type's discussion).
     private func streamFile(
         _ file: PackPlan.PayloadFile,
         into writer: ArchiveWriteHandle,
@@ -158,6 +160,22 @@ public struct ArchivePackager: Sendable {
                 message:
                     "staged \(file.kind) \(path) has \(status.st_size) bytes but \(file.size) were downloaded; re-download it"
             )
+        }
+        if let seal = file.contentSeal {
+            let checker = seal.checker()
+            try writer.addFile(name, size: file.size, metadata: metadata) { (buffer) throws(PackingError) in
+                let count = try DurableFile.readSome(fd, into: buffer, path: path)
+                checker.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                return count
+            }
+            guard seal.matches(checker) else {
+                throw PackingError(
+                    code: .digestMismatch,
+                    message: "staged \(file.kind) \(path) no longer holds the bytes downloaded (their content seal "
+                        + "differs); the staged copy is corrupt, re-download it"
+                )
+            }
+            return
         }
         let digest = HashState(.sha256)
         try writer.addFile(name, size: file.size, metadata: metadata) { (buffer) throws(PackingError) in

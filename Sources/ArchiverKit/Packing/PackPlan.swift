@@ -9,6 +9,8 @@ struct PackPlan {
         var size: Int64
         var sha256: String
         var sha512: String
+        /// The download's seal of the staged bytes, if this process downloaded them.
+        var contentSeal: ContentSeal?
     }
 
     var bagName: String
@@ -138,7 +140,8 @@ struct PackPlan {
             stagedPath: stagedFile.path,
             size: resource.size,
             sha256: sha256,
-            sha512: sha512
+            sha512: sha512,
+            contentSeal: resource.contentSeal
         )
     }
 }

@@ -50,6 +50,11 @@ public struct StagedResource: Sendable, Hashable {
     public var sha512: String
     /// How the bytes were fetched.
     public var provenance: ArchiveProvenance
+    /// The download's secret-keyed seal of the staged bytes (``DownloadResult/contentSeal``).
+    ///
+    /// Set when this process downloaded them: the packer then checks the staged file against it instead of against
+    /// ``sha256`` (see ``ArchivePackager``). `nil` for a resource staged by an earlier process. Never persisted.
+    package var contentSeal: ContentSeal?
 
     /// Creates an archived resource backed by a staged file.
     public init(

@@ -258,7 +258,7 @@ extension WorkerQueue {
             ),
             for: lease
         )
-        return StagedResource(
+        var staged = StagedResource(
             kind: kind.archiveBaseName,
             stagedFile: final,
             mediaType: mediaType,
@@ -268,6 +268,8 @@ extension WorkerQueue {
             fileName: fileName,
             provenance: provenance
         )
+        staged.contentSeal = result.contentSeal  // lets packing skip a second SHA-256 of these bytes
+        return staged
     }
 
     /// Writes `bytes` to `url` in the output directory of `download`: an identical file is kept, a

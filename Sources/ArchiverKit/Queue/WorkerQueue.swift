@@ -55,6 +55,7 @@ package final class WorkerQueue: Service, Sendable {
         self.onEvent = onEvent
         var transfer = configuration.downloader
         transfer.reservedFreeBytes = transfer.reservedFreeBytes ?? configuration.reservedFreeBytes
+        transfer.sealsContent = configuration.kind != .download  // archives pack what they download
         self.downloader = Downloader(configuration: transfer)
         self.packager = ArchivePackager()
         var logger = logger

@@ -8,34 +8,43 @@ import Foundation
 /// whatever the stream's length. ``finalize()`` and ``reset()`` first drain the ring, so every byte is hashed
 /// exactly once per digest, in order, and the results equal single-threaded hashing.
 ///
+/// With `seals: true` it also computes a ``ContentSeal`` of the same bytes on the caller's thread, which a packer in
+/// this process checks instead of hashing the staged file's SHA-256 again.
+///
 /// - Important: One producer thread at a time (calls are not concurrent); call ``shutdown()`` when done so the
 ///   hashing thread exits (``PartialFile/close()`` does).
 final class DigestPipeline {
     private let sha256 = HashState(.sha256)
     /// SHA-512 on its own hashing thread, through a bounded ring.
     private let sha512: BackgroundDigest
+    /// The content seal, when asked for (and Poly1305 is available).
+    private let sealer: ContentSeal.Sealer?
 
-    init(bufferBytes: Int = 128 << 10, bufferCount: Int = 4) {
+    init(bufferBytes: Int = 128 << 10, bufferCount: Int = 4, seals: Bool = false) {
         sha512 = BackgroundDigest(.sha512, bufferBytes: bufferBytes, bufferCount: bufferCount)
+        sealer = seals ? ContentSeal.Sealer() : nil
     }
 
-    /// Adds `bytes` to both digests.
+    /// Adds `bytes` to both digests (and the seal).
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         sha256.update(bytes)
+        sealer?.update(bytes)
         sha512.update(bytes)
     }
 
-    /// The hex digests of everything passed to ``update(_:)`` since creation or the last ``reset()``.
-    func finalize() -> (sha256: String, sha512: String) {
+    /// The hex digests (and the seal, if asked for) of everything passed to ``update(_:)`` since creation or the last
+    /// ``reset()``.
+    func finalize() -> (sha256: String, sha512: String, seal: ContentSeal?) {
         let sha512Hex = sha512.finalizeHex()
-        return (sha256.finalizeHex(), sha512Hex)
+        return (sha256.finalizeHex(), sha512Hex, sealer?.seal())
     }
 
-    /// Forgets everything hashed so far.
+    /// Forgets everything hashed so far (the seal starts again under a new key).
     func reset() {
         sha512.reset()
         sha256.reset()
+        sealer?.reset()
     }
 
     /// Stops the hashing thread once it has drained the ring; the pipeline cannot be used afterwards.

@@ -17,6 +17,11 @@ public struct DownloadResult: Sendable, Hashable {
     public var provenance: ArchiveProvenance
     /// The `Content-Type` header of the blob, when it was fetched.
     public var contentType: String?
+    /// A secret-keyed seal of the file's bytes, for checking them later in this process.
+    ///
+    /// Set when ``Downloader/Configuration/sealsContent`` asked for one and the bytes were written (or re-hashed) by
+    /// this download; `nil` otherwise. Never persisted.
+    package var contentSeal: ContentSeal?
 
     /// Creates a result.
     public init(

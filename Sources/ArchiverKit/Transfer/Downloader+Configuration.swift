@@ -63,6 +63,11 @@ extension Downloader {
         /// beyond it is accepted either. Default ``ArchiverDefaults/maximumBlobBytes`` (64 GiB; `--max-blob-size`,
         /// config `max_blob_size`).
         public var maximumBlobBytes: Int64 = ArchiverDefaults.maximumBlobBytes
+        /// Whether a download also computes a ``ContentSeal`` of its bytes (``DownloadResult/contentSeal``), which
+        /// lets a packer in this process check the staged file without hashing its SHA-256 again.
+        ///
+        /// Default `false`; archive runs, which pack what they download, set it.
+        package var sealsContent = false
         /// Free space the file system must keep while a blob is written; `nil` checks nothing during the transfer.
         ///
         /// Checked every ``freeSpaceCheckIntervalBytes`` written: when less is free, the transfer stops with

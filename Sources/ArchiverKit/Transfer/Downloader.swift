@@ -72,7 +72,11 @@ public struct Downloader: Sendable {
         let opened = await BlockingExecutor.run {
             Result { () throws(TransferError) in
                 try PartialFileBox(
-                    PartialFile(destination: destination, readBufferBytes: configuration.rehashBufferBytes)
+                    PartialFile(
+                        destination: destination,
+                        readBufferBytes: configuration.rehashBufferBytes,
+                        seals: configuration.sealsContent
+                    )
                 )
             }
         }
@@ -266,19 +270,21 @@ public struct Downloader: Sendable {
             Result { () throws(TransferError) in
                 let digests = box.file.digests
                 try box.file.commit()
-                return (bytes: box.file.length, sha256: digests.sha256, sha512: digests.sha512)
+                return (bytes: box.file.length, digests: digests)
             }
         }
         let file = try committed.get()
         logger.debug("download complete", metadata: ["transfer.bytes": "\(file.bytes)"])
-        return DownloadResult(
+        var result = DownloadResult(
             destination: destination,
             byteCount: file.bytes,
-            sha256: file.sha256,
-            sha512: file.sha512,
+            sha256: file.digests.sha256,
+            sha512: file.digests.sha512,
             provenance: provenance,
             contentType: contentType
         )
+        result.contentSeal = file.digests.seal
+        return result
     }
 }
 
