@@ -93,9 +93,21 @@ extension WorkerQueue {
         let tarURL = destination.packingURL(relativePath: relativePath)
         try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)
         let packager = self.packager
-        let packed = try await BlockingExecutor.run {
+        let packed: PackedArchive
+        switch await BlockingExecutor.run({
             Result { () throws(PackingError) in try packager.pack(recording, to: tarURL) }
-        }.get()
+        }) {
+        case .success(let archive):
+            packed = archive
+        case .failure(let error):
+            if error.code == .digestMismatch || error.code == .sizeMismatch {
+                // A staged file no longer holds the bytes hashed while downloading (disk corruption, or something
+                // else wrote to it). Reusing it could never succeed, so the staging goes: the retry downloads
+                // every resource again instead of failing on the same bad copy until it gives up.
+                removeStaging(job)
+            }
+            throw error
+        }
         let stored = try await destination.putOnce(packed, relativePath: relativePath)
         if let bucket = stored.bucket, let key = stored.key {
             try await store.catalog.recordS3Object(
