@@ -11,6 +11,22 @@ if Context.environment["USERPLANE_WARNINGS_AS_ERRORS"] == "1" {
     swiftSettings.append(.treatAllWarnings(as: .error))
 }
 
+// Release builds on Linux link the Swift runtime and Foundation statically (link step only, with the toolchain's
+// lld; the compiled objects are the same as for a dynamic build): about 3 MiB less peak RSS (README, Memory), and
+// the binary runs without the toolchain. lld resolves the static archives in any order; the Foundation archives are
+// named because objects compiled for dynamic linking do not ask for their static dependencies.
+let staticRuntimeInRelease: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-static-stdlib", "-use-ld=lld",
+            "-lFoundation", "-lFoundationEssentials", "-lFoundationInternationalization", "-l_FoundationICU",
+            "-l_FoundationCollections", "-l_FoundationCShims", "-lCoreFoundation", "-lswiftDispatch", "-ldispatch",
+            "-lBlocksRuntime", "-lswiftSynchronization",
+        ],
+        .when(platforms: [.linux], configuration: .release)
+    )
+]
+
 let package = Package(
     name: "userplane-archiver",
     platforms: [.macOS(.v15)],  // Synchronization.Mutex/Atomic; irrelevant on Linux
@@ -70,7 +86,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: staticRuntimeInRelease
         ),
         .executableTarget(  // drives ArchiverKit subsystems for Scripts/bench-*.sh; not installed
             name: "archiver-bench",
@@ -79,7 +96,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: staticRuntimeInRelease  // measured as the shipped binary is linked
         ),
         .target(
             name: "UserplaneSimulator",

@@ -155,7 +155,7 @@ struct QueueRun {
             )
             for planned in report.planned.prefix(50) {
                 lines.append(
-                    "  \(ProgressRenderer.shorten(planned.recordingId))  created \(planned.createdAt.formatted(.iso8601))"
+                    "  \(ProgressRenderer.shorten(planned.recordingId))  created \(UTCTime.iso8601(planned.createdAt))"
                 )
             }
             if report.planned.count > 50 { lines.append("  … and \(report.planned.count - 50) more") }
@@ -169,7 +169,7 @@ struct QueueRun {
         if let listing = report.listing {
             var text = "listing: \(listing.mode), \(listing.pages) page(s)"
             if listing.pagesRefetched > 0 { text += " (\(listing.pagesRefetched) re-read: the list changed meanwhile)" }
-            if let mark = listing.highWaterMark { text += "; high-water mark \(mark.formatted(.iso8601))" }
+            if let mark = listing.highWaterMark { text += "; high-water mark \(UTCTime.iso8601(mark))" }
             lines.append(text)
         }
         lines += report.failureSummaryLines(limit: Self.listedFailures, shorten: ProgressRenderer.shorten)

@@ -23,12 +23,6 @@ public struct DailyBudget: Sendable, Hashable, Codable {
     /// - Parameter date: A point in time.
     /// - Returns: The day's text.
     public static func utcDay(of date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let year = parts.year ?? 0
-        let month = parts.month ?? 0
-        let day = parts.day ?? 0
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        UTCTime.day(date)
     }
 }

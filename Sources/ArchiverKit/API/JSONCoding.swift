@@ -5,15 +5,9 @@ enum JSONCoding {
     static var decoder: JSONDecoder { JSONDecoder() }
 
     /// Parses an ISO-8601 date-time with or without fractional seconds, with `Z` or an offset, or a
-    /// plain date (`2024-05-01`, taken as midnight UTC).
+    /// plain date (`2024-05-01`, taken as midnight UTC); see ``UTCTime/parseISO8601(_:)``.
     static func date(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-            return date
-        }
-        if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle()) { return date }
-        if let date = try? Date(trimmed, strategy: Date.ISO8601FormatStyle().year().month().day()) { return date }
-        return nil
+        UTCTime.parseISO8601(text.trimmingCharacters(in: .whitespaces))
     }
 }
 

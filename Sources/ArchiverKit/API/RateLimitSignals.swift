@@ -51,16 +51,8 @@ struct RateLimitSignals: Sendable, Hashable {
             guard !seconds.isNaN else { return nil }
             return delay(seconds: seconds)
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        for format in ["EEE, dd MMM yyyy HH:mm:ss zzz", "EEEE, dd-MMM-yy HH:mm:ss zzz", "EEE MMM d HH:mm:ss yyyy"] {
-            formatter.dateFormat = format
-            if let date = formatter.date(from: text) {
-                return delay(seconds: date.timeIntervalSince(now))
-            }
-        }
-        return nil
+        guard let date = UTCTime.parseHTTPDate(text, now: now) else { return nil }
+        return delay(seconds: date.timeIntervalSince(now))
     }
 
     /// Parses `X-RateLimit-Remaining`: an integer (also `0.0` or `1e3`); huge values clamp, garbage is `nil`.

@@ -13,11 +13,8 @@ extension RecordingFilter {
             let normalised = Set(values).sorted()
             if !normalised.isEmpty { parts.append("\(name) [\(normalised.joined(separator: ", "))]") }
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        if let since { parts.append("since \(formatter.string(from: since))") }
-        if let until { parts.append("until \(formatter.string(from: until))") }
+        if let since { parts.append("since \(UTCTime.iso8601RoundedMilliseconds(since))") }
+        if let until { parts.append("until \(UTCTime.iso8601RoundedMilliseconds(until))") }
         return parts.isEmpty ? "all recordings" : parts.joined(separator: "; ")
     }
 

@@ -300,11 +300,7 @@ private struct TableReader {
     func date(_ key: String) throws -> Date? {
         guard let value = table[key] else { return nil }
         if let date = value.date {
-            var components = DateComponents(year: date.year, month: date.month, day: date.day)
-            components.timeZone = TimeZone(identifier: "UTC")
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-            if let resolved = calendar.date(from: components) { return resolved }
+            return UTCTime.date(year: date.year, month: date.month, day: date.day)
         }
         guard let string = value.string else {
             throw wrongType(key, value, expected: "an ISO 8601 date such as \"2026-01-31\" or a TOML date")
@@ -347,14 +343,7 @@ private struct TableReader {
 /// ISO 8601 dates (`2026-01-31`, UTC) and date-times (fractional seconds and offsets allowed).
 enum ISODate {
     static func parse(_ text: String) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let dateOnly = ISO8601DateFormatter()
-        dateOnly.formatOptions = [.withFullDate]
-        dateOnly.timeZone = TimeZone(identifier: "UTC")
-        return withFraction.date(from: text) ?? plain.date(from: text) ?? dateOnly.date(from: text)
+        UTCTime.parseISO8601(text)
     }
 }
 

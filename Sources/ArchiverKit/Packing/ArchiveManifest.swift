@@ -154,8 +154,7 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: dateStyle) { return millisecondPrecision(date) }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle()) { return millisecondPrecision(date) }
+            if let date = UTCTime.parseISO8601(text) { return millisecondPrecision(date) }
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO-8601 date: \(text)")
         }
         let manifest: ArchiveManifest
@@ -170,8 +169,6 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
         return manifest
     }
 
-    private static let dateStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-
     /// `date` rounded to whole milliseconds, the precision manifests store, so values survive a round trip.
     static func millisecondPrecision(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded() / 1000)
@@ -180,10 +177,7 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     /// `2024-05-01T12:51:30.123Z`: UTC with exactly three fractional digits, rounded (not truncated).
     static func format(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let fraction = Int(milliseconds - seconds * 1000)
-        let whole = Date(timeIntervalSince1970: Double(seconds)).formatted(Date.ISO8601FormatStyle())
-        let digits = String(fraction + 1000).dropFirst()
-        return "\(whole.dropLast()).\(digits)Z"
+        let seconds = UTCTime.floorDivide(milliseconds, 1000)
+        return UTCTime.iso8601(UTCTime.fields(seconds: seconds), milliseconds: Int(milliseconds - seconds * 1000))
     }
 }

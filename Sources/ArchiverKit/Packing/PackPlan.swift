@@ -93,9 +93,7 @@ struct PackPlan {
             throw PackingError(code: .manifest, message: "cannot encode archive-manifest.json: \(error)")
         }
         let sizes = [recordingFile.size] + payloadFiles.map(\.size)
-        let baggingDate = staged.archivedAt.formatted(
-            Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateSeparator(.dash)
-        )
+        let baggingDate = UTCTime.day(staged.archivedAt)
         let bagInfo = BagIt.bagInfo([
             ("Source-Organization", sourceOrganization ?? "Userplane workspace \(staged.workspaceID)"),
             ("External-Identifier", staged.recordingID),

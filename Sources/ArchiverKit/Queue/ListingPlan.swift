@@ -66,7 +66,7 @@ package struct ListingPlan: Sendable, Hashable {
             return ListingPlan(
                 mode: .full,
                 cutoff: nil,
-                reason: "the last full listing (\(lastFull.formatted(.iso8601))) is older than full_listing_every"
+                reason: "the last full listing (\(UTCTime.iso8601(lastFull))) is older than full_listing_every"
             )
         }
         guard let highWaterMark = mark.highWaterMark else {
@@ -75,7 +75,7 @@ package struct ListingPlan: Sendable, Hashable {
         return ListingPlan(
             mode: .incremental,
             cutoff: highWaterMark.addingTimeInterval(-Double(settings.overlap.milliseconds) / 1000),
-            reason: "newest first down to the high-water mark \(highWaterMark.formatted(.iso8601)) minus the overlap"
+            reason: "newest first down to the high-water mark \(UTCTime.iso8601(highWaterMark)) minus the overlap"
         )
     }
 }

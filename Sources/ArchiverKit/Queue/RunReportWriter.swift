@@ -19,7 +19,7 @@ enum RunReportWriter {
     static func encode(_ report: RunReport) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = UTCTime.jsonEncoding
         return try encoder.encode(report) + Data("\n".utf8)
     }
 }

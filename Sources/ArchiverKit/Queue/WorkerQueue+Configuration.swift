@@ -116,11 +116,9 @@ extension WorkerQueue {
 
         /// `<root>/<workspace>/<YYYY>/<MM>/<recording>.tar`, with `YYYY/MM` from `createdAt` in UTC.
         func archiveURL(recordingID: String, createdAt: Date) -> URL {
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-            let parts = calendar.dateComponents([.year, .month], from: createdAt)
-            let year = String(format: "%04d", parts.year ?? 1970)
-            let month = String(format: "%02d", parts.month ?? 1)
+            let parts = UTCTime.fields(createdAt)
+            let year = UTCTime.digits(parts.year, 4)
+            let month = UTCTime.digits(parts.month, 2)
             return root.appendingPathComponent(RecordingPathComponent.encode(workspaceId), isDirectory: true)
                 .appendingPathComponent(year, isDirectory: true)
                 .appendingPathComponent(month, isDirectory: true)

@@ -371,7 +371,7 @@ extension JSONEncoder {
     static var archiver: JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = UTCTime.jsonEncoding
         return encoder
     }
 }
@@ -380,7 +380,7 @@ extension JSONDecoder {
     /// ISO-8601 dates, matching ``Foundation/JSONEncoder/archiver``.
     static var archiver: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = UTCTime.jsonDecoding
         return decoder
     }
 }

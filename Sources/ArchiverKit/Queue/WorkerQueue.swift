@@ -205,7 +205,7 @@ package final class WorkerQueue: Service, Sendable {
             "listing",
             metadata: [
                 "listing.mode": "\(listingPlan.mode)", "listing.reason": "\(listingPlan.reason)",
-                "listing.cutoff": "\(listingPlan.cutoff.map { $0.formatted(.iso8601) } ?? "none")",
+                "listing.cutoff": "\(listingPlan.cutoff.map { UTCTime.iso8601($0) } ?? "none")",
             ]
         )
         state.withLock { state in
@@ -448,9 +448,7 @@ package final class WorkerQueue: Service, Sendable {
     static func date(ofUTCDay day: String) -> Date? {
         let parts = day.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 3 else { return nil }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
-        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2], hour: 12))
+        return UTCTime.date(year: parts[0], month: parts[1], day: parts[2], hour: 12)
     }
 }
 

@@ -290,11 +290,7 @@ package struct ArchiveRun: Sendable {
     /// - Parameter date: The run's start.
     /// - Returns: The id; also the run report's file name.
     package static func makeRunId(at date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date) + "-" + String(UUID().uuidString.prefix(8)).lowercased()
+        UTCTime.compact(date) + "-" + String(UUID().uuidString.prefix(8)).lowercased()
     }
 
     /// Creates the root's last component (mode 0750) if missing; its parent must exist.

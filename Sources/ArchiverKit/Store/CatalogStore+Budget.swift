@@ -4,13 +4,7 @@ import GRDB
 extension CatalogStore {
     /// The UTC calendar day of `date` as stored in `api_budget.day` (`yyyy-MM-dd`).
     package static func budgetDay(of date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let year = parts.year ?? 0
-        let month = parts.month ?? 0
-        let day = parts.day ?? 0
-        return String(format: "%04d-%02d-%02d", year, month, day)
+        UTCTime.day(date)
     }
 
     /// API requests used on the UTC day of `day`.

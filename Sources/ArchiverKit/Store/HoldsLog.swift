@@ -116,7 +116,7 @@ package struct HoldsLog: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(Self.timestamp))
+            try container.encode(UTCTime.iso8601TruncatedMilliseconds(date))
         }
         return encoder
     }
@@ -125,13 +125,11 @@ package struct HoldsLog: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = try? Self.timestamp.parse(text) else {
+            guard let date = UTCTime.parseISO8601(text) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: text))
             }
             return date
         }
         return decoder
     }
-
-    private static let timestamp = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 }

@@ -80,17 +80,11 @@ public struct S3ListedObject: Sendable, Hashable {
 extension S3Client {
     /// `YYYY-MM-DDTHH:MM:SSZ`, the retain-until format S3 accepts.
     static func lockDate(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        UTCTime.iso8601RoundingMilliseconds(date)
     }
 
     static func parseDate(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
+        UTCTime.parseISO8601(text)
     }
 
     /// Base64 of the bytes a hex digest spells (the `x-amz-checksum-sha256` form).

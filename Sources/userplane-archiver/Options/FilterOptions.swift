@@ -69,22 +69,12 @@ struct ISODateArgument: ExpressibleByArgument, Sendable {
     let date: Date
 
     init?(argument: String) {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        let dateOnly = ISO8601DateFormatter()
-        dateOnly.formatOptions = [.withFullDate]
-        dateOnly.timeZone = TimeZone(identifier: "UTC")
-        guard
-            let date = withFraction.date(from: argument) ?? plain.date(from: argument) ?? dateOnly.date(from: argument),
-            Self.isRealCalendarDate(argument)
-        else { return nil }
+        guard let date = UTCTime.parseISO8601(argument), Self.isRealCalendarDate(argument) else { return nil }
         self.date = date
     }
 
-    /// Whether the `YYYY-MM-DD` that starts `text` names a day that exists (Foundation's parser rolls
-    /// `2026-02-30` over to March 2 instead of rejecting it), and any `THH:MM:SS` is in range.
+    /// Whether the `YYYY-MM-DD` that starts `text` names a day that exists, and any `THH:MM:SS` is in range
+    /// (`24:00:00`, which ``UTCTime/parseISO8601(_:)`` reads as the next midnight, is refused here).
     static func isRealCalendarDate(_ text: String) -> Bool {
         let scalars = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
@@ -92,12 +82,9 @@ struct ISODateArgument: ExpressibleByArgument, Sendable {
             return Int(String(decoding: scalars[range], as: UTF8.self))
         }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return false }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
-        var components = DateComponents(year: year, month: month, day: day)
-        guard (1...12).contains(month), day >= 1, let date = calendar.date(from: components) else { return false }
-        components = calendar.dateComponents([.year, .month, .day], from: date)
-        guard components.year == year, components.month == month, components.day == day else { return false }
+        guard (1...12).contains(month), day >= 1, day <= UTCTime.daysInMonth(year: year, month: month) else {
+            return false
+        }
         guard scalars.count > 10 else { return true }
         guard let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19) else {
             return false
