@@ -402,12 +402,12 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
         finishedAt: Date,
         exitCode: Int,
         reportPath: String?,
-        countsJSON: String?
+        counts: RunCounts?
     ) async throws {
         let rows = try await database.rows(
             """
             UPDATE runs SET finished_at = \(finishedAt), exit_code = \(exitCode), report_path = \(reportPath),
-                counts = \(countsJSON)
+                counts = \(counts?.storedText)
             WHERE id = \(id) RETURNING id
             """,
             doing: "record a run's end"
@@ -427,7 +427,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
                 finishedAt: try row["finished_at"].decode(Date?.self),
                 exitCode: try row["exit_code"].decode(Int?.self),
                 reportPath: try row["report_path"].decode(String?.self),
-                countsJSON: try row["counts"].decode(String?.self)
+                counts: try row["counts"].decode(String?.self).flatMap(RunCounts.init(storedText:))
             )
         }
     }

@@ -18,4 +18,9 @@ public struct ExpectedResource: Sendable, Codable, Equatable {
     public var sha256: String
     /// Lowercase hex SHA-512 of the blob.
     public var sha512: String
+
+    private enum CodingKeys: String, CodingKey {
+        case resource, isAvailable, captureEnabled, mediaType, fileName, size, sha256, sha512
+        case recordingId = "recordingId"
+    }
 }

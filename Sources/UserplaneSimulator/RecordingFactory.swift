@@ -33,7 +33,7 @@ struct RecordingFactory: Sendable {
 
     private var twoYearsMilliseconds: Int64 { 730 * 86_400_000 }
 
-    /// The `index`-th recording of `workspaceId`; `id` overrides the generated id.
+    /// The `index`-th recording of `workspaceID`; `id` overrides the generated id.
     func recording(index: Int, workspaceId: String, id: String? = nil, createdAt: Int64? = nil) -> SimulatedRecording {
         let itemSeed = SplitMix64.hash("\(workspaceId)#\(index)", seed: seed)
         var random = SplitMix64(seed: itemSeed)

@@ -69,4 +69,10 @@ public struct SimulatedRecordingSummary: Sendable, Codable, Hashable {
     public var isDeleted: Bool
     /// Whether `DELETE` answers `403 RECORDING_DELETE_FORBIDDEN`.
     public var isDeleteForbidden: Bool
+
+    private enum CodingKeys: String, CodingKey {
+        case createdAt, status, title, creatorMemberId, projectId, linkId, durationMs, isDeleted, isDeleteForbidden
+        case recordingId = "recordingId"
+        case workspaceId = "workspaceId"
+    }
 }

@@ -9,7 +9,9 @@ extension SimulatorConfiguration {
     /// ## Configuration keys
     /// The property names of ``SimulatorConfiguration``, ``SimulatorConfiguration/RateLimit`` (`rateLimit`),
     /// ``SimulatorConfiguration/Blob`` (`blob`), ``SimulatorConfiguration/Content`` (`content`) and
-    /// ``SimulatorFaults`` (`faults`).
+    /// ``SimulatorFaults`` (`faults`), except that ids keep the API's `Id` spelling:
+    /// `hostileRecordingId` sets ``SimulatorConfiguration/hostileRecordingId`` and `vanishedRecordingIds`
+    /// sets ``SimulatorFaults/vanishedRecordingIds``.
     ///
     /// - Parameter json: A UTF-8 JSON object.
     /// - Throws: `DecodingError` or a JSON syntax error when `json` is not a valid configuration.

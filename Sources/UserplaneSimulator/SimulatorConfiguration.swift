@@ -63,6 +63,13 @@ public struct SimulatorConfiguration: Sendable, Codable {
     /// Faults active from the start; change them at runtime with ``RunningSimulator/setFaults(_:)``.
     public var faults: SimulatorFaults = SimulatorFaults()
 
+    private enum CodingKeys: String, CodingKey {
+        case seed, recordingCount, emptyWorkspaceRecordingCount, host, port, includesHostileRecording
+        case sendsRequestId, reportsWorkspaceMismatchOnGet, deleteForbiddenCount, journalCapacity, apiKeys
+        case rateLimit, blob, content, faults
+        case hostileRecordingId = "hostileRecordingId"
+    }
+
     /// Creates the default configuration.
     public init() {}
 

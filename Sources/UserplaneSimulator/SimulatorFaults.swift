@@ -67,6 +67,13 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// Default `false`.
     public var keyServiceDown: Bool = false
 
+    private enum CodingKeys: String, CodingKey {
+        case apiErrorRate, failFirstAPIRequestsPerPath, apiLatencyMilliseconds, blobDropAfterBytes, blobDropMode
+        case blobTruncateFraction, blobFaultRequestsPerPath, blobBytesPerSecond, urlLifetimeSeconds, vanishStatus
+        case insertWhileListing, deleteWhileListing, failFirstDeletes, keyServiceDown
+        case vanishedRecordingIds = "vanishedRecordingIds"
+    }
+
     /// No faults.
     public init() {}
 

@@ -72,7 +72,7 @@ extension APIClient {
     }
 
     /// The recordings of a workspace as a lazy sequence of pages (or the recordings named in
-    /// `filter.recordingIds`, fetched directly).
+    /// `filter.recordingIDs`, fetched directly).
     ///
     /// - Parameters:
     ///   - workspace: The workspace id.

@@ -4,7 +4,7 @@ public import Foundation
 ///
 /// `projectIds`, `linkIds` and `createdBy` are sent as the API's bracketed array filters
 /// (`project_id[0]=…`). `since`/`until` are applied client-side to `createdAt` (the API documents no
-/// date filter). When `recordingIds` is not empty, those recordings are fetched directly instead of
+/// date filter). When ``recordingIDs`` is not empty, those recordings are fetched directly instead of
 /// listing, and the other filters are applied client-side.
 public struct RecordingFilter: Sendable, Hashable {
     /// Recordings to fetch directly (`--recording`).

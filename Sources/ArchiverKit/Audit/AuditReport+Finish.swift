@@ -18,13 +18,12 @@ extension AuditReport {
     ) async throws -> URL {
         self.exitCode = exitCode(outcome)
         let url = try write(archiveRoot: archiveRoot)
-        let counts = "{\"checked\":\(ok + failed),\"failed\":\(failed),\"missing\":\(missing)}"
         try await store.catalog.finishRun(
             id: runId,
             finishedAt: finishedAt ?? Date(),
             exitCode: Int(self.exitCode),
             reportPath: url.path,
-            countsJSON: counts
+            counts: RunCounts(["checked": ok + failed, "failed": failed, "missing": missing])
         )
         return url
     }

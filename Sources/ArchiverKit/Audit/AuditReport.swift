@@ -26,6 +26,12 @@ package struct AuditReport: Codable, Sendable, Equatable {
         /// The tar's size as catalogued.
         package var sizeBytes: Int
 
+        private enum CodingKeys: String, CodingKey {
+            case archivePath, outcome, expectedSha256, observedSha256, problems, at, sizeBytes
+            case workspaceId = "workspaceId"
+            case recordingId = "recordingId"
+        }
+
         /// Creates the entry of `event`.
         package init(_ event: AuditEvent, sizeBytes: Int) {
             workspaceId = event.workspaceID
@@ -84,6 +90,12 @@ package struct AuditReport: Codable, Sendable, Equatable {
 
     /// ``RunOutcome/verificationFailed`` when an archive failed or was missing, else ``RunOutcome/completed``.
     package var outcome: RunOutcome { failed + missing > 0 ? .verificationFailed : .completed }
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, command, arguments, archiveRoot, selection, startedAt, finishedAt, archivesInCatalog, selected
+        case ok, failed, missing, notReached, bytesRead, entries, unknownOnDisk, stoppedEarly, coverage, exitCode
+        case runId = "runId"
+    }
 
     /// Creates an empty report.
     package init(runId: String, arguments: [String], archiveRoot: String, selection: String, startedAt: Date) {

@@ -47,7 +47,7 @@ package struct FixityAudit: Sendable {
         /// The coverage window reported at the end.
         package var coverageWindowDays = AuditCoverage.defaultWindowDays
 
-        /// Creates a configuration for run `runId`.
+        /// Creates a configuration for run `runID`.
         package init(runId: String) {
             self.runId = runId
         }

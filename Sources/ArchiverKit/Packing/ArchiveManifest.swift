@@ -125,7 +125,8 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     public var resources: [String: Resource]
 
     private enum CodingKeys: String, CodingKey {
-        case schema, tool, runId, archivedAt, createdAt, durationMs, recording, resources
+        case schema, tool, archivedAt, createdAt, durationMs, recording, resources
+        case runId = "runId"
         case workspaceID = "workspaceId"
         case recordingID = "recordingId"
     }

@@ -80,6 +80,11 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
     /// The Object Lock state of the tar's object version, for archives read from S3 (`nil` for local files).
     public var objectLock: S3ObjectLock?
 
+    private enum CodingKeys: String, CodingKey {
+        case path, isValid, sha256, memberCount, payloadBytes, problems, objectLock
+        case recordingId = "recordingId"
+    }
+
     /// Creates a verdict; ``isValid`` is derived from `problems`.
     public init(
         path: String,

@@ -84,8 +84,10 @@ package struct ArchiveEvent: Sendable, Encodable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case event, time, runId, recordingId, path, bytes, sha256, reason, attempts, total, counts, exitCode
+        case event, time, path, bytes, sha256, reason, attempts, total, counts, exitCode
         case apiBudgetRemaining, listingMode, listingPages
+        case runId = "runId"
+        case recordingId = "recordingId"
     }
 
     /// Encodes with the kind as the `event` field; absent values are omitted.

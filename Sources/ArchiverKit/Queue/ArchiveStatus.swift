@@ -12,6 +12,11 @@ package struct ArchiveStatus: Codable, Sendable {
         package var finishedAt: Date?
         package var exitCode: Int?
         package var reportPath: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case command, startedAt, finishedAt, exitCode, reportPath
+            case runId = "runId"
+        }
     }
 
     /// A job that failed, with its reason.
@@ -22,6 +27,12 @@ package struct ArchiveStatus: Codable, Sendable {
         package var attempts: Int
         package var reason: String?
         package var nextAttemptAt: Date?
+
+        private enum CodingKeys: String, CodingKey {
+            case state, attempts, reason, nextAttemptAt
+            case workspaceId = "workspaceId"
+            case recordingId = "recordingId"
+        }
     }
 
     /// Where the listing of a workspace stands, for one job kind and filter set.
@@ -37,6 +48,11 @@ package struct ArchiveStatus: Codable, Sendable {
         /// When the last complete listing started, and how it read the list.
         package var lastListingAt: Date
         package var lastListingMode: String
+
+        private enum CodingKeys: String, CodingKey {
+            case kind, filters, highWaterMark, lastFullListingAt, lastListingAt, lastListingMode
+            case workspaceId = "workspaceId"
+        }
     }
 
     /// A catalogued archive whose tar is not on disk although no run deleted it.
@@ -44,6 +60,12 @@ package struct ArchiveStatus: Codable, Sendable {
         package var workspaceId: String
         package var recordingId: String
         package var archivePath: String
+
+        private enum CodingKeys: String, CodingKey {
+            case archivePath
+            case workspaceId = "workspaceId"
+            case recordingId = "recordingId"
+        }
     }
 
     package var schema = "userplane-archiver/status/v1"

@@ -56,6 +56,11 @@ package struct RunReport: Codable, Sendable, Equatable {
         /// Whether a later run will try again.
         package var willRetry: Bool
 
+        private enum CodingKeys: String, CodingKey {
+            case reason, attempts, willRetry
+            case recordingId = "recordingId"
+        }
+
         /// Creates a failure entry.
         package init(recordingId: String, reason: String, attempts: Int, willRetry: Bool) {
             self.recordingId = recordingId
@@ -114,6 +119,11 @@ package struct RunReport: Codable, Sendable, Equatable {
         /// When it was created.
         package var createdAt: Date
 
+        private enum CodingKeys: String, CodingKey {
+            case createdAt
+            case recordingId = "recordingId"
+        }
+
         /// Creates an entry.
         package init(recordingId: String, createdAt: Date) {
             self.recordingId = recordingId
@@ -160,6 +170,13 @@ package struct RunReport: Codable, Sendable, Equatable {
     /// The process exit code, as the caller mapped ``outcome`` (``WorkerQueue/Configuration/exitCode``);
     /// `nil` while running.
     package var exitCode: Int32?
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, command, arguments, startedAt, finishedAt, dryRun, counts, bytesDownloaded, bytesArchived, api
+        case failures, reconciliation, listing, stoppedEarly, planned, fatalError, exitCode
+        case runId = "runId"
+        case workspaceId = "workspaceId"
+    }
 
     /// Creates a report for a run that is starting.
     package init(runId: String, command: String, workspaceId: String, arguments: [String], startedAt: Date) {

@@ -421,13 +421,12 @@ package final class WorkerQueue: Service, Sendable {
         event.exitCode = report.exitCode
         event.path = reportURL.path
         onEvent(event)
-        let countsJSON = (try? JSONEncoder().encode(report.counts)).map { String(decoding: $0, as: UTF8.self) }
         try await store.catalog.finishRun(
             id: configuration.runId,
             finishedAt: report.finishedAt ?? now(),
             exitCode: Int(configuration.exitCode(report.outcome)),
             reportPath: reportURL.path,
-            countsJSON: countsJSON
+            counts: RunCounts(report.counts)
         )
     }
 

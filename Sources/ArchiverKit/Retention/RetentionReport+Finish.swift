@@ -18,13 +18,12 @@ extension RetentionReport {
         exitCode: (RunOutcome) -> Int32
     ) async throws -> URL {
         let url = try write(archiveRoot: archiveRoot)
-        let countsJSON = try? String(decoding: JSONEncoder().encode(counts), as: UTF8.self)
         try await store.catalog.finishRun(
             id: runId,
             finishedAt: finishedAt ?? Date(),
             exitCode: Int(exitCode(outcome)),
             reportPath: url.path,
-            countsJSON: countsJSON
+            counts: RunCounts(counts)
         )
         return url
     }

@@ -75,6 +75,12 @@ package struct RetentionReport: Codable, Sendable, Equatable {
         /// When the action happened (absent for dry runs and skips).
         package var at: Date?
 
+        private enum CodingKeys: String, CodingKey {
+            case archivePath, archiveSha256, recordingCreatedAt, action, reason, httpStatus, apiResponse, at
+            case recordingId = "recordingId"
+            case workspaceId = "workspaceId"
+        }
+
         /// Creates an entry for `archive`.
         package init(
             _ archive: ArchiveRecord,
@@ -123,6 +129,12 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     package var counts: [String: Int] = [:]
     /// Why the run stopped before processing everything (a key or membership problem), if it did.
     package var stoppedBy: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case schema, command, arguments, dryRun, policy, cutoff, startedAt, finishedAt, entries, counts, stoppedBy
+        case runId = "runId"
+        case workspaceId = "workspaceId"
+    }
 
     /// Creates an empty report.
     package init(

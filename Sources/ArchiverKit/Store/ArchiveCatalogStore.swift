@@ -178,7 +178,7 @@ package protocol ArchiveCatalogStore: Sendable {
     /// Records the end of a run.
     ///
     /// - Throws: ``StoreError`` with ``StoreError/Code/notFound`` for an unknown run id.
-    func finishRun(id: String, finishedAt: Date, exitCode: Int, reportPath: String?, countsJSON: String?) async throws
+    func finishRun(id: String, finishedAt: Date, exitCode: Int, reportPath: String?, counts: RunCounts?) async throws
 
     /// Runs, most recently started first.
     ///

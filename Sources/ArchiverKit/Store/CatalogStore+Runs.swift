@@ -22,12 +22,12 @@ extension CatalogStore {
         finishedAt: Date,
         exitCode: Int,
         reportPath: String?,
-        countsJSON: String?
+        counts: RunCounts?
     ) async throws {
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE runs SET finishedAt = ?, exitCode = ?, reportPath = ?, counts = ? WHERE id = ?",
-                arguments: [finishedAt, exitCode, reportPath, countsJSON, id]
+                arguments: [finishedAt, exitCode, reportPath, counts?.storedText, id]
             )
             return db.changesCount
         }
@@ -45,14 +45,15 @@ extension CatalogStore {
                 arguments: [limit]
             )
             .map { row in
-                RunRecord(
+                let counts: String? = row["counts"]
+                return RunRecord(
                     id: row["id"],
                     command: row["command"],
                     startedAt: row["startedAt"],
                     finishedAt: row["finishedAt"],
                     exitCode: row["exitCode"],
                     reportPath: row["reportPath"],
-                    countsJSON: row["counts"]
+                    counts: counts.flatMap(RunCounts.init(storedText:))
                 )
             }
         }

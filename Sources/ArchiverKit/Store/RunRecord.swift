@@ -14,8 +14,8 @@ package struct RunRecord: Sendable, Hashable {
     package var exitCode: Int?
     /// The run report's path relative to the archive root.
     package var reportPath: String?
-    /// The run's counts as a JSON document (listed, archived, skipped, deferred, failed, gone, ...).
-    package var countsJSON: String?
+    /// The run's outcome counts; `nil` while running or if the process died.
+    package var counts: RunCounts?
 
     /// Creates a run record.
     package init(
@@ -25,7 +25,7 @@ package struct RunRecord: Sendable, Hashable {
         finishedAt: Date? = nil,
         exitCode: Int? = nil,
         reportPath: String? = nil,
-        countsJSON: String? = nil
+        counts: RunCounts? = nil
     ) {
         self.id = id
         self.command = command
@@ -33,6 +33,6 @@ package struct RunRecord: Sendable, Hashable {
         self.finishedAt = finishedAt
         self.exitCode = exitCode
         self.reportPath = reportPath
-        self.countsJSON = countsJSON
+        self.counts = counts
     }
 }

@@ -53,7 +53,7 @@ struct ArchiveRootInspection {
         }
     }
 
-    /// The report of the run whose id is `runId`.
+    /// The report of the run whose id is `runID`.
     func report(runId: String) throws -> RunReport {
         try #require(try runReports().first { $0.runId == runId })
     }
@@ -131,7 +131,7 @@ extension RunningSimulator {
         }.map(\.recordingId)
     }
 
-    /// Total blob bytes of every available resource of `recordingIds`.
+    /// Total blob bytes of every available resource of `recordingIDs`.
     func expectedBlobBytes(of recordingIds: [String], in expected: [ExpectedResource]) -> Int {
         let ids = Set(recordingIds)
         return expected.filter { ids.contains($0.recordingId) && $0.isAvailable }.reduce(0) { $0 + $1.size }

@@ -32,7 +32,7 @@ import Testing
             defer { try? reopened.close() }
             let run = try #require(try await reopened.catalog.runs().first { $0.id == "run-finish-1" })
             #expect(run.exitCode == 17 && run.reportPath == url.path && run.finishedAt != nil)
-            #expect(run.countsJSON?.contains("\"deleted\":1") == true)
+            #expect(run.counts?["deleted"] == 1)
             let runs = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
             #expect(runs.filter { $0.hasSuffix(".json") } == ["run-finish-1.json"])
             let written = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
@@ -65,7 +65,8 @@ import Testing
             defer { try? reopened.close() }
             let run = try #require(try await reopened.catalog.runs().first { $0.id == "audit-finish-1" })
             #expect(run.exitCode == 23 && run.reportPath == url.path)
-            #expect(run.countsJSON == "{\"checked\":0,\"failed\":0,\"missing\":1}")
+            #expect(run.counts == RunCounts(["checked": 0, "failed": 0, "missing": 1]))
+            #expect(run.counts?.storedText == #"{"checked":0,"failed":0,"missing":1}"#)
             let written = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
             #expect(written?["exitCode"] as? Int == 23)
         }

@@ -149,7 +149,7 @@ import Testing
                 finishedAt: now.addingTimeInterval(9),
                 exitCode: 3,
                 reportPath: ".userplane-archiver/runs/r2.json",
-                countsJSON: #"{"failed":1}"#
+                counts: RunCounts(["failed": 1, "deleted": 2])
             )
             let last = try #require(try await store.catalog.lastRun())
             #expect(
@@ -161,7 +161,7 @@ import Testing
                         finishedAt: now.addingTimeInterval(9),
                         exitCode: 3,
                         reportPath: ".userplane-archiver/runs/r2.json",
-                        countsJSON: #"{"failed":1}"#
+                        counts: RunCounts(["failed": 1, "deleted": 2])
                     )
             )
             #expect(try await store.catalog.runs(limit: 100).map(\.id) == ["r2", "r1"])
@@ -173,10 +173,50 @@ import Testing
                     finishedAt: now,
                     exitCode: 0,
                     reportPath: nil,
-                    countsJSON: nil
+                    counts: nil
                 )
             }
             #expect(unknown.code == .notFound)
+        }
+    }
+
+    /// The typed counts are kept as the same JSON text as before they were typed (sorted keys), and rows
+    /// written before (in the run report's key order) or damaged read back without a migration.
+    @Test(arguments: StoreEngine.all)
+    func runCountsKeepTheirJSONTextAndOlderRowsReadBack(engine: StoreEngine) async throws {
+        try await engine.withStore { store in
+            let now = engine.timeline().now
+            try await store.catalog.startRun(id: "r1", command: "archive", startedAt: now)
+            try await store.catalog.finishRun(
+                id: "r1",
+                finishedAt: now,
+                exitCode: 0,
+                reportPath: nil,
+                counts: RunCounts(["missing": 1, "checked": 0, "failed": 0])
+            )
+            // Renames the run only if the column holds exactly this text.
+            try await engine.executeRawSQL(
+                store,
+                #"UPDATE runs SET command = 'stored-as-sorted-json' WHERE counts = '{"checked":0,"failed":0,"missing":1}'"#
+            )
+            #expect(try await store.catalog.lastRun()?.command == "stored-as-sorted-json")
+
+            try await store.catalog.startRun(id: "r2", command: "archive", startedAt: now.addingTimeInterval(1))
+            try await engine.executeRawSQL(
+                store,
+                #"UPDATE runs SET counts = '{"listed":3,"enqueued":2,"archived":1,"skippedAlreadyArchived":0,"#
+                    + #""deferred":0,"failed":1,"gone":0}' WHERE id = 'r2'"#
+            )
+            var older = RunReport.Counts()
+            older.listed = 3
+            older.enqueued = 2
+            older.archived = 1
+            older.failed = 1
+            #expect(try await store.catalog.lastRun()?.counts == RunCounts(older))
+
+            try await engine.executeRawSQL(store, "UPDATE runs SET counts = 'not json' WHERE id = 'r2'")
+            let damaged = try #require(try await store.catalog.lastRun())
+            #expect(damaged.id == "r2" && damaged.counts == nil, "an unreadable column reads as no counts")
         }
     }
 
