@@ -1,7 +1,7 @@
 /// The expected content of one resource of one recording, computed from the same generator that serves it.
 public struct ExpectedResource: Sendable, Codable, Equatable {
     /// The raw recording id.
-    public var recordingId: String
+    public var recordingID: String
     /// The resource endpoint name: `video`, `thumbnail`, `console-log`, `network-log`, `action`.
     public var resource: String
     /// Whether `url` is non-null.
@@ -21,6 +21,6 @@ public struct ExpectedResource: Sendable, Codable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case resource, isAvailable, captureEnabled, mediaType, fileName, size, sha256, sha512
-        case recordingId = "recordingId"
+        case recordingID = "recordingId"
     }
 }

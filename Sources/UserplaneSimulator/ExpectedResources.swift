@@ -23,7 +23,7 @@ enum ExpectedResources {
                 }
                 result.append(
                     ExpectedResource(
-                        recordingId: recording.id,
+                        recordingID: recording.id,
                         resource: kind.rawValue,
                         isAvailable: spec.availability == .available,
                         captureEnabled: spec.availability != .notCaptured,

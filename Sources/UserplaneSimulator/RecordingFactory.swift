@@ -34,10 +34,10 @@ struct RecordingFactory: Sendable {
     private var twoYearsMilliseconds: Int64 { 730 * 86_400_000 }
 
     /// The `index`-th recording of `workspaceID`; `id` overrides the generated id.
-    func recording(index: Int, workspaceId: String, id: String? = nil, createdAt: Int64? = nil) -> SimulatedRecording {
-        let itemSeed = SplitMix64.hash("\(workspaceId)#\(index)", seed: seed)
+    func recording(index: Int, workspaceID: String, id: String? = nil, createdAt: Int64? = nil) -> SimulatedRecording {
+        let itemSeed = SplitMix64.hash("\(workspaceID)#\(index)", seed: seed)
         var random = SplitMix64(seed: itemSeed)
-        let recordingId = id ?? "rec_" + String(hex(random.next()).prefix(12)) + String(hex(random.next()).prefix(8))
+        let recordingID = id ?? "rec_" + String(hex(random.next()).prefix(12)) + String(hex(random.next()).prefix(8))
         let created =
             createdAt ?? (referenceMilliseconds - Int64(random.next() % UInt64(twoYearsMilliseconds)))
         let unfinishedRoll = SplitMix64.unit(random.next())
@@ -55,15 +55,15 @@ struct RecordingFactory: Sendable {
         for kind in ResourceKind.allCases {
             resources[kind] = resource(
                 kind,
-                recordingId: recordingId,
+                recordingID: recordingID,
                 isFinished: isFinished,
                 durationMs: durationMs,
                 random: &random
             )
         }
         return SimulatedRecording(
-            id: recordingId,
-            workspaceId: workspaceId,
+            id: recordingID,
+            workspaceID: workspaceID,
             title: title,
             createdAtMilliseconds: created,
             startedAtMilliseconds: created - Int64(durationMs ?? 0),
@@ -84,12 +84,12 @@ struct RecordingFactory: Sendable {
 
     private func resource(
         _ kind: ResourceKind,
-        recordingId: String,
+        recordingID: String,
         isFinished: Bool,
         durationMs: Int?,
         random: inout SplitMix64
     ) -> ResourceSpec {
-        let contentSeed = SplitMix64.hash("\(recordingId)/\(kind.rawValue)", seed: seed)
+        let contentSeed = SplitMix64.hash("\(recordingID)/\(kind.rawValue)", seed: seed)
         let roll = SplitMix64.unit(random.next())
         let optional = kind == .consoleLog || kind == .networkLog || kind == .action
         var availability = ResourceAvailability.available
@@ -105,7 +105,7 @@ struct RecordingFactory: Sendable {
             let isWebM = random.next() % 4 != 0
             let span = UInt64(max(1, content.maximumVideoBytes - content.minimumVideoBytes + 1))
             let size =
-                content.videoBytesOverrides[recordingId]
+                content.videoBytesOverrides[recordingID]
                 ?? (content.minimumVideoBytes + Int(random.next() % span))
             return ResourceSpec(
                 availability: availability,

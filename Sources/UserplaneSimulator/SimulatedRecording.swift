@@ -1,7 +1,7 @@
 /// A recording the simulator serves, with everything its endpoints report.
 struct SimulatedRecording: Sendable {
     var id: String
-    var workspaceId: String
+    var workspaceID: String
     var title: String
     var createdAtMilliseconds: Int64
     var startedAtMilliseconds: Int64
@@ -30,8 +30,8 @@ struct SimulatedRecording: Sendable {
 
     var summary: SimulatedRecordingSummary {
         SimulatedRecordingSummary(
-            recordingId: id,
-            workspaceId: workspaceId,
+            recordingID: id,
+            workspaceID: workspaceID,
             createdAt: Timestamp.iso8601(milliseconds: createdAtMilliseconds),
             status: status,
             title: title,
@@ -48,9 +48,9 @@ struct SimulatedRecording: Sendable {
 /// What tests need to know about a served recording.
 public struct SimulatedRecordingSummary: Sendable, Codable, Hashable {
     /// The raw recording id (not percent-encoded).
-    public var recordingId: String
+    public var recordingID: String
     /// The workspace it belongs to.
-    public var workspaceId: String
+    public var workspaceID: String
     /// `createdAt` exactly as served (ISO 8601 with milliseconds).
     public var createdAt: String
     /// `meta.status` (`ready`, `pending` or `processing`).
@@ -72,7 +72,7 @@ public struct SimulatedRecordingSummary: Sendable, Codable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case createdAt, status, title, creatorMemberId, projectId, linkId, durationMs, isDeleted, isDeleteForbidden
-        case recordingId = "recordingId"
-        case workspaceId = "workspaceId"
+        case recordingID = "recordingId"
+        case workspaceID = "workspaceId"
     }
 }

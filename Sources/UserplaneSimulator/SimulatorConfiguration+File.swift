@@ -10,8 +10,8 @@ extension SimulatorConfiguration {
     /// The property names of ``SimulatorConfiguration``, ``SimulatorConfiguration/RateLimit`` (`rateLimit`),
     /// ``SimulatorConfiguration/Blob`` (`blob`), ``SimulatorConfiguration/Content`` (`content`) and
     /// ``SimulatorFaults`` (`faults`), except that ids keep the API's `Id` spelling:
-    /// `hostileRecordingId` sets ``SimulatorConfiguration/hostileRecordingId`` and `vanishedRecordingIds`
-    /// sets ``SimulatorFaults/vanishedRecordingIds``.
+    /// `hostileRecordingId` sets ``SimulatorConfiguration/hostileRecordingID`` and `vanishedRecordingIds`
+    /// sets ``SimulatorFaults/vanishedRecordingIDs``.
     ///
     /// - Parameter json: A UTF-8 JSON object.
     /// - Throws: `DecodingError` or a JSON syntax error when `json` is not a valid configuration.

@@ -12,7 +12,7 @@ public struct SimulatorConfiguration: Sendable, Codable {
     ///
     /// Default 25.
     public var recordingCount: Int = 25
-    /// Number of recordings generated in ``RunningSimulator/emptyWorkspaceId``, the second member workspace.
+    /// Number of recordings generated in ``RunningSimulator/emptyWorkspaceID``, the second member workspace.
     ///
     /// Default 0 (it stays empty); a positive count lets one key archive two populated workspaces.
     public var emptyWorkspaceRecordingCount: Int = 0
@@ -24,14 +24,14 @@ public struct SimulatorConfiguration: Sendable, Codable {
     ///
     /// Default 0.
     public var port: Int = 0
-    /// Whether one recording whose id attempts path traversal (``hostileRecordingId``) is served.
+    /// Whether one recording whose id attempts path traversal (``hostileRecordingID``) is served.
     ///
     /// Default `true`.
     public var includesHostileRecording: Bool = true
     /// The id of the hostile recording.
     ///
     /// Default `../../escape/rec`.
-    public var hostileRecordingId: String = "../../escape/rec"
+    public var hostileRecordingID: String = "../../escape/rec"
     /// Whether API responses carry an `X-Request-Id` header (the real API's behaviour is unknown).
     ///
     /// Default `true`.
@@ -67,7 +67,7 @@ public struct SimulatorConfiguration: Sendable, Codable {
         case seed, recordingCount, emptyWorkspaceRecordingCount, host, port, includesHostileRecording
         case sendsRequestId, reportsWorkspaceMismatchOnGet, deleteForbiddenCount, journalCapacity, apiKeys
         case rateLimit, blob, content, faults
-        case hostileRecordingId = "hostileRecordingId"
+        case hostileRecordingID = "hostileRecordingId"
     }
 
     /// Creates the default configuration.

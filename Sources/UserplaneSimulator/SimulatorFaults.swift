@@ -43,7 +43,7 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// Recordings (by id) that stay listed but answer every fetch with ``vanishStatus``.
     ///
     /// Default empty.
-    public var vanishedRecordingIds: [String] = []
+    public var vanishedRecordingIDs: [String] = []
     /// Status of vanished recordings: 404 (`RECORDING_NOT_FOUND`) or 410 (`RECORDING_GONE`).
     ///
     /// Default 404.
@@ -71,7 +71,7 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
         case apiErrorRate, failFirstAPIRequestsPerPath, apiLatencyMilliseconds, blobDropAfterBytes, blobDropMode
         case blobTruncateFraction, blobFaultRequestsPerPath, blobBytesPerSecond, urlLifetimeSeconds, vanishStatus
         case insertWhileListing, deleteWhileListing, failFirstDeletes, keyServiceDown
-        case vanishedRecordingIds = "vanishedRecordingIds"
+        case vanishedRecordingIDs = "vanishedRecordingIds"
     }
 
     /// No faults.

@@ -125,9 +125,9 @@ extension SimulatorResponder {
         case (.get, 2) where segments == ["public", "workspaces"]:
             return try listWorkspaces(query: query)
         case (_, 3...) where segments[0] == "public" && segments[1] == "workspace":
-            let workspaceId = segments[2]
-            try checkMembership(workspaceId)
-            return try workspaceRoute(request.method, workspaceId: workspaceId, rest: Array(segments[3...]), query)
+            let workspaceID = segments[2]
+            try checkMembership(workspaceID)
+            return try workspaceRoute(request.method, workspaceID: workspaceID, rest: Array(segments[3...]), query)
         default:
             throw APIFailure(status: .notFound, code: "NOT_FOUND", message: "Not found")
         }
@@ -141,9 +141,9 @@ extension SimulatorResponder {
         )
     }
 
-    func checkMembership(_ workspaceId: String) throws(APIFailure) {
-        if state.memberWorkspaceIds.contains(workspaceId) { return }
-        if workspaceId == state.foreignWorkspaceId {
+    func checkMembership(_ workspaceID: String) throws(APIFailure) {
+        if state.memberWorkspaceIDs.contains(workspaceID) { return }
+        if workspaceID == state.foreignWorkspaceID {
             throw APIFailure(
                 status: .forbidden,
                 code: "NOT_A_MEMBER",
@@ -155,7 +155,7 @@ extension SimulatorResponder {
 
     func workspaceRoute(
         _ method: HTTPRequest.Method,
-        workspaceId: String,
+        workspaceID: String,
         rest: [String],
         _ query: [(name: String, value: String)]
     ) throws(APIFailure) -> JSONValue {
@@ -163,23 +163,23 @@ extension SimulatorResponder {
         case (.get, 0):
             return Self.envelope(
                 "Workspace retrieved successfully",
-                .object([("workspace", workspaceObject(workspaceId, includeMembership: false))])
+                .object([("workspace", workspaceObject(workspaceID, includeMembership: false))])
             )
         case (.get, 1) where rest[0] == "recordings":
-            return try listRecordings(workspaceId: workspaceId, query: query)
+            return try listRecordings(workspaceID: workspaceID, query: query)
         case (.get, 2) where rest[0] == "recordings":
-            let recording = try lookup(rest[1], in: workspaceId, isDelete: false)
+            let recording = try lookup(rest[1], in: workspaceID, isDelete: false)
             return Self.envelope(
                 "Recording retrieved successfully",
-                .object([("workspaceId", .string(workspaceId)), ("recording", recordingObject(recording))])
+                .object([("workspaceId", .string(workspaceID)), ("recording", recordingObject(recording))])
             )
         case (.delete, 2) where rest[0] == "recordings":
-            let recording = try lookup(rest[1], in: workspaceId, isDelete: true)
+            let recording = try lookup(rest[1], in: workspaceID, isDelete: true)
             switch state.delete(id: recording.id) {
             case .deleted:
                 return Self.envelope(
                     "Recording deleted successfully",
-                    .object([("workspaceId", .string(workspaceId)), ("recordingId", .string(recording.id))])
+                    .object([("workspaceId", .string(workspaceID)), ("recordingId", .string(recording.id))])
                 )
             case .alreadyGone:
                 throw Self.gone
@@ -200,7 +200,7 @@ extension SimulatorResponder {
             guard let kind = ResourceKind(rawValue: rest[2]) else {
                 throw APIFailure(status: .notFound, code: "NOT_FOUND", message: "Not found")
             }
-            let recording = try lookup(rest[1], in: workspaceId, isDelete: false)
+            let recording = try lookup(rest[1], in: workspaceID, isDelete: false)
             return Self.envelope(
                 "Recording \(kind.noun) retrieved successfully",
                 .object([("recordingId", .string(recording.id)), ("resource", resourceObject(recording, kind))])
@@ -218,9 +218,9 @@ extension SimulatorResponder {
         APIFailure(status: .notFound, code: "RECORDING_NOT_FOUND", message: "Recording not found")
     }
 
-    func lookup(_ id: String, in workspaceId: String, isDelete: Bool) throws(APIFailure) -> SimulatedRecording {
+    func lookup(_ id: String, in workspaceID: String, isDelete: Bool) throws(APIFailure) -> SimulatedRecording {
         guard let recording = state.recording(id: id) else { throw Self.notFound }
-        if recording.workspaceId != workspaceId {
+        if recording.workspaceID != workspaceID {
             if isDelete || state.configuration.reportsWorkspaceMismatchOnGet {
                 throw APIFailure(
                     status: .forbidden,
@@ -232,7 +232,7 @@ extension SimulatorResponder {
         }
         if recording.isDeleted { throw Self.gone }
         let faults = state.faults
-        if faults.vanishedRecordingIds.contains(id) {
+        if faults.vanishedRecordingIDs.contains(id) {
             throw faults.vanishStatus == 410 ? Self.gone : Self.notFound
         }
         return recording

@@ -44,7 +44,7 @@ extension SimulatorResponder {
         case (.get, "expected"):
             return try encoded(
                 ExpectedResources.compute(
-                    state.storage.withLock { $0.recordings }.filter { $0.workspaceId == state.workspaceId }
+                    state.storage.withLock { $0.recordings }.filter { $0.workspaceID == state.workspaceID }
                 )
             )
         case (.get, "recordings"):

@@ -77,7 +77,7 @@ extension SimulatorResponder {
             )
         }
         guard let segments = Self.segments(path.dropFirst("/blob".count)), segments.count == 3,
-            let recording = state.recording(id: segments[1]), recording.workspaceId == segments[0],
+            let recording = state.recording(id: segments[1]), recording.workspaceID == segments[0],
             !recording.isDeleted,
             let spec = recording.resources.values.first(where: { $0.fileName == segments[2] }),
             spec.availability == .available
@@ -88,13 +88,13 @@ extension SimulatorResponder {
     }
 
     /// A strong validator derived from what determines the bytes.
-    static func etag(_ spec: ResourceSpec, recordingId: String) -> String {
+    static func etag(_ spec: ResourceSpec, recordingID: String) -> String {
         let seed: UInt64
         switch spec.body {
         case .generated(let s, _, _): seed = s
         case .bytes(let bytes): seed = SplitMix64.hash(String(decoding: bytes, as: UTF8.self))
         }
-        return "\"" + hex(SplitMix64.hash("\(recordingId)/\(spec.fileName)/\(spec.body.size)", seed: seed)) + "\""
+        return "\"" + hex(SplitMix64.hash("\(recordingID)/\(spec.fileName)/\(spec.body.size)", seed: seed)) + "\""
     }
 
     private func serve(
@@ -104,7 +104,7 @@ extension SimulatorResponder {
         context: Context
     ) -> Response {
         let size = spec.body.size
-        let etag = Self.etag(spec, recordingId: recording.id)
+        let etag = Self.etag(spec, recordingID: recording.id)
         let lastModified = HTTPDate.format(seconds: recording.createdAtMilliseconds / 1000)
         var headers: HTTPFields = [
             .contentType: spec.mediaType, .eTag: etag, .lastModified: lastModified, .acceptRanges: "bytes",

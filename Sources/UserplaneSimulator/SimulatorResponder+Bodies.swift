@@ -7,7 +7,7 @@ extension SimulatorResponder {
     // MARK: - Bodies
 
     func me() -> JSONValue {
-        let recordings = state.activeRecordings(workspaceId: state.workspaceId)
+        let recordings = state.activeRecordings(workspaceID: state.workspaceID)
         let user = state.user
         return Self.envelope(
             "User retrieved successfully",
@@ -22,7 +22,7 @@ extension SimulatorResponder {
                 (
                     "stats",
                     .object([
-                        ("workspaces", .int(state.memberWorkspaceIds.count)), ("recordings", .int(recordings.count)),
+                        ("workspaces", .int(state.memberWorkspaceIDs.count)), ("recordings", .int(recordings.count)),
                         ("links", .int(Set(recordings.map(\.linkId)).count)),
                     ])
                 ),
@@ -58,7 +58,7 @@ extension SimulatorResponder {
             includeMembership = item.value == "true"
         }
         let (page, perPage) = try pageParameters(query)
-        let all = state.memberWorkspaceIds
+        let all = state.memberWorkspaceIDs
         let (slice, pagination) = Self.paginate(all, page: page, perPage: perPage)
         return Self.envelope(
             "Workspaces retrieved successfully",
@@ -115,7 +115,7 @@ extension SimulatorResponder {
     }
 
     func listRecordings(
-        workspaceId: String,
+        workspaceID: String,
         query: [(name: String, value: String)]
     ) throws(APIFailure) -> JSONValue {
         let (page, perPage) = try pageParameters(query)
@@ -149,7 +149,7 @@ extension SimulatorResponder {
                 continue
             }
         }
-        var recordings = state.activeRecordings(workspaceId: workspaceId).filter { recording in
+        var recordings = state.activeRecordings(workspaceID: workspaceID).filter { recording in
             (filters["created_by"].map { $0.contains(recording.creator.workspaceMemberId) } ?? true)
                 && (filters["project_id"].map { $0.contains(recording.project.projectId) } ?? true)
                 && (filters["link_id"].map { $0.contains(recording.linkId) } ?? true)
@@ -199,7 +199,7 @@ extension SimulatorResponder {
         return Self.envelope(
             "Recordings retrieved successfully",
             .object([
-                ("workspaceId", .string(workspaceId)), ("recordings", .array(items)), ("pagination", pagination),
+                ("workspaceId", .string(workspaceID)), ("recordings", .array(items)), ("pagination", pagination),
             ])
         )
     }
@@ -237,7 +237,7 @@ extension SimulatorResponder {
                         ])
                     ),
                     ("domain", .object([("domainId", "dom_app01"), ("url", "https://app.example.com")])),
-                    ("workspaceId", .string(recording.workspaceId)),
+                    ("workspaceId", .string(recording.workspaceID)),
                     ("status", .string(recording.status)),
                     (
                         "systemMeta",
@@ -289,7 +289,7 @@ extension SimulatorResponder {
     /// A presigned URL for one blob.
     func presign(_ recording: SimulatedRecording, _ spec: ResourceSpec) -> String {
         let path =
-            "/blob/\(Self.encodeSegment(recording.workspaceId))/\(Self.encodeSegment(recording.id))/"
+            "/blob/\(Self.encodeSegment(recording.workspaceID))/\(Self.encodeSegment(recording.id))/"
             + Self.encodeSegment(spec.fileName)
         let lifetime = state.faults.urlLifetimeSeconds ?? state.configuration.blob.urlLifetimeSeconds
         state.update { $0.urlsIssued += 1 }

@@ -4,9 +4,9 @@ import Synchronization
 final class SimulatorState: Sendable {
     let configuration: SimulatorConfiguration
     let apiKeys: [SimulatedAPIKey]
-    let workspaceId: String
-    let emptyWorkspaceId: String
-    let foreignWorkspaceId: String
+    let workspaceID: String
+    let emptyWorkspaceID: String
+    let foreignWorkspaceID: String
     let signingSecret: [UInt8]
     let factory: RecordingFactory
     let storage: Mutex<Storage>
@@ -33,9 +33,9 @@ final class SimulatorState: Sendable {
         self.configuration = configuration
         let seed = configuration.seed
         apiKeys = configuration.apiKeys ?? SimulatedAPIKey.defaultKeys(seed: seed)
-        workspaceId = "ws_" + String(hex(SplitMix64.hash("workspace", seed: seed)).prefix(12))
-        emptyWorkspaceId = "ws_" + String(hex(SplitMix64.hash("empty", seed: seed)).prefix(12))
-        foreignWorkspaceId = "ws_" + String(hex(SplitMix64.hash("foreign", seed: seed)).prefix(12))
+        workspaceID = "ws_" + String(hex(SplitMix64.hash("workspace", seed: seed)).prefix(12))
+        emptyWorkspaceID = "ws_" + String(hex(SplitMix64.hash("empty", seed: seed)).prefix(12))
+        foreignWorkspaceID = "ws_" + String(hex(SplitMix64.hash("foreign", seed: seed)).prefix(12))
         var secretRandom = SplitMix64(seed: SplitMix64.hash("secret", seed: seed))
         signingSecret = (0..<4).flatMap { _ in withUnsafeBytes(of: secretRandom.next()) { Array($0) } }
         let hour: Int64 = 3_600_000
@@ -45,10 +45,10 @@ final class SimulatorState: Sendable {
             referenceMilliseconds: Timestamp.nowMilliseconds() / hour * hour
         )
         self.factory = factory
-        let workspaceId = self.workspaceId
-        let foreignWorkspaceId = self.foreignWorkspaceId
+        let workspaceID = self.workspaceID
+        let foreignWorkspaceID = self.foreignWorkspaceID
         var recordings = (0..<max(0, configuration.recordingCount)).map {
-            factory.recording(index: $0, workspaceId: workspaceId)
+            factory.recording(index: $0, workspaceID: workspaceID)
         }
         var forbiddenLeft = configuration.deleteForbiddenCount
         for index in stride(from: 3, to: recordings.count, by: 7) where forbiddenLeft > 0 {
@@ -58,17 +58,17 @@ final class SimulatorState: Sendable {
         if configuration.includesHostileRecording {
             var hostile = factory.recording(
                 index: -1,
-                workspaceId: workspaceId,
-                id: configuration.hostileRecordingId
+                workspaceID: workspaceID,
+                id: configuration.hostileRecordingID
             )
             hostile.title = "../../etc/passwd \"quoted\"\nمرحبا ‮evil‬"
             recordings.append(hostile)
         }
         for index in 0..<3 {
-            recordings.append(factory.recording(index: index, workspaceId: foreignWorkspaceId))
+            recordings.append(factory.recording(index: index, workspaceID: foreignWorkspaceID))
         }
         for index in 0..<max(0, configuration.emptyWorkspaceRecordingCount) {
-            recordings.append(factory.recording(index: index, workspaceId: emptyWorkspaceId))
+            recordings.append(factory.recording(index: index, workspaceID: emptyWorkspaceID))
         }
         storage = Mutex(Storage(recordings: recordings, faults: configuration.faults))
     }
@@ -77,12 +77,12 @@ final class SimulatorState: Sendable {
         (SimulatedAPIKey.defaultUserId, "Ada Owner", "ada.owner@example.com")
     }
 
-    var memberWorkspaceIds: [String] { [workspaceId, emptyWorkspaceId] }
+    var memberWorkspaceIDs: [String] { [workspaceID, emptyWorkspaceID] }
 
     func workspaceName(_ id: String) -> String {
         switch id {
-        case workspaceId: "Acme Support – Production"
-        case emptyWorkspaceId: "Empty sandbox"
+        case workspaceID: "Acme Support – Production"
+        case emptyWorkspaceID: "Empty sandbox"
         default: "Someone else's workspace"
         }
     }
@@ -218,11 +218,11 @@ final class SimulatorState: Sendable {
     }
 
     var summaries: [SimulatedRecordingSummary] {
-        storage.withLock { $0.recordings.filter { $0.workspaceId == workspaceId }.map(\.summary) }
+        storage.withLock { $0.recordings.filter { $0.workspaceID == workspaceID }.map(\.summary) }
     }
 
-    func activeRecordings(workspaceId: String) -> [SimulatedRecording] {
-        storage.withLock { $0.recordings.filter { $0.workspaceId == workspaceId && !$0.isDeleted } }
+    func activeRecordings(workspaceID: String) -> [SimulatedRecording] {
+        storage.withLock { $0.recordings.filter { $0.workspaceID == workspaceID && !$0.isDeleted } }
     }
 
     /// Inserts the configured number of new recordings once per fault setting, after a first page was served.
@@ -237,7 +237,7 @@ final class SimulatorState: Sendable {
                 storage.insertedCount += 1
                 let recording = factory.recording(
                     index: index,
-                    workspaceId: workspaceId,
+                    workspaceID: workspaceID,
                     createdAt: now + Int64(offset)
                 )
                 storage.recordings.append(recording)
@@ -268,7 +268,7 @@ final class SimulatorState: Sendable {
                 storage.insertedCount += 1
                 let recording = factory.recording(
                     index: index,
-                    workspaceId: workspaceId,
+                    workspaceID: workspaceID,
                     createdAt: createdAtMilliseconds + Int64(offset)
                 )
                 storage.recordings.append(recording)

@@ -22,22 +22,22 @@ public struct RunningSimulator: Sendable {
     /// Every configured key with its state.
     public var apiKeys: [SimulatedAPIKey] { state.apiKeys }
     /// The workspace with the generated recordings.
-    public var workspaceId: String { state.workspaceId }
+    public var workspaceID: String { state.workspaceID }
     /// A workspace the user is a member of that has no recordings.
-    public var emptyWorkspaceId: String { state.emptyWorkspaceId }
+    public var emptyWorkspaceID: String { state.emptyWorkspaceID }
     /// A workspace that exists but the user is not a member of (`403 NOT_A_MEMBER`).
-    public var foreignWorkspaceId: String { state.foreignWorkspaceId }
+    public var foreignWorkspaceID: String { state.foreignWorkspaceID }
     /// The raw id of the hostile recording, or `nil` when it is disabled.
-    public var hostileRecordingId: String? {
-        state.configuration.includesHostileRecording ? state.configuration.hostileRecordingId : nil
+    public var hostileRecordingID: String? {
+        state.configuration.includesHostileRecording ? state.configuration.hostileRecordingID : nil
     }
 
-    /// Recordings of ``workspaceId`` (including deleted and inserted ones), in generation order.
+    /// Recordings of ``workspaceID`` (including deleted and inserted ones), in generation order.
     public var recordings: [SimulatedRecordingSummary] { state.summaries }
 
     /// Recordings of the foreign workspace (for `RECORDING_WORKSPACE_MISMATCH` tests).
-    public var foreignRecordingIds: [String] {
-        state.storage.withLock { $0.recordings.filter { $0.workspaceId == state.foreignWorkspaceId }.map(\.id) }
+    public var foreignRecordingIDs: [String] {
+        state.storage.withLock { $0.recordings.filter { $0.workspaceID == state.foreignWorkspaceID }.map(\.id) }
     }
 
     /// A snapshot of the counters.
@@ -46,11 +46,11 @@ public struct RunningSimulator: Sendable {
     /// A snapshot of the request journal.
     public func journal() -> [SimulatorJournalEntry] { state.storage.withLock { $0.journal } }
 
-    /// Expected size, type, availability and digests of every resource of every non-deleted recording of ``workspaceId``.
+    /// Expected size, type, availability and digests of every resource of every non-deleted recording of ``workspaceID``.
     ///
     /// Streams the generator, so a huge video takes time proportional to its size.
     public func expectedResources() -> [ExpectedResource] {
-        ExpectedResources.compute(state.storage.withLock { $0.recordings }.filter { $0.workspaceId == workspaceId })
+        ExpectedResources.compute(state.storage.withLock { $0.recordings }.filter { $0.workspaceID == workspaceID })
     }
 
     /// The faults in force.
@@ -59,7 +59,7 @@ public struct RunningSimulator: Sendable {
     /// Replaces the faults; "first K" fault counters and the insert-while-listing latch start over.
     public func setFaults(_ faults: SimulatorFaults) { state.setFaults(faults) }
 
-    /// Adds `count` new, final-or-not recordings (as generated) to ``workspaceId``, created at `createdAt`
+    /// Adds `count` new, final-or-not recordings (as generated) to ``workspaceID``, created at `createdAt`
     /// (one millisecond apart): new arrivals when `createdAt` is now, late arrivals when it is in the past.
     ///
     /// - Parameters:

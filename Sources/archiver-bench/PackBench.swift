@@ -54,7 +54,7 @@ struct PackBench: ParsableCommand {
             recordingID: id,
             createdAt: Date(timeIntervalSince1970: 1_700_000_000),
             durationMs: 1000,
-            runId: "bench-run",
+            runID: "bench-run",
             archivedAt: Date(),
             recordingJSON: Array(#"{"id":"bench"}"#.utf8),
             resources: resources

@@ -128,8 +128,8 @@ struct QueueRun {
         try ExitCodes.exitUnlessSuccessful(outcome)
     }
 
-    /// A new run id (see ``ArchiveRun/makeRunId(at:)``).
-    static func makeRunId() -> String { ArchiveRun.makeRunId() }
+    /// A new run id (see ``ArchiveRun/makeRunID(at:)``).
+    static func makeRunID() -> String { ArchiveRun.makeRunID() }
 
     /// The command line for the report: the key is never on it, and URLs lose query and userinfo.
     static func redactedArguments() -> [String] {
@@ -155,7 +155,7 @@ struct QueueRun {
             )
             for planned in report.planned.prefix(50) {
                 lines.append(
-                    "  \(ProgressRenderer.shorten(planned.recordingId))  created \(UTCTime.iso8601(planned.createdAt))"
+                    "  \(ProgressRenderer.shorten(planned.recordingID))  created \(UTCTime.iso8601(planned.createdAt))"
                 )
             }
             if report.planned.count > 50 { lines.append("  … and \(report.planned.count - 50) more") }
@@ -180,7 +180,7 @@ struct QueueRun {
         if let stopped = report.stoppedEarly {
             lines.append("stopped early (\(stopped)); re-run the same command to continue")
         }
-        lines.append("report: \(root.path)/.userplane-archiver/runs/\(report.runId).json")
+        lines.append("report: \(root.path)/.userplane-archiver/runs/\(report.runID).json")
         print(lines.joined(separator: "\n"))
     }
 }

@@ -120,7 +120,7 @@ enum RetentionCLI {
         for entry in report.entries {
             lines.append(
                 "  \(entry.action.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)) "
-                    + SafeText.escaped("\(entry.recordingId)  \(entry.archivePath)  \(entry.reason)")
+                    + SafeText.escaped("\(entry.recordingID)  \(entry.archivePath)  \(entry.reason)")
             )
         }
         if let stoppedBy = report.stoppedBy { lines.append("stopped early: \(SafeText.escaped(stoppedBy))") }

@@ -67,9 +67,9 @@ struct UserplaneSim: AsyncParsableCommand {
         let app = server.application(logger: logger) { port in
             let running = server.running(port: port)
             let info: [String: String] = [
-                "apiBaseURL": running.apiBaseURL, "apiKey": running.apiKey, "workspaceId": running.workspaceId,
+                "apiBaseURL": running.apiBaseURL, "apiKey": running.apiKey, "workspaceId": running.workspaceID,
                 "adminBaseURL": running.adminBaseURL, "blobBaseURL": running.blobBaseURL,
-                "emptyWorkspaceId": running.emptyWorkspaceId, "foreignWorkspaceId": running.foreignWorkspaceId,
+                "emptyWorkspaceId": running.emptyWorkspaceID, "foreignWorkspaceId": running.foreignWorkspaceID,
             ]
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -22,16 +22,16 @@ import UserplaneSimulator
             try await withTemporaryDirectory { directory in
                 let root = directory.appendingPathComponent("archive", isDirectory: true)
                 let ready = simulator.recordings.filter {
-                    $0.status == "ready" && !$0.isDeleted && $0.recordingId != simulator.hostileRecordingId
+                    $0.status == "ready" && !$0.isDeleted && $0.recordingID != simulator.hostileRecordingID
                 }
                 var faults = simulator.faults()
-                faults.vanishedRecordingIds = [ready[2].recordingId, ready[5].recordingId]
+                faults.vanishedRecordingIDs = [ready[2].recordingID, ready[5].recordingID]
                 simulator.setFaults(faults)
                 #expect(
                     simulator.recordings.contains { $0.status != "ready" && !$0.isDeleted },
                     "the workspace has recordings that are not final"
                 )
-                #expect(simulator.hostileRecordingId != nil)
+                #expect(simulator.hostileRecordingID != nil)
 
                 let run = try ArchiverProcess(
                     EndToEnd.archiveArguments(simulator, root: root, ["--concurrency", "3"]),
@@ -52,14 +52,14 @@ import UserplaneSimulator
                 #expect(counters.injectedDrops > 0, "blob drops were injected")
                 #expect(counters.keyLeaks == 0)
 
-                let archivable = simulator.archivableRecordingIds()
+                let archivable = simulator.archivableRecordingIDs()
                 let pending = simulator.recordings.filter { $0.status != "ready" && !$0.isDeleted }
-                #expect(archivable.contains(simulator.hostileRecordingId ?? ""), "the hostile recording is archivable")
+                #expect(archivable.contains(simulator.hostileRecordingID ?? ""), "the hostile recording is archivable")
                 let expected = simulator.expectedResources()
                 let inspection = ArchiveRootInspection(root: root)
                 try inspection.expectExactArchives(
                     of: archivable,
-                    workspaceId: simulator.workspaceId,
+                    workspaceID: simulator.workspaceID,
                     expected: expected
                 )
                 #expect(inspection.partialFiles().isEmpty, "leftover partial files: \(inspection.partialFiles())")
@@ -137,7 +137,7 @@ import UserplaneSimulator
                 #expect(counters.rateLimited == 0)
                 #expect(counters.maxAPICallsInWindow <= limit)
                 let inspection = ArchiveRootInspection(root: root)
-                #expect(inspection.tarFiles().count == simulator.archivableRecordingIds().count)
+                #expect(inspection.tarFiles().count == simulator.archivableRecordingIDs().count)
                 let report = try #require(try inspection.runReports().last)
                 #expect(report.api.rateLimited == 0)
             }

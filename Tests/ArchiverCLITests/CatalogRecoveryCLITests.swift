@@ -29,14 +29,14 @@ import UserplaneSimulator
                 let root = scratch.appendingPathComponent("archive")
                 try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
                 let archiveArguments = [
-                    "archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url", sim.apiBaseURL,
+                    "archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL,
                 ]
                 let first = try await Self.archiver(archiveArguments, key: sim.apiKey, in: scratch)
                 #expect(first.status == 0, "\(first.stdout)\n\(first.stderr)")
                 let store = try ArchiveStore(archiveRoot: root)
                 let catalog = try await store.catalog.allArchives()
                 try store.close()
-                #expect(catalog.count == sim.archivableRecordingIds().count)
+                #expect(catalog.count == sim.archivableRecordingIDs().count)
                 let held = try #require(catalog.first)
                 let hold = try await Self.archiver(
                     ["hold", "add", held.recordingID, "--archive", root.path, "--reason", "case 17"],
@@ -95,7 +95,7 @@ import UserplaneSimulator
                 let decoder = JSONDecoder()
                 decoder.dateDecodingStrategy = .iso8601
                 let report = try decoder.decode(RetentionReport.self, from: Data(prune.stdout.utf8))
-                let heldEntry = report.entries.first { $0.recordingId == held.recordingID }
+                let heldEntry = report.entries.first { $0.recordingID == held.recordingID }
                 #expect(heldEntry?.action == .held)
                 #expect(report.count(.wouldDelete) == catalog.count - 1)
 

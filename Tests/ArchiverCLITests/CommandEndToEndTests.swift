@@ -21,7 +21,7 @@ import UserplaneSimulator
                     ([:], arguments, "USERPLANE_API_KEY"),
                     (
                         EndToEnd.environment(simulator),
-                        arguments.map { $0 == simulator.workspaceId ? simulator.foreignWorkspaceId : $0 },
+                        arguments.map { $0 == simulator.workspaceID ? simulator.foreignWorkspaceID : $0 },
                         "NOT_A_MEMBER"
                     ),
                 ]
@@ -71,7 +71,7 @@ import UserplaneSimulator
                 let afterLimited = try await status(root: root, logs: logs)
                 #expect(afterLimited.archivesTotal == limitedReport.counts.archived)
                 #expect(afterLimited.jobs["archive"]?["archived"] == limitedReport.counts.archived)
-                #expect(afterLimited.lastRun?.runId == limitedReport.runId)
+                #expect(afterLimited.lastRun?.runID == limitedReport.runID)
                 #expect(afterLimited.lastRun?.exitCode == 0)
                 #expect(afterLimited.apiBudgetUsedToday >= limitedReport.api.calls)
 
@@ -102,11 +102,11 @@ import UserplaneSimulator
         try await withUserplaneSimulator(EndToEnd.configuration(recordings: 6)) { simulator in
             try await withTemporaryDirectory { directory in
                 let out = directory.appendingPathComponent("out", isDirectory: true)
-                let ids = Array(simulator.archivableRecordingIds().prefix(2))
+                let ids = Array(simulator.archivableRecordingIDs().prefix(2))
                 #expect(ids.count == 2)
                 let outcome = try await ArchiverProcess.run(
                     [
-                        "download", "--workspace", simulator.workspaceId, "--out", out.path,
+                        "download", "--workspace", simulator.workspaceID, "--out", out.path,
                         "--base-url", simulator.apiBaseURL, "--api-rate", "\(EndToEnd.apiRate)",
                     ] + ids.flatMap { ["--recording", $0] },
                     environment: EndToEnd.environment(simulator),
@@ -119,7 +119,7 @@ import UserplaneSimulator
                     #expect(
                         FileManager.default.fileExists(atPath: folder.appendingPathComponent("recording.json").path)
                     )
-                    for resource in expected where resource.recordingId == id && resource.isAvailable {
+                    for resource in expected where resource.recordingID == id && resource.isAvailable {
                         let base = resource.resource == "action" ? "actions" : resource.resource
                         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
                         let name = try #require(

@@ -53,7 +53,7 @@ import Testing
     }
 
     /// A control character in a `[[workspace]]` id is a bad configuration (exit 1) naming the file and the entry.
-    @Test func workspaceIdWithAControlCharacterInTheConfigFileExits1() async throws {
+    @Test func workspaceIDWithAControlCharacterInTheConfigFileExits1() async throws {
         try await withTemporaryDirectory { home in
             let config = home.appendingPathComponent("config.toml")
             try Data("[[workspace]]\nid = \"ws_a\"\n\n[[workspace]]\nid = \"ws\\u001b[2J\"\n".utf8).write(to: config)
@@ -75,7 +75,7 @@ import Testing
 
     /// A control character in `--workspace` is a usage error (exit 64) and in `USERPLANE_WORKSPACE_ID` a bad
     /// configuration (exit 1, like the config file's ids); both name the source, escape the id and create nothing.
-    @Test func workspaceIdWithAControlCharacterFromTheFlagOrTheEnvironmentIsRefused() async throws {
+    @Test func workspaceIDWithAControlCharacterFromTheFlagOrTheEnvironmentIsRefused() async throws {
         try await withTemporaryDirectory { home in
             let root = home.appendingPathComponent("archive")
             let baseURL = ["--base-url", "http://127.0.0.1:1/api/v1"]

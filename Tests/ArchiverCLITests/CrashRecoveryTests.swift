@@ -74,12 +74,12 @@ import UserplaneSimulator
                 }
                 #expect(finalStatus == 0)
 
-                let archivable = simulator.archivableRecordingIds()
+                let archivable = simulator.archivableRecordingIDs()
                 let expected = simulator.expectedResources()
                 let inspection = ArchiveRootInspection(root: root)
                 try inspection.expectExactArchives(
                     of: archivable,
-                    workspaceId: simulator.workspaceId,
+                    workspaceID: simulator.workspaceID,
                     expected: expected
                 )
                 #expect(inspection.partialFiles().isEmpty, "leftover partial files: \(inspection.partialFiles())")
@@ -155,7 +155,7 @@ import UserplaneSimulator
 
                 let expected = simulator.expectedResources()
                 let videoResource = try #require(
-                    expected.first { $0.recordingId == recordingID && $0.resource == "video" }
+                    expected.first { $0.recordingID == recordingID && $0.resource == "video" }
                 )
                 // Blob requests for this video, matched on the decoded path (ids may be percent-encoded).
                 let videoPath = "/\(recordingID)/\(videoResource.fileName)"
@@ -180,7 +180,7 @@ import UserplaneSimulator
                 #expect(rerun.status == 0, "re-run: \(rerun.stderr.suffix(2000))")
 
                 #expect(videoRequests().isEmpty, "the recorded video was fetched again: \(videoRequests())")
-                let archivable = simulator.archivableRecordingIds()
+                let archivable = simulator.archivableRecordingIDs()
                 let videoSize = try #require(video.sizeBytes)
                 #expect(
                     simulator.counters().blobBytesSent
@@ -192,7 +192,7 @@ import UserplaneSimulator
                 )
                 try ArchiveRootInspection(root: root).expectExactArchives(
                     of: archivable,
-                    workspaceId: simulator.workspaceId,
+                    workspaceID: simulator.workspaceID,
                     expected: expected
                 )
             }
@@ -224,7 +224,7 @@ import UserplaneSimulator
                 #expect(report.exitCode == 130)
                 #expect(report.finishedAt != nil)
                 #expect(report.counts.archived >= 1)
-                let archivable = simulator.archivableRecordingIds()
+                let archivable = simulator.archivableRecordingIDs()
                 #expect(inspection.tarFiles().count < archivable.count, "SIGINT stopped the run before the end")
 
                 let rerun = try await ArchiverProcess.run(
@@ -235,7 +235,7 @@ import UserplaneSimulator
                 #expect(rerun.status == 0, "stderr: \(rerun.stderr.suffix(2000))")
                 try inspection.expectExactArchives(
                     of: archivable,
-                    workspaceId: simulator.workspaceId,
+                    workspaceID: simulator.workspaceID,
                     expected: simulator.expectedResources()
                 )
                 #expect(inspection.partialFiles().isEmpty, "leftover partial files: \(inspection.partialFiles())")

@@ -39,7 +39,7 @@ import UserplaneSimulator
                 let previous = umask(0o022)
                 defer { umask(previous) }
                 let run = try await Self.archiver(
-                    ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
                     key: sim.apiKey,
                     in: scratch
                 )
@@ -75,7 +75,7 @@ import UserplaneSimulator
                 let root = scratch.appendingPathComponent("archive")
                 let group = try #require(Self.daemonGroup)
                 let unknown = try await Self.archiver(
-                    ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--group", "no-such-group-x"],
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--group", "no-such-group-x"],
                     key: sim.apiKey,
                     in: scratch
                 )
@@ -83,7 +83,7 @@ import UserplaneSimulator
                 #expect(!FileManager.default.fileExists(atPath: root.path))
                 let run = try await Self.archiver(
                     [
-                        "archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url",
+                        "archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url",
                         sim.apiBaseURL, "--group", "daemon",
                     ],
                     key: sim.apiKey,
@@ -131,7 +131,7 @@ import UserplaneSimulator
                     withDestinationURL: outside
                 )
                 let run = try await Self.archiver(
-                    ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
                     key: sim.apiKey,
                     in: scratch
                 )
@@ -158,7 +158,7 @@ import UserplaneSimulator
                     (deep, "http://127.0.0.1:1/api/v1", sim.apiKey),
                 ] {
                     let run = try await Self.archiver(
-                        ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url", baseURL],
+                        ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", baseURL],
                         key: key,
                         in: scratch
                     )
@@ -169,7 +169,7 @@ import UserplaneSimulator
 
                 // With a good key the root is created, but only its last component.
                 let missingParent = try await Self.archiver(
-                    ["archive", "--workspace", sim.workspaceId, "--archive", deep.path, "--base-url", sim.apiBaseURL],
+                    ["archive", "--workspace", sim.workspaceID, "--archive", deep.path, "--base-url", sim.apiBaseURL],
                     key: sim.apiKey,
                     in: scratch
                 )

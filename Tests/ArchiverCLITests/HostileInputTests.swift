@@ -8,12 +8,12 @@ import UserplaneSimulator
 @Suite(.timeLimit(.minutes(4))) struct HostileInputTests {
     /// Item 14: an id with a NUL used to be cut at the NUL by SQLite, so the recording was never archived while
     /// the run exited 0.
-    @Test func recordingIdWithANULFailsTheRunWithItsFullIdAndTheOthersAreArchived() async throws {
+    @Test func recordingIDWithANULFailsTheRunWithItsFullIdAndTheOthersAreArchived() async throws {
         let hostileId = "rec_\u{0}_hidden"
         let configuration = EndToEnd.configuration(recordings: 3) { configuration in
             configuration.content.unfinishedFraction = 0
             configuration.includesHostileRecording = true
-            configuration.hostileRecordingId = hostileId
+            configuration.hostileRecordingID = hostileId
         }
         try await withUserplaneSimulator(configuration) { simulator in
             try await withTemporaryDirectory { directory in
@@ -28,10 +28,10 @@ import UserplaneSimulator
                 let report = try #require(try inspection.runReports().last)
                 #expect(report.counts.failed == 1)
                 let failure = try #require(report.failures.first)
-                #expect(failure.recordingId == hostileId)
+                #expect(failure.recordingID == hostileId)
                 #expect(failure.reason.contains("control character U+0000"))
                 #expect(failure.willRetry == false)
-                #expect(report.counts.archived == simulator.archivableRecordingIds().count - 1)
+                #expect(report.counts.archived == simulator.archivableRecordingIDs().count - 1)
             }
         }
     }

@@ -33,7 +33,7 @@ import UserplaneSimulator
         sourceLocation: SourceLocation = #_sourceLocation
     ) async throws -> (report: RunReport, outcome: ArchiverProcess.Outcome) {
         let inspection = ArchiveRootInspection(root: root)
-        let before = Set(try inspection.runReports().map(\.runId))
+        let before = Set(try inspection.runReports().map(\.runID))
         let outcome = try await ArchiverProcess.run(
             EndToEnd.archiveArguments(simulator, root: root, apiRate: rate, ["--concurrency", "4"] + extra),
             environment: EndToEnd.environment(simulator),
@@ -41,7 +41,7 @@ import UserplaneSimulator
         )
         #expect(outcome.status == 0, "stderr: \(outcome.stderr.suffix(2000))", sourceLocation: sourceLocation)
         let report = try #require(
-            try inspection.runReports().first { !before.contains($0.runId) },
+            try inspection.runReports().first { !before.contains($0.runID) },
             sourceLocation: sourceLocation
         )
         return (report, outcome)
@@ -89,7 +89,7 @@ import UserplaneSimulator
                 let status = try await Self.status(root, logs: logs)
                 let listings = try #require(status["listings"] as? [[String: Any]])
                 #expect(listings.count == 1)
-                #expect(listings.first?["workspaceId"] as? String == simulator.workspaceId)
+                #expect(listings.first?["workspaceId"] as? String == simulator.workspaceID)
                 #expect(listings.first?["highWaterMark"] is String)
                 #expect(listings.first?["lastFullListingAt"] is String)
                 #expect(listings.first?["lastListingMode"] as? String == "incremental")
@@ -202,7 +202,7 @@ import UserplaneSimulator
                 let archived = Set(
                     ArchiveRootInspection(root: root).tarFiles().map { URL(fileURLWithPath: $0).lastPathComponent }
                 )
-                let expected = Set(simulator.archivableRecordingIds().map { $0 + ".tar" })
+                let expected = Set(simulator.archivableRecordingIDs().map { $0 + ".tar" })
                 #expect(expected.count == 132, "100 + 30 new - 3 deleted + 5 created while listing")
                 #expect(expected == archived, "missing: \(expected.subtracting(archived))")
             }
@@ -216,7 +216,7 @@ import UserplaneSimulator
             try await withTemporaryDirectory { directory in
                 let root = directory.appendingPathComponent("archive", isDirectory: true)
                 let logs = EndToEnd.logDirectory(directory)
-                let pending = simulator.recordings.filter { $0.status != "ready" }.map(\.recordingId)
+                let pending = simulator.recordings.filter { $0.status != "ready" }.map(\.recordingID)
                 #expect(!pending.isEmpty)
                 let (first, _) = try await Self.archive(simulator, root: root, logs: logs)
                 #expect(first.counts.deferred == pending.count)
@@ -231,7 +231,7 @@ import UserplaneSimulator
                 // A dry run plans them too, though its incremental listing does not reach them all.
                 let (dryRun, _) = try await Self.archive(simulator, root: root, logs: logs, ["--dry-run"])
                 #expect(dryRun.listing?.mode == "incremental")
-                #expect(Set(dryRun.planned.map(\.recordingId)) == Set(pending))
+                #expect(Set(dryRun.planned.map(\.recordingID)) == Set(pending))
             }
         }
     }

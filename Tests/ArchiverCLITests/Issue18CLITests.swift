@@ -244,7 +244,7 @@ import UserplaneSimulator
                 for out in [root.appendingPathComponent("downloads").path, root.path] {
                     let outcome = try await ArchiverProcess.run(
                         [
-                            "download", "--workspace", simulator.workspaceId, "--out", out,
+                            "download", "--workspace", simulator.workspaceID, "--out", out,
                             "--base-url", simulator.apiBaseURL, "--api-rate", "\(EndToEnd.apiRate)",
                         ],
                         environment: EndToEnd.environment(simulator),
@@ -267,7 +267,7 @@ import UserplaneSimulator
             try await withTemporaryDirectory { directory in
                 let out = directory.appendingPathComponent("out")
                 let arguments = [
-                    "download", "--workspace", simulator.workspaceId, "--out", out.path,
+                    "download", "--workspace", simulator.workspaceID, "--out", out.path,
                     "--base-url", simulator.apiBaseURL, "--api-rate", "\(EndToEnd.apiRate)", "--resources", "thumbnail",
                 ]
                 let first = try await ArchiverProcess.run(
@@ -276,7 +276,7 @@ import UserplaneSimulator
                     logDirectory: EndToEnd.logDirectory(directory)
                 )
                 #expect(first.status == 0, "\(first.stderr.suffix(800))")
-                let id = try #require(simulator.recordings.first?.recordingId)
+                let id = try #require(simulator.recordings.first?.recordingID)
                 let folder = out.appendingPathComponent(RecordingPathComponent.encode(id))
                 let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
                     !$0.hasSuffix(".partial") && $0 != "recording.json"

@@ -76,7 +76,7 @@ import UserplaneSimulator
                 let (holder, input) = try await Self.holdLock(at: try Self.lockPath(root))
                 let waiter = try OperatorProcess(
                     [
-                        "archive", "--workspace", simulator.workspaceId, "--archive", root.path, "--base-url",
+                        "archive", "--workspace", simulator.workspaceID, "--archive", root.path, "--base-url",
                         simulator.apiBaseURL, "--api-rate", "6000", "--wait-lock", "--quiet",
                     ],
                     home: home,

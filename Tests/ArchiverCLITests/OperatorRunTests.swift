@@ -23,10 +23,10 @@ import UserplaneSimulator
             concurrency = 2
 
             [[workspace]]
-            id = "\(simulator.workspaceId)"
+            id = "\(simulator.workspaceID)"
 
             [[workspace]]
-            id = "\(simulator.emptyWorkspaceId)"
+            id = "\(simulator.emptyWorkspaceID)"
             """
         try Data(text.utf8).write(to: url)
         return url
@@ -64,8 +64,8 @@ import UserplaneSimulator
                     try Self.reports(in: root).map { ($0["workspaceId"] as? String ?? "", $0) },
                     uniquingKeysWith: { first, _ in first }
                 )
-                #expect(byWorkspace.keys.sorted() == [simulator.workspaceId, simulator.emptyWorkspaceId].sorted())
-                let reports = [simulator.workspaceId, simulator.emptyWorkspaceId].compactMap { byWorkspace[$0] }
+                #expect(byWorkspace.keys.sorted() == [simulator.workspaceID, simulator.emptyWorkspaceID].sorted())
+                let reports = [simulator.workspaceID, simulator.emptyWorkspaceID].compactMap { byWorkspace[$0] }
                 try #require(reports.count == 2)
                 #expect(
                     (reports[0]["finishedAt"] as? String ?? "~") <= (reports[1]["startedAt"] as? String ?? ""),

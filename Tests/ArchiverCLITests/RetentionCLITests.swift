@@ -63,7 +63,7 @@ import UserplaneSimulator
                 let root = scratch.appendingPathComponent("archive")
                 try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
                 let archive = try await Self.archiver(
-                    ["archive", "--workspace", sim.workspaceId, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
                     key: sim.apiKey,
                     in: scratch
                 )
@@ -80,7 +80,7 @@ import UserplaneSimulator
                 let cutoff = try RetentionDuration(parsing: policy).cutoff(before: Date())
                 let old = catalog.filter { $0.recordingCreatedAt < cutoff }
                 #expect(old.count >= 3 && old.count < catalog.count)
-                let forbidden = Set(sim.recordings.filter(\.isDeleteForbidden).map(\.recordingId))
+                let forbidden = Set(sim.recordings.filter(\.isDeleteForbidden).map(\.recordingID))
                 let held = old[0]
                 let tampered = old.first { $0.recordingID != held.recordingID && !forbidden.contains($0.recordingID) }!
 
@@ -99,7 +99,7 @@ import UserplaneSimulator
                 try bytes.write(to: tamperedURL)
                 let remote = try await Self.archiver(
                     [
-                        "delete-remote", "--workspace", sim.workspaceId, "--archive", root.path, "--older-than", policy,
+                        "delete-remote", "--workspace", sim.workspaceID, "--archive", root.path, "--older-than", policy,
                         "--yes", "--json", "--base-url", sim.apiBaseURL,
                     ],
                     key: sim.apiKey,
@@ -110,7 +110,7 @@ import UserplaneSimulator
                 decoder.dateDecodingStrategy = .iso8601
                 let report = try decoder.decode(RetentionReport.self, from: Data(remote.stdout.utf8))
                 let refusable = old.filter { forbidden.contains($0.recordingID) && $0.recordingID != held.recordingID }
-                #expect(report.entries.first { $0.action == .blocked }?.recordingId == tampered.recordingID)
+                #expect(report.entries.first { $0.action == .blocked }?.recordingID == tampered.recordingID)
                 #expect(report.count(.held) == 1 && report.count(.refused) == refusable.count)
                 #expect(report.count(.deleted) == old.count - 2 - refusable.count)
                 #expect(sim.counters().deletes == report.count(.deleted))

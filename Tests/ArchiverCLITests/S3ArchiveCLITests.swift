@@ -18,7 +18,7 @@ import UserplaneSimulator
 
     static func archive(_ simulator: RunningSimulator, _ target: String, _ extra: [String] = []) -> [String] {
         [
-            "archive", "--workspace", simulator.workspaceId, "--archive", target, "--base-url", simulator.apiBaseURL,
+            "archive", "--workspace", simulator.workspaceID, "--archive", target, "--base-url", simulator.apiBaseURL,
             "--api-rate", "\(EndToEnd.apiRate)",
         ] + extra
     }
@@ -45,7 +45,7 @@ import UserplaneSimulator
                         configuration: try .init(environment: moto.environment)
                     )
                     let versions = try await client.listVersions(prefix: "compliance/")
-                    let archivable = simulator.archivableRecordingIds()
+                    let archivable = simulator.archivableRecordingIDs()
                     #expect(versions.filter { $0.key.hasSuffix(".tar") }.count == archivable.count)
                     #expect(versions.count == archivable.count * 2, "one tar and one sidecar per recording")
                     for version in versions {
@@ -150,7 +150,7 @@ import UserplaneSimulator
                     #expect(rerun.status == 0, "\(rerun.stderr.suffix(3000))")
                     let client = S3Client(bucket: "cli-crash", configuration: try .init(environment: moto.environment))
                     let versions = try await client.listVersions(prefix: "x/").filter { !$0.isDeleteMarker }
-                    let archivable = simulator.archivableRecordingIds()
+                    let archivable = simulator.archivableRecordingIDs()
                     #expect(versions.count == archivable.count * 2, "\(versions.map(\.key))")
                     #expect(Set(versions.map(\.key)).count == versions.count, "one version per key")
                     let verify = try await ArchiverProcess.run(
@@ -186,7 +186,7 @@ import UserplaneSimulator
                         configuration: try .init(environment: moto.environment)
                     )
                     let versions = try await client.listVersions(prefix: "p/")
-                    let held = try #require(simulator.archivableRecordingIds().sorted().first)
+                    let held = try #require(simulator.archivableRecordingIDs().sorted().first)
                     let heldTar = try #require(
                         versions.first { $0.key.hasSuffix("/" + RecordingPathComponent.encode(held) + ".tar") }
                     )
@@ -295,7 +295,7 @@ import UserplaneSimulator
                     // delete-remote re-verifies from S3: the tampered archive blocks its recording's deletion.
                     let remote = try await ArchiverProcess.run(
                         [
-                            "delete-remote", "--workspace", simulator.workspaceId, "--archive", "s3://cli-plain",
+                            "delete-remote", "--workspace", simulator.workspaceID, "--archive", "s3://cli-plain",
                             "--older-than", "1s", "--yes", "--json", "--base-url", simulator.apiBaseURL,
                         ],
                         environment: environment,
@@ -313,7 +313,7 @@ import UserplaneSimulator
                     #expect(report.entries.contains { $0.action == .deleted }, "the intact archives' recordings go")
 
                     // No Object Lock, so no S3 legal hold: the catalog's hold is placed and the command succeeds.
-                    let held = try #require(simulator.archivableRecordingIds().first)
+                    let held = try #require(simulator.archivableRecordingIDs().first)
                     let hold = try await ArchiverProcess.run(
                         ["hold", "add", held, "--archive", "s3://cli-plain", "--reason", "case 2"],
                         environment: environment,

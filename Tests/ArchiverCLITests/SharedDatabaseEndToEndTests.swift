@@ -49,7 +49,7 @@ import UserplaneSimulator
                 #expect(counters.maxAPICallsInWindow <= limit)
                 let inspection = ArchiveRootInspection(root: root)
                 let tars = inspection.tarFiles()
-                #expect(tars.count == simulator.archivableRecordingIds().count)
+                #expect(tars.count == simulator.archivableRecordingIDs().count)
                 #expect(Set(tars).count == tars.count)
                 // The work was shared, and the survivors finished what the victim held once its lease ran out: with
                 // the victim's, every recording was archived once (the victim wrote no report).

@@ -31,12 +31,12 @@ import Testing
             )
             let apiBaseURL = try #require(fields["apiBaseURL"])
             let apiKey = try #require(fields["apiKey"])
-            let workspaceId = try #require(fields["workspaceId"])
+            let workspaceID = try #require(fields["workspaceId"])
 
             let listing = try await curl(
                 [
                     "-sS", "-H", "Authorization: Bearer \(apiKey)",
-                    "\(apiBaseURL)/public/workspace/\(workspaceId)/recordings?per_page=20&page=1",
+                    "\(apiBaseURL)/public/workspace/\(workspaceID)/recordings?per_page=20&page=1",
                 ]
             )
             let body = try #require(try JSONSerialization.jsonObject(with: Data(listing.utf8)) as? [String: Any])

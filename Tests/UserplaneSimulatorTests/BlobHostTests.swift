@@ -10,7 +10,7 @@ import UserplaneSimulator
         let expected = try #require(
             client.simulator.expectedResources().first { $0.resource == "video" && $0.isAvailable }
         )
-        let url = try #require(try await client.resourceURL(expected.recordingId, "video"))
+        let url = try #require(try await client.resourceURL(expected.recordingID, "video"))
         return (url, expected)
     }
 
@@ -18,7 +18,7 @@ import UserplaneSimulator
         try await withUserplaneSimulator(.small(recordings: 6)) { simulator in
             let client = SimulatorClient(simulator: simulator)
             for expected in simulator.expectedResources() {
-                let reply = try await client.api(client.recordingPath(expected.recordingId) + "/" + expected.resource)
+                let reply = try await client.api(client.recordingPath(expected.recordingID) + "/" + expected.resource)
                 let resource = try #require(reply.data["resource"] as? [String: Any])
                 #expect(resource["captureEnabled"] as? Bool == expected.captureEnabled)
                 guard expected.isAvailable else {

@@ -18,12 +18,12 @@ import UserplaneSimulator
             let unfinished = try #require(simulator.recordings.first { $0.status != "ready" })
             #expect(["pending", "processing"].contains(unfinished.status))
             #expect(unfinished.durationMs == nil)
-            let video = try await client.api(client.recordingPath(unfinished.recordingId) + "/video")
+            let video = try await client.api(client.recordingPath(unfinished.recordingID) + "/video")
             let resource = try #require(video.data["resource"] as? [String: Any])
             #expect(resource["url"] is NSNull)
             #expect(resource["captureEnabled"] as? Bool == true)
             #expect(resource["size"] == nil)
-            let recording = try await client.api(client.recordingPath(unfinished.recordingId))
+            let recording = try await client.api(client.recordingPath(unfinished.recordingID))
             let meta = (recording.data["recording"] as? [String: Any])?["meta"] as? [String: Any]
             #expect(meta?["status"] as? String == unfinished.status)
             let expected = simulator.expectedResources()
@@ -44,9 +44,9 @@ import UserplaneSimulator
     @Test func hostileRecordingBlobsAreServedAndMatchExpectedDigests() async throws {
         try await withUserplaneSimulator(.small(recordings: 2)) { simulator in
             let client = SimulatorClient(simulator: simulator)
-            let hostile = try #require(simulator.hostileRecordingId)
+            let hostile = try #require(simulator.hostileRecordingID)
             let expected = try #require(
-                simulator.expectedResources().first { $0.recordingId == hostile && $0.resource == "console-log" }
+                simulator.expectedResources().first { $0.recordingID == hostile && $0.resource == "console-log" }
             )
             let url = try #require(try await client.resourceURL(hostile, "console-log"))
             #expect(!url.contains("/../"))
@@ -63,7 +63,7 @@ import UserplaneSimulator
             $0.content.unavailableFraction = 0
             $0.includesHostileRecording = false
         }
-        let id = try await withUserplaneSimulator(configuration) { $0.recordings[0].recordingId }
+        let id = try await withUserplaneSimulator(configuration) { $0.recordings[0].recordingID }
         configuration.content.videoBytesOverrides = [id: 3 << 30]
         try await withUserplaneSimulator(configuration) { simulator in
             let client = SimulatorClient(simulator: simulator)

@@ -29,27 +29,27 @@ import UserplaneSimulator
     @Test func workspaceAndRecordingErrors() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)
-            let notMember = try await client.api("/public/workspace/\(simulator.foreignWorkspaceId)/recordings")
+            let notMember = try await client.api("/public/workspace/\(simulator.foreignWorkspaceID)/recordings")
             #expect(notMember.status == 403 && notMember.error == "NOT_A_MEMBER")
             let missing = try await client.api("/public/workspace/ws_nope")
             #expect(missing.status == 404 && missing.error == "WORKSPACE_NOT_FOUND")
             let noRecording = try await client.api(client.recordingPath("rec_missing"))
             #expect(noRecording.status == 404 && noRecording.error == "RECORDING_NOT_FOUND")
-            let foreign = try #require(simulator.foreignRecordingIds.first)
+            let foreign = try #require(simulator.foreignRecordingIDs.first)
             let mismatch = try await client.api(client.recordingPath(foreign), method: "DELETE")
             #expect(mismatch.status == 403 && mismatch.error == "RECORDING_WORKSPACE_MISMATCH")
             let forbidden = try #require(simulator.recordings.first { $0.isDeleteForbidden })
-            let denied = try await client.api(client.recordingPath(forbidden.recordingId), method: "DELETE")
+            let denied = try await client.api(client.recordingPath(forbidden.recordingID), method: "DELETE")
             #expect(denied.status == 403 && denied.error == "RECORDING_DELETE_FORBIDDEN")
-            let workspace = try await client.api("/public/workspace/\(simulator.workspaceId)")
-            #expect((workspace.data["workspace"] as? [String: Any])?["workspaceId"] as? String == simulator.workspaceId)
+            let workspace = try await client.api("/public/workspace/\(simulator.workspaceID)")
+            #expect((workspace.data["workspace"] as? [String: Any])?["workspaceId"] as? String == simulator.workspaceID)
         }
     }
 
     @Test func softDeleteAnswers410EverywhereAndLeavesTheListing() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)
-            let target = try #require(simulator.recordings.first { !$0.isDeleteForbidden }).recordingId
+            let target = try #require(simulator.recordings.first { !$0.isDeleteForbidden }).recordingID
             let deleted = try await client.api(client.recordingPath(target), method: "DELETE")
             #expect(deleted.status == 200)
             #expect(deleted.data["recordingId"] as? String == target)
@@ -59,7 +59,7 @@ import UserplaneSimulator
             }
             let again = try await client.api(client.recordingPath(target), method: "DELETE")
             #expect(again.status == 410 && again.error == "RECORDING_GONE")
-            let list = try await client.api("/public/workspace/\(simulator.workspaceId)/recordings?per_page=20&page=1")
+            let list = try await client.api("/public/workspace/\(simulator.workspaceID)/recordings?per_page=20&page=1")
             #expect(!SimulatorClient.ids(list).contains(target))
             #expect(SimulatorClient.pagination(list)["total"] as? Int == 25)
             #expect(simulator.counters().deletes == 1)
@@ -72,7 +72,7 @@ import UserplaneSimulator
             var faults = SimulatorFaults()
             faults.failFirstDeletes = 1
             simulator.setFaults(faults)
-            let target = try #require(simulator.recordings.first { !$0.isDeleteForbidden }).recordingId
+            let target = try #require(simulator.recordings.first { !$0.isDeleteForbidden }).recordingID
             let failed = try await client.api(client.recordingPath(target), method: "DELETE")
             #expect(failed.status == 500 && failed.error == "RECORDING_DELETE_FAILED")
             let retried = try await client.api(client.recordingPath(target), method: "DELETE")
@@ -87,7 +87,7 @@ import UserplaneSimulator
     @Test func hostileIdIsServedByItsRawIdWhenPercentEncoded() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)
-            let hostile = try #require(simulator.hostileRecordingId)
+            let hostile = try #require(simulator.hostileRecordingID)
             let reply = try await client.api(client.recordingPath(hostile))
             #expect(reply.status == 200)
             #expect((reply.data["recording"] as? [String: Any])?["recordingId"] as? String == hostile)

@@ -8,7 +8,7 @@ import UserplaneSimulator
         let expected = try #require(
             client.simulator.expectedResources().first { $0.resource == "video" && $0.isAvailable && $0.size > 8192 }
         )
-        return (try #require(try await client.resourceURL(expected.recordingId, "video")), expected)
+        return (try #require(try await client.resourceURL(expected.recordingID, "video")), expected)
     }
 
     @Test func firstRequestsPerPathFailThenSucceedAndRateOneFailsAll() async throws {
@@ -83,13 +83,13 @@ import UserplaneSimulator
     func vanishedRecordingsStayListedButFail(status: Int) async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let client = SimulatorClient(simulator: simulator)
-            let victim = simulator.recordings[2].recordingId
+            let victim = simulator.recordings[2].recordingID
             var faults = SimulatorFaults()
-            faults.vanishedRecordingIds = [victim]
+            faults.vanishedRecordingIDs = [victim]
             faults.vanishStatus = status
             simulator.setFaults(faults)
-            let list = try await client.api("/public/workspace/\(simulator.workspaceId)/recordings?per_page=20")
-            let list2 = try await client.api("/public/workspace/\(simulator.workspaceId)/recordings?per_page=20&page=2")
+            let list = try await client.api("/public/workspace/\(simulator.workspaceID)/recordings?per_page=20")
+            let list2 = try await client.api("/public/workspace/\(simulator.workspaceID)/recordings?per_page=20&page=2")
             #expect((SimulatorClient.ids(list) + SimulatorClient.ids(list2)).contains(victim))
             let reply = try await client.api(client.recordingPath(victim))
             #expect(reply.status == status)
@@ -120,7 +120,7 @@ import UserplaneSimulator
             )
             #expect(patch.status == 200)
             #expect(simulator.faults().insertWhileListing == 2 && simulator.faults().apiLatencyMilliseconds == 1)
-            let path = "/public/workspace/\(simulator.workspaceId)/recordings"
+            let path = "/public/workspace/\(simulator.workspaceID)/recordings"
             let page1 = SimulatorClient.ids(try await client.api(path + "?page=1"))
             let page2Reply = try await client.api(path + "?page=2")
             let page2 = SimulatorClient.ids(page2Reply)
@@ -136,9 +136,9 @@ import UserplaneSimulator
             faults.deleteWhileListing = 2
             simulator.setFaults(faults)
             let client = SimulatorClient(simulator: simulator)
-            let path = "/public/workspace/\(simulator.workspaceId)/recordings?per_page=10"
+            let path = "/public/workspace/\(simulator.workspaceID)/recordings?per_page=10"
             let before = SimulatorClient.ids(try await client.api(path + "&page=1"))
-            #expect(Set(simulator.recordings.filter(\.isDeleted).map(\.recordingId)) == Set(before.prefix(2)))
+            #expect(Set(simulator.recordings.filter(\.isDeleted).map(\.recordingID)) == Set(before.prefix(2)))
             let again = SimulatorClient.ids(try await client.api(path + "&page=1"))
             // Page 1 now ends with what was the head of page 2.
             #expect(Array(again.prefix(8)) == Array(before.suffix(8)))
@@ -161,7 +161,7 @@ import UserplaneSimulator
             #expect(reply.status == 200)
             let ids = try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String])
             #expect(ids.count == 3)
-            let inserted = simulator.recordings.filter { ids.contains($0.recordingId) }
+            let inserted = simulator.recordings.filter { ids.contains($0.recordingID) }
             #expect(inserted.count == 3)
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

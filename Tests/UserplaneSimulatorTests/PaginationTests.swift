@@ -8,7 +8,7 @@ import UserplaneSimulator
             var seen: [String] = []
             var page = 1
             while true {
-                let reply = try await client.api("/public/workspace/\(simulator.workspaceId)/recordings?page=\(page)")
+                let reply = try await client.api("/public/workspace/\(simulator.workspaceID)/recordings?page=\(page)")
                 #expect(reply.status == 200)
                 let pagination = SimulatorClient.pagination(reply)
                 #expect(pagination["perPage"] as? Int == 10)
@@ -20,8 +20,8 @@ import UserplaneSimulator
             }
             #expect(page == 3)
             #expect(seen.count == 26)
-            #expect(Set(seen) == Set(simulator.recordings.map(\.recordingId)))
-            let created = simulator.recordings.reduce(into: [String: String]()) { $0[$1.recordingId] = $1.createdAt }
+            #expect(Set(seen) == Set(simulator.recordings.map(\.recordingID)))
+            let created = simulator.recordings.reduce(into: [String: String]()) { $0[$1.recordingID] = $1.createdAt }
             let dates = seen.compactMap { created[$0] }
             #expect(dates == dates.sorted(by: >))
             #expect(dates.allSatisfy { $0.count == 24 && $0.hasSuffix("Z") && $0.contains(".") })
@@ -31,7 +31,7 @@ import UserplaneSimulator
     @Test func pagePastTheEndIsEmptyWithoutMore() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let reply = try await SimulatorClient(simulator: simulator)
-                .api("/public/workspace/\(simulator.workspaceId)/recordings?page=9&per_page=20")
+                .api("/public/workspace/\(simulator.workspaceID)/recordings?page=9&per_page=20")
             #expect(reply.status == 200)
             #expect(SimulatorClient.ids(reply).isEmpty)
             #expect(SimulatorClient.pagination(reply)["hasMore"] as? Bool == false)
@@ -42,7 +42,7 @@ import UserplaneSimulator
     @Test func emptyWorkspaceHasZeroPages() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let reply = try await SimulatorClient(simulator: simulator)
-                .api("/public/workspace/\(simulator.emptyWorkspaceId)/recordings")
+                .api("/public/workspace/\(simulator.emptyWorkspaceID)/recordings")
             #expect(reply.status == 200)
             let pagination = SimulatorClient.pagination(reply)
             #expect(pagination["total"] as? Int == 0)
@@ -58,7 +58,7 @@ import UserplaneSimulator
     func outOfRangeParametersAnswer400(query: String) async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let reply = try await SimulatorClient(simulator: simulator)
-                .api("/public/workspace/\(simulator.workspaceId)/recordings?\(query)")
+                .api("/public/workspace/\(simulator.workspaceID)/recordings?\(query)")
             #expect(reply.status == 400)
             #expect(reply.error == "BAD_REQUEST")
             #expect(reply.json.keys.sorted() == ["error", "message"])
@@ -68,7 +68,7 @@ import UserplaneSimulator
     @Test func perPageTwentyIsTheMaximumAccepted() async throws {
         try await withUserplaneSimulator(.small()) { simulator in
             let reply = try await SimulatorClient(simulator: simulator)
-                .api("/public/workspace/\(simulator.workspaceId)/recordings?per_page=20")
+                .api("/public/workspace/\(simulator.workspaceID)/recordings?per_page=20")
             #expect(reply.status == 200)
             #expect(SimulatorClient.ids(reply).count == 20)
         }
@@ -79,12 +79,12 @@ import UserplaneSimulator
             let creator = simulator.recordings[0].creatorMemberId
             let project = simulator.recordings[1].projectId
             let reply = try await SimulatorClient(simulator: simulator).api(
-                "/public/workspace/\(simulator.workspaceId)/recordings?per_page=20&created_by%5B0%5D=\(creator)"
+                "/public/workspace/\(simulator.workspaceID)/recordings?per_page=20&created_by%5B0%5D=\(creator)"
                     + "&project_id[0]=\(project)&project_id[1]=prj_none&sort_direction=asc"
             )
             #expect(reply.status == 200)
             let expected = simulator.recordings.filter { $0.creatorMemberId == creator && $0.projectId == project }
-                .sorted { $0.createdAt < $1.createdAt }.map(\.recordingId)
+                .sorted { $0.createdAt < $1.createdAt }.map(\.recordingID)
             #expect(!expected.isEmpty)
             #expect(SimulatorClient.ids(reply) == expected)
         }
@@ -97,7 +97,7 @@ import UserplaneSimulator
             #expect(plain.data["total"] as? Int == 2)
             let workspaces = plain.data["workspaces"] as? [[String: Any]] ?? []
             #expect(
-                workspaces.map { $0["workspaceId"] as? String } == [simulator.workspaceId, simulator.emptyWorkspaceId]
+                workspaces.map { $0["workspaceId"] as? String } == [simulator.workspaceID, simulator.emptyWorkspaceID]
             )
             #expect(workspaces.allSatisfy { $0["workspaceMembership"] == nil })
             let with = try await client.api("/public/workspaces?include_workspace_membership=true&per_page=1")

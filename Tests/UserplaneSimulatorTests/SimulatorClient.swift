@@ -48,7 +48,7 @@ struct SimulatorClient {
     func recordingPath(_ id: String, workspace: String? = nil) -> String {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_.~"))
         let encoded = id.addingPercentEncoding(withAllowedCharacters: allowed) ?? id
-        return "/public/workspace/\(workspace ?? simulator.workspaceId)/recordings/\(encoded)"
+        return "/public/workspace/\(workspace ?? simulator.workspaceID)/recordings/\(encoded)"
     }
 
     /// The presigned URL of a resource, or nil when `url` is null.

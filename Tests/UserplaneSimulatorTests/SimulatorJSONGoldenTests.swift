@@ -16,7 +16,7 @@ import Testing
 
     @Test func expectedResource() throws {
         let resource = ExpectedResource(
-            recordingId: "rec_1",
+            recordingID: "rec_1",
             resource: "video",
             isAvailable: true,
             captureEnabled: true,
@@ -35,8 +35,8 @@ import Testing
 
     @Test func recordingSummary() throws {
         let summary = SimulatedRecordingSummary(
-            recordingId: "rec_1",
-            workspaceId: "ws_1",
+            recordingID: "rec_1",
+            workspaceID: "ws_1",
             createdAt: "2026-01-01T00:00:00.000Z",
             status: "ready",
             title: "t",
@@ -57,7 +57,7 @@ import Testing
 
     @Test func faults() throws {
         var faults = SimulatorFaults()
-        faults.vanishedRecordingIds = ["rec_1"]
+        faults.vanishedRecordingIDs = ["rec_1"]
         faults.vanishStatus = 410
         let golden =
             #"{"apiErrorRate":0,"apiLatencyMilliseconds":0,"blobDropMode":"close","deleteWhileListing":0,"#
@@ -70,7 +70,7 @@ import Testing
 
     @Test func configurationKeys() throws {
         let configuration = try SimulatorConfiguration(json: Array(#"{"hostileRecordingId":"../x"}"#.utf8))
-        #expect(configuration.hostileRecordingId == "../x")
+        #expect(configuration.hostileRecordingID == "../x")
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(Self.encoded(configuration).utf8)) as? [String: Any]
         )

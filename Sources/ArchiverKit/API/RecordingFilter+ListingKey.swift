@@ -3,7 +3,7 @@ import Foundation
 extension RecordingFilter {
     /// The filters that shape a listing, normalised, in words.
     ///
-    /// Ids are sorted and de-duplicated, dates in UTC with milliseconds. ``recordingIds`` are not part
+    /// Ids are sorted and de-duplicated, dates in UTC with milliseconds. ``recordingIDs`` are not part
     /// of it (direct fetches are not a listing).
     ///
     /// Two filters with the same description list the same recordings, so they share a high-water mark.

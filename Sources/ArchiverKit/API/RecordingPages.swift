@@ -19,7 +19,7 @@ import Synchronization
 /// - Newest first, recordings created during the listing land on page 1, already read: when the
 ///   total grew, the head is read again until a page reaches an id read before (at most 3 passes).
 ///
-/// When ``RecordingFilter/recordingIds`` is set, those recordings are fetched one by one instead (one
+/// When ``RecordingFilter/recordingIDs`` is set, those recordings are fetched one by one instead (one
 /// page per `pageSize` ids); ids the API answers as not found or gone are listed in
 /// ``ListingReconciliation/goneIds`` rather than thrown.
 public struct RecordingPages: AsyncSequence, Sendable {

@@ -1,7 +1,7 @@
 /// A workspace (`GET /public/workspace/{workspaceId}`, `data.workspace`).
 public struct Workspace: Sendable, Hashable {
     /// The workspace's id.
-    public var workspaceId: String
+    public var workspaceID: String
     /// The workspace's name.
     public var workspaceName: String?
 
@@ -10,7 +10,7 @@ public struct Workspace: Sendable, Hashable {
         guard let id = workspace.lenientString("workspaceId") else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "no workspace.workspaceId"))
         }
-        self.workspaceId = id
+        self.workspaceID = id
         self.workspaceName = workspace.lenientString("workspaceName")
     }
 }

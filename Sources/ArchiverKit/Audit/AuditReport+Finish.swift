@@ -19,7 +19,7 @@ extension AuditReport {
         self.exitCode = exitCode(outcome)
         let url = try write(archiveRoot: archiveRoot)
         try await store.catalog.finishRun(
-            id: runId,
+            id: runID,
             finishedAt: finishedAt ?? Date(),
             exitCode: Int(self.exitCode),
             reportPath: url.path,

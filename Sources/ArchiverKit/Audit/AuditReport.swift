@@ -8,9 +8,9 @@ package struct AuditReport: Codable, Sendable, Equatable {
     /// One archive checked in this run.
     package struct Entry: Codable, Sendable, Equatable {
         /// Its workspace.
-        package var workspaceId: String
+        package var workspaceID: String
         /// The recording.
-        package var recordingId: String
+        package var recordingID: String
         /// The tar's path relative to the archive root.
         package var archivePath: String
         /// `ok`, `failed` or `missing`.
@@ -28,14 +28,14 @@ package struct AuditReport: Codable, Sendable, Equatable {
 
         private enum CodingKeys: String, CodingKey {
             case archivePath, outcome, expectedSha256, observedSha256, problems, at, sizeBytes
-            case workspaceId = "workspaceId"
-            case recordingId = "recordingId"
+            case workspaceID = "workspaceId"
+            case recordingID = "recordingId"
         }
 
         /// Creates the entry of `event`.
         package init(_ event: AuditEvent, sizeBytes: Int) {
-            workspaceId = event.workspaceID
-            recordingId = event.recordingID
+            workspaceID = event.workspaceID
+            recordingID = event.recordingID
             archivePath = event.archivePath
             outcome = event.outcome.rawValue
             expectedSha256 = event.expectedSha256
@@ -49,7 +49,7 @@ package struct AuditReport: Codable, Sendable, Equatable {
     /// The schema identifier.
     package var schema = "userplane-archiver/audit-report/v1"
     /// The run id.
-    package var runId: String
+    package var runID: String
     /// Always `audit`.
     package var command = "audit"
     /// The command line, secrets redacted.
@@ -94,12 +94,12 @@ package struct AuditReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case schema, command, arguments, archiveRoot, selection, startedAt, finishedAt, archivesInCatalog, selected
         case ok, failed, missing, notReached, bytesRead, entries, unknownOnDisk, stoppedEarly, coverage, exitCode
-        case runId = "runId"
+        case runID = "runId"
     }
 
     /// Creates an empty report.
-    package init(runId: String, arguments: [String], archiveRoot: String, selection: String, startedAt: Date) {
-        self.runId = runId
+    package init(runID: String, arguments: [String], archiveRoot: String, selection: String, startedAt: Date) {
+        self.runID = runID
         self.arguments = arguments
         self.archiveRoot = archiveRoot
         self.selection = selection
@@ -111,7 +111,7 @@ package struct AuditReport: Codable, Sendable, Equatable {
         archiveRoot
             .appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
             .appendingPathComponent("runs", isDirectory: true)
-            .appendingPathComponent("\(runId).json")
+            .appendingPathComponent("\(runID).json")
     }
 
     /// Writes the report atomically to ``url(archiveRoot:)``.

@@ -41,15 +41,15 @@ package struct FixityAudit: Sendable {
         /// Average read rate limit over the run, in bytes per second (paced between archives).
         package var maxReadBytesPerSecond: Int?
         /// The run id.
-        package var runId: String
+        package var runID: String
         /// The command line, secrets redacted.
         package var arguments: [String] = []
         /// The coverage window reported at the end.
         package var coverageWindowDays = AuditCoverage.defaultWindowDays
 
         /// Creates a configuration for run `runID`.
-        package init(runId: String) {
-            self.runId = runId
+        package init(runID: String) {
+            self.runID = runID
         }
     }
 
@@ -146,7 +146,7 @@ package struct FixityAudit: Sendable {
     ) async throws -> AuditReport {
         let started = ContinuousClock.now
         var report = AuditReport(
-            runId: configuration.runId,
+            runID: configuration.runID,
             arguments: configuration.arguments,
             archiveRoot: root.path,
             selection: configuration.selection.description,
@@ -244,8 +244,8 @@ package struct FixityAudit: Sendable {
         if let observed = verification?.sha256, observed != archive.sha256 {
             problems.append("SHA-256 \(observed) differs from the catalog's \(archive.sha256)")
         }
-        if let verification, verification.recordingId != archive.recordingID {
-            problems.append("the manifest names recording '\(verification.recordingId ?? "none")'")
+        if let verification, verification.recordingID != archive.recordingID {
+            problems.append("the manifest names recording '\(verification.recordingID ?? "none")'")
         }
         return AuditEvent(
             workspaceID: archive.workspaceID,
@@ -257,7 +257,7 @@ package struct FixityAudit: Sendable {
             observedSha256: verification?.sha256,
             problems: problems,
             toolVersion: Self.toolVersion,
-            runID: configuration.runId
+            runID: configuration.runID
         )
     }
 

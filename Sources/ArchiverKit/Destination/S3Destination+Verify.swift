@@ -86,7 +86,7 @@ extension S3Destination {
         }
         var verdict = ArchiveVerification(
             path: name,
-            recordingId: scan.manifest?.recordingID,
+            recordingID: scan.manifest?.recordingID,
             sha256: scan.tarSHA256,
             memberCount: scan.members.count,
             payloadBytes: scan.members.filter { $0.key.hasPrefix("data/") }.reduce(0) { $0 + $1.value.size },

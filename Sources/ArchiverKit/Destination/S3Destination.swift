@@ -91,7 +91,7 @@ public struct S3Destination: ArchiveDestination {
             stored = StoredArchive(relativePath: relativePath, versionId: object.versionId, etag: object.etag)
             stored.lock = objectLock
         case .failure(let error) where error.code == .alreadyExists:
-            stored = try await adopt(relativePath: relativePath, recordingId: packed.manifest.recordingID)
+            stored = try await adopt(relativePath: relativePath, recordingID: packed.manifest.recordingID)
         case .failure(let error):
             throw error
         }
@@ -137,17 +137,17 @@ public struct S3Destination: ArchiveDestination {
 
     /// Takes over an archive an interrupted run stored: it must verify (a missing sidecar is written now) and hold
     /// the same recording.
-    private func adopt(relativePath: String, recordingId: String) async throws -> StoredArchive {
+    private func adopt(relativePath: String, recordingID: String) async throws -> StoredArchive {
         let key = location.key(relativePath)
         let verdict = await verify(relativePath: relativePath)
         let onlySidecarMissing = !verdict.problems.isEmpty && verdict.problems.allSatisfy { $0.code == .sidecarMissing }
-        guard verdict.isValid || onlySidecarMissing, verdict.recordingId == recordingId, let sha256 = verdict.sha256
+        guard verdict.isValid || onlySidecarMissing, verdict.recordingID == recordingID, let sha256 = verdict.sha256
         else {
             let problem = verdict.problems.first.map { ": \($0)" } ?? ""
             throw S3Error(
                 code: .alreadyExists,
                 message: "\(describe(relativePath)) already exists and is not a valid archive of recording "
-                    + "\(SafeText.escaped(recordingId))\(problem); it is never overwritten: inspect it (verify "
+                    + "\(SafeText.escaped(recordingID))\(problem); it is never overwritten: inspect it (verify "
                     + "\(describe(relativePath))) and remove it once its retention allows"
             )
         }

@@ -99,7 +99,7 @@ package struct S3RetentionSweeper: Sendable {
             at: at,
             scope: .local,
             outcome: outcome,
-            runID: configuration.runId
+            runID: configuration.runID
         )
     }
 }

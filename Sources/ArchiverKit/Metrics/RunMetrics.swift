@@ -97,7 +97,7 @@ package struct RunMetrics: Sendable, Equatable {
         } else if let previousText {
             lastSuccess = Self.lastSuccess(in: previousText, command: command)
         } else {
-            let ownRuns = Set(reports.map(\.runId))
+            let ownRuns = Set(reports.map(\.runID))
             lastSuccess = try await store.catalog.runs(limit: 1_000)
                 .filter { $0.command == command && $0.exitCode == 0 && !ownRuns.contains($0.id) }
                 .compactMap(\.finishedAt)
@@ -141,7 +141,7 @@ package struct RunMetrics: Sendable, Equatable {
             [(command, Double(components.seconds) + Double(components.attoseconds) / 1e18)]
         )
         func perWorkspace(_ value: (RunReport) -> Double) -> [([String: String], Double)] {
-            reports.map { (["command": self.command, "workspace": $0.workspaceId], value($0)) }
+            reports.map { (["command": self.command, "workspace": $0.workspaceID], value($0)) }
         }
         out.gauge(
             "last_run_recordings_archived",
@@ -179,19 +179,19 @@ package struct RunMetrics: Sendable, Equatable {
         out.gauge(
             "last_run_api_calls",
             "API requests sent by the last run.",
-            zip(reports, apiCalls).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+            zip(reports, apiCalls).map { (["command": self.command, "workspace": $0.workspaceID], Double($1)) }
         )
         out.gauge(
             "last_run_api_rate_limited",
             "HTTP 429 answers received by the last run.",
-            zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+            zip(reports, rateLimited).map { (["command": self.command, "workspace": $0.workspaceID], Double($1)) }
         )
         out.gauge(
             "last_run_listing_pages",
             "List calls of the last run; mode is incremental, full or by-id.",
             reports.compactMap { report in
                 report.listing.map {
-                    (["command": self.command, "workspace": report.workspaceId, "mode": $0.mode], Double($0.pages))
+                    (["command": self.command, "workspace": report.workspaceID, "mode": $0.mode], Double($0.pages))
                 }
             }
         )
@@ -199,7 +199,7 @@ package struct RunMetrics: Sendable, Equatable {
         out.gauge(
             "last_run_api_capped_pauses",
             "Server-requested pauses cut to the 15-minute cap by the last run.",
-            zip(reports, cappedPauses).map { (["command": self.command, "workspace": $0.workspaceId], Double($1)) }
+            zip(reports, cappedPauses).map { (["command": self.command, "workspace": $0.workspaceID], Double($1)) }
         )
         out.gauge("archives", "Archives in the catalog.", [([:], Double(archivesTotal))])
         out.gauge("archived_bytes", "Total size of the archives in the catalog.", [([:], Double(archivedBytesTotal))])

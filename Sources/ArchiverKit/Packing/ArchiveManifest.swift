@@ -108,7 +108,7 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
     /// The writing tool.
     public var tool: Tool
     /// The run that archived the recording.
-    public var runId: String
+    public var runID: String
     /// When the archive was written.
     public var archivedAt: Date
     /// The workspace id.
@@ -126,7 +126,7 @@ public struct ArchiveManifest: Codable, Sendable, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case schema, tool, archivedAt, createdAt, durationMs, recording, resources
-        case runId = "runId"
+        case runID = "runId"
         case workspaceID = "workspaceId"
         case recordingID = "recordingId"
     }

@@ -68,7 +68,7 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
     /// Whether no problem was found.
     public var isValid: Bool
     /// The recording id from `archive-manifest.json`, when readable.
-    public var recordingId: String?
+    public var recordingID: String?
     /// The tar's SHA-256, when the whole file was read.
     public var sha256: String?
     /// Members read.
@@ -82,13 +82,13 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
 
     private enum CodingKeys: String, CodingKey {
         case path, isValid, sha256, memberCount, payloadBytes, problems, objectLock
-        case recordingId = "recordingId"
+        case recordingID = "recordingId"
     }
 
     /// Creates a verdict; ``isValid`` is derived from `problems`.
     public init(
         path: String,
-        recordingId: String? = nil,
+        recordingID: String? = nil,
         sha256: String? = nil,
         memberCount: Int = 0,
         payloadBytes: Int64 = 0,
@@ -96,7 +96,7 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
     ) {
         self.path = path
         self.isValid = problems.isEmpty
-        self.recordingId = recordingId
+        self.recordingID = recordingID
         self.sha256 = sha256
         self.memberCount = memberCount
         self.payloadBytes = payloadBytes

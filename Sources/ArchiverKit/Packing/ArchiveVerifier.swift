@@ -158,7 +158,7 @@ public struct ArchiveVerifier: Sendable {
         if !scan.isTruncated { scan.checkContents() }
         return ArchiveVerification(
             path: tarURL.path,
-            recordingId: scan.manifest?.recordingID,
+            recordingID: scan.manifest?.recordingID,
             sha256: scan.tarSHA256,
             memberCount: scan.members.count,
             payloadBytes: scan.members.filter { $0.key.hasPrefix("data/") }.reduce(0) { $0 + $1.value.size },

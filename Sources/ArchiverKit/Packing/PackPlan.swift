@@ -77,7 +77,7 @@ struct PackPlan {
         manifest = ArchiveManifest(
             schema: ArchiveManifest.currentSchema,
             tool: .init(name: ArchiverKitVersion.toolName, version: ArchiverKitVersion.version),
-            runId: staged.runId,
+            runID: staged.runID,
             archivedAt: ArchiveManifest.millisecondPrecision(staged.archivedAt),
             workspaceID: staged.workspaceID,
             recordingID: staged.recordingID,

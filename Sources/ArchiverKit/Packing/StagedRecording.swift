@@ -11,7 +11,7 @@ public struct StagedRecording: Sendable, Hashable {
     /// The recording's duration, when known.
     public var durationMs: Int?
     /// The id of the run that archives it.
-    public var runId: String
+    public var runID: String
     /// When it was archived; also the BagIt `Bagging-Date`.
     public var archivedAt: Date
     /// The GET recording `data` exactly as received; stored as `data/recording.json`.
@@ -25,7 +25,7 @@ public struct StagedRecording: Sendable, Hashable {
         recordingID: String,
         createdAt: Date,
         durationMs: Int?,
-        runId: String,
+        runID: String,
         archivedAt: Date,
         recordingJSON: [UInt8],
         resources: [StagedResource]
@@ -34,7 +34,7 @@ public struct StagedRecording: Sendable, Hashable {
         self.recordingID = recordingID
         self.createdAt = createdAt
         self.durationMs = durationMs
-        self.runId = runId
+        self.runID = runID
         self.archivedAt = archivedAt
         self.recordingJSON = recordingJSON
         self.resources = resources

@@ -49,9 +49,9 @@ package struct ArchiveEvent: Sendable, Encodable {
     /// When it happened.
     package var time: Date
     /// The run it belongs to.
-    package var runId: String
+    package var runID: String
     /// The recording concerned, if any.
-    package var recordingId: String?
+    package var recordingID: String?
     /// The archive or file path written, relative to the archive root when possible.
     package var path: String?
     /// Bytes concerned (archive size, or bytes just received for ``Kind/bytes``).
@@ -76,18 +76,18 @@ package struct ArchiveEvent: Sendable, Encodable {
     package var listingPages: Int?
 
     /// Creates an event.
-    package init(kind: Kind, time: Date = Date(), runId: String, recordingId: String? = nil) {
+    package init(kind: Kind, time: Date = Date(), runID: String, recordingID: String? = nil) {
         self.kind = kind
         self.time = time
-        self.runId = runId
-        self.recordingId = recordingId
+        self.runID = runID
+        self.recordingID = recordingID
     }
 
     private enum CodingKeys: String, CodingKey {
         case event, time, path, bytes, sha256, reason, attempts, total, counts, exitCode
         case apiBudgetRemaining, listingMode, listingPages
-        case runId = "runId"
-        case recordingId = "recordingId"
+        case runID = "runId"
+        case recordingID = "recordingId"
     }
 
     /// Encodes with the kind as the `event` field; absent values are omitted.
@@ -95,8 +95,8 @@ package struct ArchiveEvent: Sendable, Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind.description, forKey: .event)
         try container.encode(time, forKey: .time)
-        try container.encode(runId, forKey: .runId)
-        try container.encodeIfPresent(recordingId, forKey: .recordingId)
+        try container.encode(runID, forKey: .runID)
+        try container.encodeIfPresent(recordingID, forKey: .recordingID)
         try container.encodeIfPresent(path, forKey: .path)
         try container.encodeIfPresent(bytes, forKey: .bytes)
         try container.encodeIfPresent(sha256, forKey: .sha256)

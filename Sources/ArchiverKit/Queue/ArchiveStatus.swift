@@ -6,7 +6,7 @@ package import Foundation
 package struct ArchiveStatus: Codable, Sendable {
     /// The last run, as recorded in the catalog.
     package struct LastRun: Codable, Sendable {
-        package var runId: String
+        package var runID: String
         package var command: String
         package var startedAt: Date
         package var finishedAt: Date?
@@ -15,14 +15,14 @@ package struct ArchiveStatus: Codable, Sendable {
 
         private enum CodingKeys: String, CodingKey {
             case command, startedAt, finishedAt, exitCode, reportPath
-            case runId = "runId"
+            case runID = "runId"
         }
     }
 
     /// A job that failed, with its reason.
     package struct Failure: Codable, Sendable {
-        package var workspaceId: String
-        package var recordingId: String
+        package var workspaceID: String
+        package var recordingID: String
         package var state: String
         package var attempts: Int
         package var reason: String?
@@ -30,14 +30,14 @@ package struct ArchiveStatus: Codable, Sendable {
 
         private enum CodingKeys: String, CodingKey {
             case state, attempts, reason, nextAttemptAt
-            case workspaceId = "workspaceId"
-            case recordingId = "recordingId"
+            case workspaceID = "workspaceId"
+            case recordingID = "recordingId"
         }
     }
 
     /// Where the listing of a workspace stands, for one job kind and filter set.
     package struct Listing: Codable, Sendable {
-        package var workspaceId: String
+        package var workspaceID: String
         package var kind: String
         /// The normalised filters in words.
         package var filters: String
@@ -51,20 +51,20 @@ package struct ArchiveStatus: Codable, Sendable {
 
         private enum CodingKeys: String, CodingKey {
             case kind, filters, highWaterMark, lastFullListingAt, lastListingAt, lastListingMode
-            case workspaceId = "workspaceId"
+            case workspaceID = "workspaceId"
         }
     }
 
     /// A catalogued archive whose tar is not on disk although no run deleted it.
     package struct Missing: Codable, Sendable {
-        package var workspaceId: String
-        package var recordingId: String
+        package var workspaceID: String
+        package var recordingID: String
         package var archivePath: String
 
         private enum CodingKeys: String, CodingKey {
             case archivePath
-            case workspaceId = "workspaceId"
-            case recordingId = "recordingId"
+            case workspaceID = "workspaceId"
+            case recordingID = "recordingId"
         }
     }
 
@@ -117,7 +117,7 @@ package struct ArchiveStatus: Codable, Sendable {
         let totals = try await store.catalog.totals()
         let lastRun = try await store.catalog.lastRun().map {
             LastRun(
-                runId: $0.id,
+                runID: $0.id,
                 command: $0.command,
                 startedAt: $0.startedAt,
                 finishedAt: $0.finishedAt,
@@ -127,8 +127,8 @@ package struct ArchiveStatus: Codable, Sendable {
         }
         let failures = try await store.jobs.failures().map {
             Failure(
-                workspaceId: $0.workspaceID,
-                recordingId: $0.recordingID,
+                workspaceID: $0.workspaceID,
+                recordingID: $0.recordingID,
                 state: $0.state.rawValue,
                 attempts: $0.attempts,
                 reason: $0.lastError,
@@ -156,7 +156,7 @@ package struct ArchiveStatus: Codable, Sendable {
         guard !marks.isEmpty else { return nil }
         return marks.map {
             Listing(
-                workspaceId: $0.workspaceID,
+                workspaceID: $0.workspaceID,
                 kind: $0.kind.rawValue,
                 filters: $0.filters,
                 highWaterMark: $0.highWaterMark,
@@ -173,7 +173,7 @@ package struct ArchiveStatus: Codable, Sendable {
         let expected = try await store.catalog.allArchives().filter { $0.deletedLocallyAt == nil }
         let present = try await destination.present(expected.map(\.relativePath))
         return expected.filter { !present.contains($0.relativePath) }.map {
-            Missing(workspaceId: $0.workspaceID, recordingId: $0.recordingID, archivePath: $0.relativePath)
+            Missing(workspaceID: $0.workspaceID, recordingID: $0.recordingID, archivePath: $0.relativePath)
         }
     }
 }

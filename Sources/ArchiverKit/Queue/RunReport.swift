@@ -48,7 +48,7 @@ package struct RunReport: Codable, Sendable, Equatable {
     /// Why one recording failed.
     package struct Failure: Codable, Sendable, Equatable {
         /// The recording id as the API gave it.
-        package var recordingId: String
+        package var recordingID: String
         /// What went wrong and what to do.
         package var reason: String
         /// Attempts so far, across runs.
@@ -58,12 +58,12 @@ package struct RunReport: Codable, Sendable, Equatable {
 
         private enum CodingKeys: String, CodingKey {
             case reason, attempts, willRetry
-            case recordingId = "recordingId"
+            case recordingID = "recordingId"
         }
 
         /// Creates a failure entry.
-        package init(recordingId: String, reason: String, attempts: Int, willRetry: Bool) {
-            self.recordingId = recordingId
+        package init(recordingID: String, reason: String, attempts: Int, willRetry: Bool) {
+            self.recordingID = recordingID
             self.reason = reason
             self.attempts = attempts
             self.willRetry = willRetry
@@ -115,18 +115,18 @@ package struct RunReport: Codable, Sendable, Equatable {
     /// A recording a dry run would archive.
     package struct PlannedRecording: Codable, Sendable, Equatable {
         /// The recording id.
-        package var recordingId: String
+        package var recordingID: String
         /// When it was created.
         package var createdAt: Date
 
         private enum CodingKeys: String, CodingKey {
             case createdAt
-            case recordingId = "recordingId"
+            case recordingID = "recordingId"
         }
 
         /// Creates an entry.
-        package init(recordingId: String, createdAt: Date) {
-            self.recordingId = recordingId
+        package init(recordingID: String, createdAt: Date) {
+            self.recordingID = recordingID
             self.createdAt = createdAt
         }
     }
@@ -134,11 +134,11 @@ package struct RunReport: Codable, Sendable, Equatable {
     /// Schema identifier.
     package var schema = "userplane-archiver/run-report/v1"
     /// The run's id (also the file name).
-    package var runId: String
+    package var runID: String
     /// The subcommand: `archive` or `download`.
     package var command: String
     /// The workspace archived.
-    package var workspaceId: String
+    package var workspaceID: String
     /// Command-line arguments with secrets redacted.
     package var arguments: [String]
     /// When the run started.
@@ -174,15 +174,15 @@ package struct RunReport: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case schema, command, arguments, startedAt, finishedAt, dryRun, counts, bytesDownloaded, bytesArchived, api
         case failures, reconciliation, listing, stoppedEarly, planned, fatalError, exitCode
-        case runId = "runId"
-        case workspaceId = "workspaceId"
+        case runID = "runId"
+        case workspaceID = "workspaceId"
     }
 
     /// Creates a report for a run that is starting.
-    package init(runId: String, command: String, workspaceId: String, arguments: [String], startedAt: Date) {
-        self.runId = runId
+    package init(runID: String, command: String, workspaceID: String, arguments: [String], startedAt: Date) {
+        self.runID = runID
         self.command = command
-        self.workspaceId = workspaceId
+        self.workspaceID = workspaceID
         self.arguments = arguments
         self.startedAt = startedAt
     }
@@ -204,7 +204,7 @@ package struct RunReport: Codable, Sendable, Equatable {
     /// - Returns: The lines, without a trailing newline.
     package func failureSummaryLines(limit: Int = 20, shorten: (String) -> String = { $0 }) -> [String] {
         var lines = failures.prefix(limit).map { failure in
-            "  failed \(SafeText.escaped(shorten(failure.recordingId))): "
+            "  failed \(SafeText.escaped(shorten(failure.recordingID))): "
                 + SafeText.printable(failure.reason, maximumBytes: 300)
         }
         if failures.count > limit {

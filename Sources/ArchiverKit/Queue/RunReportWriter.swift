@@ -11,7 +11,7 @@ enum RunReportWriter {
     static func write(_ report: RunReport, archiveRoot: URL) throws -> URL {
         let directory = directory(archiveRoot: archiveRoot)
         try PrivateFile.makeDirectories(directory, under: archiveRoot)
-        let url = directory.appendingPathComponent(RecordingPathComponent.encode(report.runId) + ".json")
+        let url = directory.appendingPathComponent(RecordingPathComponent.encode(report.runID) + ".json")
         try DurableFile.writeAtomically(Array(encode(report)), to: url.path)
         return url
     }

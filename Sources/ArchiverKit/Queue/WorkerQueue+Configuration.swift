@@ -20,9 +20,9 @@ extension WorkerQueue {
         /// The archive root (`archive`) or output directory (`download`).
         package var root: URL
         /// The workspace to work on.
-        package var workspaceId: String
+        package var workspaceID: String
         /// The run's id: report file name and lease owner prefix.
-        package var runId: String
+        package var runID: String
         /// Command-line arguments, secrets already redacted, for the report.
         package var arguments: [String] = []
         /// Which recordings to list.
@@ -96,14 +96,14 @@ extension WorkerQueue {
         package init(
             kind: Kind,
             root: URL,
-            workspaceId: String,
-            runId: String,
+            workspaceID: String,
+            runID: String,
             exitCode: @escaping @Sendable (RunOutcome) -> Int32
         ) {
             self.kind = kind
             self.root = root
-            self.workspaceId = workspaceId
-            self.runId = runId
+            self.workspaceID = workspaceID
+            self.runID = runID
             self.exitCode = exitCode
         }
 
@@ -119,7 +119,7 @@ extension WorkerQueue {
             let parts = UTCTime.fields(createdAt)
             let year = UTCTime.digits(parts.year, 4)
             let month = UTCTime.digits(parts.month, 2)
-            return root.appendingPathComponent(RecordingPathComponent.encode(workspaceId), isDirectory: true)
+            return root.appendingPathComponent(RecordingPathComponent.encode(workspaceID), isDirectory: true)
                 .appendingPathComponent(year, isDirectory: true)
                 .appendingPathComponent(month, isDirectory: true)
                 .appendingPathComponent(RecordingPathComponent.encode(recordingID) + ".tar")

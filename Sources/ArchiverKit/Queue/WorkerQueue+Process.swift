@@ -12,7 +12,7 @@ extension WorkerQueue {
     /// Resources already staged by an earlier attempt (even of a process that was killed) are
     /// reused after a size check, so completed resources are never downloaded twice.
     func process(_ job: Job, lease: JobLease, logger: Logger) async throws -> Outcome {
-        let workspace = configuration.workspaceId
+        let workspace = configuration.workspaceID
         logger.debug("job claimed", metadata: ["job.state": "\(job.state)"])
 
         // 1. Confirm the recording and that it is final.
@@ -82,7 +82,7 @@ extension WorkerQueue {
             recordingID: job.recordingID,
             createdAt: createdAt,
             durationMs: detail.durationMs,
-            runId: configuration.runId,
+            runID: configuration.runID,
             archivedAt: now(),
             recordingJSON: detail.rawData,
             resources: staged
@@ -184,7 +184,7 @@ extension WorkerQueue {
         into directory: URL,
         logger: Logger
     ) async throws -> StagedResource {
-        let workspace = configuration.workspaceId
+        let workspace = configuration.workspaceID
         let resolvedAt = now()
         let resource = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
         guard let url = resource.url else {
@@ -246,7 +246,7 @@ extension WorkerQueue {
         // Bytes fetched by this run: what is on disk now minus what an earlier run left. The provenance's
         // `resumedBytes` is not that: it also holds bytes fetched by this run before a dropped connection.
         let fetched = Int64(max(result.byteCount - alreadyOnDisk, 0))
-        var bytesEvent = ArchiveEvent(kind: .bytes, runId: configuration.runId, recordingId: job.recordingID)
+        var bytesEvent = ArchiveEvent(kind: .bytes, runID: configuration.runID, recordingID: job.recordingID)
         bytesEvent.bytes = fetched
         onEvent(bytesEvent)
         state.withLock { $0.report.bytesDownloaded += fetched }

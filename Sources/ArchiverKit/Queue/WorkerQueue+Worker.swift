@@ -62,7 +62,7 @@ extension WorkerQueue {
                     leaseDuration: configuration.leaseDuration,
                     now: now(),
                     runStartedAt: startedAt,
-                    workspaceID: configuration.workspaceId,
+                    workspaceID: configuration.workspaceID,
                     recordingIDs: configuration.filter.recordingIDs
                 )
             } catch {
@@ -105,7 +105,7 @@ extension WorkerQueue {
         }
         let nextRetry = try await store.jobs.nextRetryTime(
             kind: configuration.kind.jobKind,
-            workspaceID: configuration.workspaceId
+            workspaceID: configuration.workspaceID
         )
         guard let nextRetry else { return true }
         return nextRetry.timeIntervalSince(now()) > Double(configuration.retryWaitWindow.components.seconds)
@@ -115,8 +115,8 @@ extension WorkerQueue {
     private func othersHoldUnfinishedJobs() async throws -> Bool {
         let unfinished: [JobState] = [.queued, .listingConfirmed, .downloading, .packing]
         return try await store.jobs.allJobs(kind: configuration.kind.jobKind).contains { job in
-            job.workspaceID == configuration.workspaceId && unfinished.contains(job.state)
-                && job.leaseOwner.map { !$0.contains(configuration.runId) } == true
+            job.workspaceID == configuration.workspaceID && unfinished.contains(job.state)
+                && job.leaseOwner.map { !$0.contains(configuration.runID) } == true
         }
     }
 
@@ -124,7 +124,7 @@ extension WorkerQueue {
         var event: ArchiveEvent
         switch outcome {
         case .archived(let path, let bytes, let sha256):
-            event = ArchiveEvent(kind: .recordingArchived, runId: configuration.runId, recordingId: job.recordingID)
+            event = ArchiveEvent(kind: .recordingArchived, runID: configuration.runID, recordingID: job.recordingID)
             event.path = path
             event.bytes = bytes
             event.sha256 = sha256
@@ -133,22 +133,22 @@ extension WorkerQueue {
                 state.report.bytesArchived += bytes
             }
         case .deferred(let reason):
-            event = ArchiveEvent(kind: .recordingDeferred, runId: configuration.runId, recordingId: job.recordingID)
+            event = ArchiveEvent(kind: .recordingDeferred, runID: configuration.runID, recordingID: job.recordingID)
             event.reason = reason
             state.withLock { $0.report.counts.deferred += 1 }
         case .gone(let reason):
-            event = ArchiveEvent(kind: .recordingGone, runId: configuration.runId, recordingId: job.recordingID)
+            event = ArchiveEvent(kind: .recordingGone, runID: configuration.runID, recordingID: job.recordingID)
             event.reason = reason
             state.withLock { $0.report.counts.gone += 1 }
         case .failed(let reason, let attempts, let willRetry):
-            event = ArchiveEvent(kind: .recordingFailed, runId: configuration.runId, recordingId: job.recordingID)
+            event = ArchiveEvent(kind: .recordingFailed, runID: configuration.runID, recordingID: job.recordingID)
             event.reason = reason
             event.attempts = attempts
             state.withLock { state in
                 // A job retried later in this run replaces its earlier failure entry.
-                state.report.failures.removeAll { $0.recordingId == job.recordingID }
+                state.report.failures.removeAll { $0.recordingID == job.recordingID }
                 state.report.failures.append(
-                    .init(recordingId: job.recordingID, reason: reason, attempts: attempts, willRetry: willRetry)
+                    .init(recordingID: job.recordingID, reason: reason, attempts: attempts, willRetry: willRetry)
                 )
                 state.report.counts.failed = state.report.failures.count
             }
@@ -158,7 +158,7 @@ extension WorkerQueue {
         if event.kind != .recordingFailed {
             // A recording that failed earlier in this run and then succeeded is no longer a failure.
             state.withLock { state in
-                state.report.failures.removeAll { $0.recordingId == job.recordingID }
+                state.report.failures.removeAll { $0.recordingID == job.recordingID }
                 state.report.counts.failed = state.report.failures.count
             }
         }

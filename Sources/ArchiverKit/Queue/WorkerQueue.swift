@@ -59,21 +59,21 @@ package final class WorkerQueue: Service, Sendable {
         self.downloader = Downloader(configuration: transfer)
         self.packager = ArchivePackager()
         var logger = logger
-        logger[metadataKey: "run.id"] = "\(configuration.runId)"
+        logger[metadataKey: "run.id"] = "\(configuration.runID)"
         self.logger = logger
         self.state = Mutex(
             RunState(
                 report: RunReport(
-                    runId: configuration.runId,
+                    runID: configuration.runID,
                     command: configuration.kind.rawValue,
-                    workspaceId: configuration.workspaceId,
+                    workspaceID: configuration.workspaceID,
                     arguments: configuration.arguments,
                     startedAt: currentDate()
                 )
             )
         )
         state.withLock { $0.report.dryRun = configuration.isDryRun }
-        self.ownerPrefix = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(configuration.runId)"
+        self.ownerPrefix = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(configuration.runID)"
         self.budgetPersisted = Mutex(configuration.initialBudget)
     }
 
@@ -115,11 +115,11 @@ package final class WorkerQueue: Service, Sendable {
     /// - Throws: ``APIError`` (for example `API_KEY_INVALID` or `NOT_A_MEMBER`), ``TransferError``.
     package func preflight() async throws -> Preflight {
         let profile = try await api.me()
-        let workspace = try await api.workspace(configuration.workspaceId)
+        let workspace = try await api.workspace(configuration.workspaceID)
         let user = [profile.name, profile.email.map { "<\($0)>" }].compactMap { $0 }.joined(separator: " ")
         return Preflight(
             user: user.isEmpty ? profile.id : user,
-            workspaceName: workspace.workspaceName ?? workspace.workspaceId
+            workspaceName: workspace.workspaceName ?? workspace.workspaceID
         )
     }
 
@@ -133,13 +133,13 @@ package final class WorkerQueue: Service, Sendable {
         let startedAt = state.withLock { $0.report.startedAt }
         do {
             try await store.catalog.startRun(
-                id: configuration.runId,
+                id: configuration.runID,
                 command: configuration.kind.rawValue,
                 startedAt: startedAt
             )
             try await store.jobs.expireAbandonedLeases(now: now())
             if configuration.kind == .archive && !configuration.isDryRun { try await sweepStaging() }
-            onEvent(ArchiveEvent(kind: .runStarted, runId: configuration.runId))
+            onEvent(ArchiveEvent(kind: .runStarted, runID: configuration.runID))
             try await withGracefulShutdownHandler {
                 try await runListingAndWorkers(startedAt: startedAt)
             } onGracefulShutdown: {
@@ -192,7 +192,7 @@ package final class WorkerQueue: Service, Sendable {
             filter.recordingIDs.isEmpty
             ? try await store.catalog.listingMark(
                 kind: configuration.kind.jobKind,
-                workspaceID: configuration.workspaceId,
+                workspaceID: configuration.workspaceID,
                 filterHash: filterHash
             ) : nil
         let listingPlan = ListingPlan.decide(
@@ -220,13 +220,13 @@ package final class WorkerQueue: Service, Sendable {
             // run; an incremental listing no longer lists old ones, so they are put back by id.
             let requeued = try await store.jobs.requeuePermanentlyFailed(
                 kind: configuration.kind.jobKind,
-                workspaceID: configuration.workspaceId,
+                workspaceID: configuration.workspaceID,
                 now: now()
             )
             state.withLock { $0.report.counts.enqueued += requeued }
         }
         let pages = api.listRecordings(
-            workspace: configuration.workspaceId,
+            workspace: configuration.workspaceID,
             filter: filter,
             order: .newestFirst,
             stopAtOrBefore: listingPlan.cutoff
@@ -240,7 +240,7 @@ package final class WorkerQueue: Service, Sendable {
             let page = rejectingHostileIds(listed)
             let items = page.recordings.map {
                 JobEnqueueItem(
-                    workspaceID: configuration.workspaceId,
+                    workspaceID: configuration.workspaceID,
                     recordingID: $0.recordingID,
                     recordingCreatedAt: $0.createdAt
                 )
@@ -266,7 +266,7 @@ package final class WorkerQueue: Service, Sendable {
             let complete = reconciliation.reachedEnd
             let newMark = ListingMark(
                 kind: configuration.kind.jobKind,
-                workspaceID: configuration.workspaceId,
+                workspaceID: configuration.workspaceID,
                 filterHash: filterHash,
                 filters: filter.listingDescription,
                 highWaterMark: reconciliation.newestCreatedAt,
@@ -307,7 +307,7 @@ package final class WorkerQueue: Service, Sendable {
                 ]
             )
         }
-        var event = ArchiveEvent(kind: .listed, runId: configuration.runId)
+        var event = ArchiveEvent(kind: .listed, runID: configuration.runID)
         event.listingMode = listingPlan.mode.rawValue
         event.listingPages = reconciliation?.pagesFetched
         // Jobs already finished by workers while listing went on count towards the total too.
@@ -332,7 +332,7 @@ package final class WorkerQueue: Service, Sendable {
         }
         for (id, reason) in rejected {
             logger.warning("hostile recording id rejected", metadata: ["recording.id": "\(id.debugDescription)"])
-            var event = ArchiveEvent(kind: .recordingFailed, runId: configuration.runId, recordingId: id)
+            var event = ArchiveEvent(kind: .recordingFailed, runID: configuration.runID, recordingID: id)
             event.reason = reason
             event.attempts = 0
             onEvent(event)
@@ -340,8 +340,8 @@ package final class WorkerQueue: Service, Sendable {
         guard !rejected.isEmpty else { return page }
         state.withLock { state in
             state.report.counts.listed += rejected.count
-            for (id, reason) in rejected where !state.report.failures.contains(where: { $0.recordingId == id }) {
-                state.report.failures.append(.init(recordingId: id, reason: reason, attempts: 0, willRetry: false))
+            for (id, reason) in rejected where !state.report.failures.contains(where: { $0.recordingID == id }) {
+                state.report.failures.append(.init(recordingID: id, reason: reason, attempts: 0, willRetry: false))
             }
             state.report.counts.failed = state.report.failures.count
         }
@@ -353,12 +353,12 @@ package final class WorkerQueue: Service, Sendable {
         var skipped = 0
         for recording in recordings {
             if try await store.catalog.isArchived(
-                workspaceID: configuration.workspaceId,
+                workspaceID: configuration.workspaceID,
                 recordingID: recording.recordingID
             ) {
                 skipped += 1
             } else {
-                planned.append(.init(recordingId: recording.recordingID, createdAt: recording.createdAt))
+                planned.append(.init(recordingID: recording.recordingID, createdAt: recording.createdAt))
             }
         }
         state.withLock { state in
@@ -375,12 +375,12 @@ package final class WorkerQueue: Service, Sendable {
             .queued, .listingConfirmed, .downloading, .packing, .deferred, .failed, .failedPermanently,
         ]
         let jobs = try await store.jobs.allJobs(kind: configuration.kind.jobKind).filter {
-            $0.workspaceID == configuration.workspaceId && unfinished.contains($0.state)
+            $0.workspaceID == configuration.workspaceID && unfinished.contains($0.state)
         }
         state.withLock { state in
-            let known = Set(state.report.planned.map(\.recordingId))
+            let known = Set(state.report.planned.map(\.recordingID))
             for job in jobs where !known.contains(job.recordingID) {
-                state.report.planned.append(.init(recordingId: job.recordingID, createdAt: job.recordingCreatedAt))
+                state.report.planned.append(.init(recordingID: job.recordingID, createdAt: job.recordingCreatedAt))
             }
         }
     }
@@ -391,7 +391,7 @@ package final class WorkerQueue: Service, Sendable {
         let ids = Set(configuration.filter.recordingIDs)
         let startedAt = state.withLock { $0.report.startedAt }
         return jobs.filter { job in
-            guard job.workspaceID == configuration.workspaceId, ids.isEmpty || ids.contains(job.recordingID) else {
+            guard job.workspaceID == configuration.workspaceID, ids.isEmpty || ids.contains(job.recordingID) else {
                 return false
             }
             if job.state == .deferred { return (job.deferredAt ?? startedAt) < startedAt }
@@ -416,13 +416,13 @@ package final class WorkerQueue: Service, Sendable {
             return state.report
         }
         let reportURL = try RunReportWriter.write(report, archiveRoot: configuration.root)
-        var event = ArchiveEvent(kind: .runFinished, runId: configuration.runId)
+        var event = ArchiveEvent(kind: .runFinished, runID: configuration.runID)
         event.counts = report.counts
         event.exitCode = report.exitCode
         event.path = reportURL.path
         onEvent(event)
         try await store.catalog.finishRun(
-            id: configuration.runId,
+            id: configuration.runID,
             finishedAt: report.finishedAt ?? now(),
             exitCode: Int(configuration.exitCode(report.outcome)),
             reportPath: reportURL.path,

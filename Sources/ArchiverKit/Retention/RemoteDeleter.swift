@@ -22,11 +22,11 @@ package struct RemoteDeleter: Sendable {
     /// What to delete and how.
     package struct Configuration: Sendable {
         /// The workspace whose recordings are deleted.
-        package var workspaceId: String
+        package var workspaceID: String
         /// Delete recordings created more than this duration before now.
         package var olderThan: RetentionDuration
         /// The run id, for the deletion log and report.
-        package var runId: String
+        package var runID: String
         /// Whether to only verify and report (default: `true`; `delete-remote --yes` sets it to `false`).
         package var isDryRun: Bool = true
         /// The most recordings one run may delete; more selected means nothing is deleted (default: no cap).
@@ -46,10 +46,10 @@ package struct RemoteDeleter: Sendable {
         package var clock: @Sendable () -> Date = { Date() }
 
         /// Creates a configuration.
-        package init(workspaceId: String, olderThan: RetentionDuration, runId: String) {
-            self.workspaceId = workspaceId
+        package init(workspaceID: String, olderThan: RetentionDuration, runID: String) {
+            self.workspaceID = workspaceID
             self.olderThan = olderThan
-            self.runId = runId
+            self.runID = runID
         }
     }
 
@@ -84,20 +84,20 @@ package struct RemoteDeleter: Sendable {
     package func run(now: Date) async throws -> RetentionReport {
         let started = ContinuousClock.now
         var report = RetentionReport(
-            runId: configuration.runId,
+            runID: configuration.runID,
             command: .deleteRemote,
             arguments: configuration.arguments,
             dryRun: configuration.isDryRun,
             policy: configuration.olderThan.description,
             cutoff: now,
-            workspaceId: configuration.workspaceId,
+            workspaceID: configuration.workspaceID,
             startedAt: now
         )
         var reconciled: Set<String> = []
         if !configuration.isDryRun, let client {
             reconciled = try await reconcile(client, report: &report)
         }
-        let archives = try await store.catalog.allArchives().filter { $0.workspaceID == configuration.workspaceId }
+        let archives = try await store.catalog.allArchives().filter { $0.workspaceID == configuration.workspaceID }
         let holds = try await store.catalog.holds()
         let selection = try RetentionSelection.select(
             archives: archives,
@@ -146,7 +146,7 @@ package struct RemoteDeleter: Sendable {
     ///
     /// - Returns: The recordings logged as deleted by this reconciliation.
     private func reconcile(_ client: APIClient, report: inout RetentionReport) async throws -> Set<String> {
-        let open = try await store.catalog.openRemoteIntents(workspaceID: configuration.workspaceId)
+        let open = try await store.catalog.openRemoteIntents(workspaceID: configuration.workspaceID)
         guard !open.isEmpty else { return [] }
         let archives = try await store.catalog.allArchives()
         var reconciled: Set<String> = []
@@ -257,7 +257,7 @@ package struct RemoteDeleter: Sendable {
             outcome: outcome,
             httpStatus: status,
             apiResponse: response,
-            runID: configuration.runId
+            runID: configuration.runID
         )
     }
 
@@ -284,8 +284,8 @@ package struct RemoteDeleter: Sendable {
         if let sha256 = verification.sha256, sha256 != archive.sha256 {
             return "SHA-256 \(sha256) differs from the catalog's \(archive.sha256)"
         }
-        if verification.recordingId != archive.recordingID {
-            return "manifest names recording '\(verification.recordingId ?? "none")'"
+        if verification.recordingID != archive.recordingID {
+            return "manifest names recording '\(verification.recordingID ?? "none")'"
         }
         return nil
     }

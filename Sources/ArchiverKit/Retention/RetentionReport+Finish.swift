@@ -19,7 +19,7 @@ extension RetentionReport {
     ) async throws -> URL {
         let url = try write(archiveRoot: archiveRoot)
         try await store.catalog.finishRun(
-            id: runId,
+            id: runID,
             finishedAt: finishedAt ?? Date(),
             exitCode: Int(exitCode(outcome)),
             reportPath: url.path,

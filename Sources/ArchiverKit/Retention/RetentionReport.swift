@@ -55,9 +55,9 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// One archive and what the run did with it.
     package struct Entry: Codable, Sendable, Equatable {
         /// The recording id as the API gave it.
-        package var recordingId: String
+        package var recordingID: String
         /// Its workspace.
-        package var workspaceId: String
+        package var workspaceID: String
         /// The tar's path relative to the archive root.
         package var archivePath: String
         /// The tar's SHA-256 as catalogued.
@@ -77,8 +77,8 @@ package struct RetentionReport: Codable, Sendable, Equatable {
 
         private enum CodingKeys: String, CodingKey {
             case archivePath, archiveSha256, recordingCreatedAt, action, reason, httpStatus, apiResponse, at
-            case recordingId = "recordingId"
-            case workspaceId = "workspaceId"
+            case recordingID = "recordingId"
+            case workspaceID = "workspaceId"
         }
 
         /// Creates an entry for `archive`.
@@ -90,8 +90,8 @@ package struct RetentionReport: Codable, Sendable, Equatable {
             apiResponse: String? = nil,
             at: Date? = nil
         ) {
-            self.recordingId = archive.recordingID
-            self.workspaceId = archive.workspaceID
+            self.recordingID = archive.recordingID
+            self.workspaceID = archive.workspaceID
             self.archivePath = archive.relativePath
             self.archiveSha256 = archive.sha256
             self.recordingCreatedAt = archive.recordingCreatedAt
@@ -106,7 +106,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// The schema identifier.
     package var schema = "userplane-archiver/retention-report/v1"
     /// The run id.
-    package var runId: String
+    package var runID: String
     /// `prune` or `delete-remote`.
     package var command: Command
     /// The command line, secrets redacted.
@@ -118,7 +118,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// Recordings created strictly before this instant are old enough.
     package var cutoff: Date
     /// The workspace, for `delete-remote`.
-    package var workspaceId: String?
+    package var workspaceID: String?
     /// When the run started.
     package var startedAt: Date
     /// When the run finished.
@@ -132,28 +132,28 @@ package struct RetentionReport: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case schema, command, arguments, dryRun, policy, cutoff, startedAt, finishedAt, entries, counts, stoppedBy
-        case runId = "runId"
-        case workspaceId = "workspaceId"
+        case runID = "runId"
+        case workspaceID = "workspaceId"
     }
 
     /// Creates an empty report.
     package init(
-        runId: String,
+        runID: String,
         command: Command,
         arguments: [String],
         dryRun: Bool,
         policy: String,
         cutoff: Date,
-        workspaceId: String? = nil,
+        workspaceID: String? = nil,
         startedAt: Date
     ) {
-        self.runId = runId
+        self.runID = runID
         self.command = command
         self.arguments = arguments
         self.dryRun = dryRun
         self.policy = policy
         self.cutoff = cutoff
-        self.workspaceId = workspaceId
+        self.workspaceID = workspaceID
         self.startedAt = startedAt
     }
 
@@ -184,7 +184,7 @@ package struct RetentionReport: Codable, Sendable, Equatable {
     /// The report's path under `archiveRoot`.
     package func url(archiveRoot: URL) -> URL {
         RunReportWriter.directory(archiveRoot: archiveRoot)
-            .appendingPathComponent(RecordingPathComponent.encode(runId) + ".json")
+            .appendingPathComponent(RecordingPathComponent.encode(runID) + ".json")
     }
 
     /// Writes the report atomically to ``url(archiveRoot:)``.

@@ -23,7 +23,7 @@ package struct RetentionSweeper: Sendable {
         /// Keep recordings created within this duration before now.
         package var keepWithin: RetentionDuration
         /// The run id, for the deletion log and report.
-        package var runId: String
+        package var runID: String
         /// Whether to only report (default: `true`; `prune --yes` sets it to `false`).
         package var isDryRun: Bool = true
         /// The most archives one run may delete; more selected means nothing is deleted (default: no cap).
@@ -40,9 +40,9 @@ package struct RetentionSweeper: Sendable {
         package var clock: @Sendable () -> Date = { Date() }
 
         /// Creates a configuration.
-        package init(keepWithin: RetentionDuration, runId: String) {
+        package init(keepWithin: RetentionDuration, runID: String) {
             self.keepWithin = keepWithin
-            self.runId = runId
+            self.runID = runID
         }
     }
 
@@ -124,7 +124,7 @@ package struct RetentionSweeper: Sendable {
             maxDelete: configuration.maxDelete
         )
         let report = RetentionReport(
-            runId: configuration.runId,
+            runID: configuration.runID,
             command: .prune,
             arguments: configuration.arguments,
             dryRun: configuration.isDryRun,
@@ -196,7 +196,7 @@ package struct RetentionSweeper: Sendable {
             at: at,
             scope: .local,
             outcome: outcome,
-            runID: configuration.runId
+            runID: configuration.runID
         )
     }
 }

@@ -254,8 +254,8 @@ package struct ArchiveRun: Sendable {
         var queue = WorkerQueue.Configuration(
             kind: configuration.kind,
             root: configuration.root,
-            workspaceId: workspace.id,
-            runId: Self.makeRunId(at: now),
+            workspaceID: workspace.id,
+            runID: Self.makeRunID(at: now),
             exitCode: configuration.exitCode
         )
         queue.arguments = configuration.arguments
@@ -289,7 +289,7 @@ package struct ArchiveRun: Sendable {
     ///
     /// - Parameter date: The run's start.
     /// - Returns: The id; also the run report's file name.
-    package static func makeRunId(at date: Date = Date()) -> String {
+    package static func makeRunID(at date: Date = Date()) -> String {
         UTCTime.compact(date) + "-" + String(UUID().uuidString.prefix(8)).lowercased()
     }
 

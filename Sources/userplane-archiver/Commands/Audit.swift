@@ -110,7 +110,7 @@ struct AuditCommand: AsyncParsableCommand {
             )
             defer { try? store.close() }
             let now = Date()
-            var configuration = FixityAudit.Configuration(runId: QueueRun.makeRunId())
+            var configuration = FixityAudit.Configuration(runID: QueueRun.makeRunID())
             configuration.arguments = QueueRun.redactedArguments()
             if let sample { configuration.selection = .sample(sample) }
             if let fraction { configuration.selection = .fraction(fraction) }
@@ -123,7 +123,7 @@ struct AuditCommand: AsyncParsableCommand {
                     .duration(endingAt: now)
             }
             configuration.maxReadBytesPerSecond = maxReadRate.flatMap(FixityAudit.parseRate)
-            try await store.catalog.startRun(id: configuration.runId, command: "audit", startedAt: now)
+            try await store.catalog.startRun(id: configuration.runID, command: "audit", startedAt: now)
             let audit = FixityAudit(
                 root: rootURL,
                 destination: try await DestinationWiring.destination(settings: settings, rootURL: rootURL),

@@ -109,9 +109,9 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
                     logger: logger
                 ) : nil
             var configuration = RemoteDeleter.Configuration(
-                workspaceId: try WorkspaceArgument.single(settings: settings),
+                workspaceID: try WorkspaceArgument.single(settings: settings),
                 olderThan: cutoff,
-                runId: QueueRun.makeRunId()
+                runID: QueueRun.makeRunID()
             )
             configuration.isDryRun = !yes
             configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
@@ -121,7 +121,7 @@ struct DeleteRemoteCommand: AsyncParsableCommand {
             }
             let now = Date()
             try await store.catalog.startRun(
-                id: configuration.runId,
+                id: configuration.runID,
                 command: RetentionReport.Command.deleteRemote.rawValue,
                 startedAt: now
             )

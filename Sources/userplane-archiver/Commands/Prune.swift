@@ -78,14 +78,14 @@ struct PruneCommand: AsyncParsableCommand {
             defer { try? store.close() }
             var configuration = RetentionSweeper.Configuration(
                 keepWithin: keep,
-                runId: QueueRun.makeRunId()
+                runID: QueueRun.makeRunID()
             )
             configuration.isDryRun = !yes
             configuration.maxDelete = maxDelete ?? settings.retention.maxDelete
             configuration.arguments = QueueRun.redactedArguments()
             let now = Date()
             try await store.catalog.startRun(
-                id: configuration.runId,
+                id: configuration.runID,
                 command: RetentionReport.Command.prune.rawValue,
                 startedAt: now
             )
@@ -95,7 +95,7 @@ struct PruneCommand: AsyncParsableCommand {
                 configuration: configuration,
                 now: now
             )
-            logger.debug("prune finished", metadata: ["run.id": "\(report.runId)"])
+            logger.debug("prune finished", metadata: ["run.id": "\(report.runID)"])
             try await RetentionCLI.finish(report, root: rootURL, store: store, global: global)
         }
     }

@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
                     + "run verify and restore them from a copy:"
             )
             for missing in status.missingOnDisk.prefix(50) {
-                lines.append("  " + SafeText.escaped("\(missing.recordingId)  \(missing.archivePath)"))
+                lines.append("  " + SafeText.escaped("\(missing.recordingID)  \(missing.archivePath)"))
             }
             if status.missingOnDisk.count > 50 {
                 lines.append("  ... and \(status.missingOnDisk.count - 50) more; see status --json")
@@ -73,7 +73,7 @@ struct StatusCommand: AsyncParsableCommand {
         if let run = status.lastRun {
             let finished = run.finishedAt.map { "finished \($0.formatted(.iso8601))" } ?? "did not finish"
             let code = run.exitCode.map { "exit \($0)" } ?? "no exit code"
-            lines.append("last run: \(run.command) \(run.runId), \(finished), \(code)")
+            lines.append("last run: \(run.command) \(run.runID), \(finished), \(code)")
         } else {
             lines.append("last run: none")
         }
@@ -81,7 +81,7 @@ struct StatusCommand: AsyncParsableCommand {
             let mark = listing.highWaterMark.map { $0.formatted(.iso8601) } ?? "none"
             let full = listing.lastFullListingAt.map { $0.formatted(.iso8601) } ?? "never"
             lines.append(
-                "listing \(listing.workspaceId) (\(listing.kind), \(listing.filters)): high-water mark \(mark), "
+                "listing \(listing.workspaceID) (\(listing.kind), \(listing.filters)): high-water mark \(mark), "
                     + "last full reconciliation \(full), last listing \(listing.lastListingMode) "
                     + listing.lastListingAt.formatted(.iso8601)
             )
@@ -95,7 +95,7 @@ struct StatusCommand: AsyncParsableCommand {
                     failure.nextAttemptAt.map { ", retry after \($0.formatted(.iso8601))" }
                     ?? ", not retried automatically"
                 lines.append(
-                    "  \(ProgressRenderer.shorten(failure.recordingId)) [\(failure.state), \(failure.attempts) attempt(s)\(retry)]: "
+                    "  \(ProgressRenderer.shorten(failure.recordingID)) [\(failure.state), \(failure.attempts) attempt(s)\(retry)]: "
                         + SafeText.printable(failure.reason ?? "unknown", maximumBytes: 300)
                 )
             }

@@ -79,7 +79,7 @@ final class ProgressRenderer: Sendable {
     private func update(_ state: inout State, with event: ArchiveEvent) -> String? {
         if let remaining = event.apiBudgetRemaining { state.budgetRemaining = remaining }
         var plainLine: String?
-        let id = event.recordingId.map { Self.shorten($0) } ?? "-"
+        let id = event.recordingID.map { Self.shorten($0) } ?? "-"
         switch event.kind {
         case .runStarted:
             state.startedAt = event.time
@@ -88,7 +88,7 @@ final class ProgressRenderer: Sendable {
             plainLine = "listed \(event.total ?? 0) recording(s) to process"
         case .recordingArchived:
             state.done += 1
-            state.current = event.recordingId
+            state.current = event.recordingID
             plainLine = "archived \(id) \(Self.formatBytes(event.bytes ?? 0)) -> \(event.path ?? "")"
         case .recordingSkipped:
             state.done += 1
@@ -105,7 +105,7 @@ final class ProgressRenderer: Sendable {
             plainLine = "gone     \(id): \(event.reason ?? "deleted upstream")"
         case .bytes:
             state.bytes += event.bytes ?? 0
-            state.current = event.recordingId ?? state.current
+            state.current = event.recordingID ?? state.current
         default:
             break
         }

@@ -54,8 +54,8 @@ struct ArchiveRootInspection {
     }
 
     /// The report of the run whose id is `runID`.
-    func report(runId: String) throws -> RunReport {
-        try #require(try runReports().first { $0.runId == runId })
+    func report(runID: String) throws -> RunReport {
+        try #require(try runReports().first { $0.runID == runID })
     }
 
     /// Checks that exactly the `archivable` recordings are archived, one tar + sidecar each, at the
@@ -63,7 +63,7 @@ struct ArchiveRootInspection {
     /// simulator's.
     func expectExactArchives(
         of archivable: [String],
-        workspaceId: String,
+        workspaceID: String,
         expected: [ExpectedResource],
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
@@ -87,18 +87,18 @@ struct ArchiveRootInspection {
             let manifest = try ArchiveReader.readManifest(url)
             #expect(seen[manifest.recordingID] == nil, "duplicate archive of \(manifest.recordingID)")
             seen[manifest.recordingID] = tar
-            #expect(manifest.workspaceID == workspaceId, sourceLocation: sourceLocation)
+            #expect(manifest.workspaceID == workspaceID, sourceLocation: sourceLocation)
             #expect(
                 url.lastPathComponent == RecordingPathComponent.encode(manifest.recordingID) + ".tar",
                 "archive file name is the encoded recording id",
                 sourceLocation: sourceLocation
             )
             #expect(
-                tar.hasPrefix(RecordingPathComponent.encode(workspaceId) + "/"),
+                tar.hasPrefix(RecordingPathComponent.encode(workspaceID) + "/"),
                 "\(tar) stays inside the workspace directory",
                 sourceLocation: sourceLocation
             )
-            for resource in expected where resource.recordingId == manifest.recordingID {
+            for resource in expected where resource.recordingID == manifest.recordingID {
                 let name = resource.resource == "action" ? "actions" : resource.resource
                 let entry = try #require(manifest.resources[name], "manifest of \(tar) lists \(name)")
                 if resource.isAvailable {
@@ -124,16 +124,16 @@ struct ArchiveRootInspection {
 extension RunningSimulator {
     /// Recordings of the member workspace that an archive run must end up archiving: final, not
     /// deleted, not vanished.
-    func archivableRecordingIds() -> [String] {
-        let vanished = Set(faults().vanishedRecordingIds)
+    func archivableRecordingIDs() -> [String] {
+        let vanished = Set(faults().vanishedRecordingIDs)
         return recordings.filter {
-            $0.workspaceId == workspaceId && !$0.isDeleted && $0.status == "ready" && !vanished.contains($0.recordingId)
-        }.map(\.recordingId)
+            $0.workspaceID == workspaceID && !$0.isDeleted && $0.status == "ready" && !vanished.contains($0.recordingID)
+        }.map(\.recordingID)
     }
 
     /// Total blob bytes of every available resource of `recordingIDs`.
-    func expectedBlobBytes(of recordingIds: [String], in expected: [ExpectedResource]) -> Int {
-        let ids = Set(recordingIds)
-        return expected.filter { ids.contains($0.recordingId) && $0.isAvailable }.reduce(0) { $0 + $1.size }
+    func expectedBlobBytes(of recordingIDs: [String], in expected: [ExpectedResource]) -> Int {
+        let ids = Set(recordingIDs)
+        return expected.filter { ids.contains($0.recordingID) && $0.isAvailable }.reduce(0) { $0 + $1.size }
     }
 }

@@ -38,7 +38,7 @@ enum EndToEnd {
         _ extra: [String] = []
     ) -> [String] {
         [
-            "archive", "--workspace", simulator.workspaceId, "--archive", root.path,
+            "archive", "--workspace", simulator.workspaceID, "--archive", root.path,
             "--base-url", simulator.apiBaseURL, "--api-rate", "\(apiRate)", "--json",
         ] + extra
     }

@@ -25,8 +25,8 @@ import UserplaneSimulator
         try await withUserplaneSimulator(configuration) { simulator in
             let client = client(simulator)
             #expect(try await client.me().id.isEmpty == false)
-            #expect(try await client.workspace(simulator.workspaceId).workspaceId == simulator.workspaceId)
-            let pages = client.listRecordings(workspace: simulator.workspaceId)
+            #expect(try await client.workspace(simulator.workspaceID).workspaceID == simulator.workspaceID)
+            let pages = client.listRecordings(workspace: simulator.workspaceID)
             var ids: [String] = []
             for try await page in pages { ids += page.recordings.map(\.recordingID) }
             #expect(Set(ids).count == ids.count)
@@ -35,10 +35,10 @@ import UserplaneSimulator
             #expect(reconciliation.undecodableItems == 0)
             // Newest insertions land after the listed ones, so the totals differ by what was inserted.
             #expect(reconciliation.lastPageTotal.map { $0 - (reconciliation.firstPageTotal ?? 0) } == 3)
-            if let hostile = simulator.hostileRecordingId {
+            if let hostile = simulator.hostileRecordingID {
                 #expect(ids.contains(hostile))
                 #expect(
-                    try await client.recording(workspace: simulator.workspaceId, id: hostile).recordingID == hostile
+                    try await client.recording(workspace: simulator.workspaceID, id: hostile).recordingID == hostile
                 )
             }
             #expect(simulator.counters().rateLimited == 0)
@@ -56,8 +56,8 @@ import UserplaneSimulator
             for expected in simulator.expectedResources() {
                 let kind = try #require(ResourceKind(name: expected.resource))
                 let resource = try await client.resource(
-                    workspace: simulator.workspaceId,
-                    recording: expected.recordingId,
+                    workspace: simulator.workspaceID,
+                    recording: expected.recordingID,
                     kind: kind
                 )
                 #expect((resource.availability == .available) == expected.isAvailable)

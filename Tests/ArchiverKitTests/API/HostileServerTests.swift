@@ -216,7 +216,7 @@ import Testing
 
 extension HostileServerTests {
     /// Item 14: the decoder keeps an id whole; the queue then rejects it as hostile instead of storing a cut one.
-    @Test func recordingIdWithANULDecodesWholeAndIsRejectedAsHostile() throws {
+    @Test func recordingIDWithANULDecodesWholeAndIsRejectedAsHostile() throws {
         let json = #"{"recordingId":"rec\u0000evil","createdAt":"2025-01-01T00:00:00Z"}"#
         let recording = try JSONDecoder().decode(Recording.self, from: Data(json.utf8))
         #expect(recording.recordingID == "rec\u{0}evil")

@@ -43,10 +43,10 @@ import UserplaneSimulator
     func deletionsWhilePagingLoseNothing(order: ListingOrder) async throws {
         try await withUserplaneSimulator(Self.configuration(recordings: 70) { $0.deleteWhileListing = 3 }) {
             simulator in
-            let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceId, order: order)
+            let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceID, order: order)
             var ids: [String] = []
             for try await page in pages { ids += page.recordings.map(\.recordingID) }
-            let survivors = simulator.recordings.filter { !$0.isDeleted }.map(\.recordingId)
+            let survivors = simulator.recordings.filter { !$0.isDeleted }.map(\.recordingID)
             #expect(simulator.recordings.count(where: \.isDeleted) == 3, "the fault deleted three recordings")
             #expect(Set(survivors).isSubset(of: Set(ids)), "missed: \(Set(survivors).subtracting(ids))")
             #expect(Set(ids).count == ids.count, "every recording is yielded once")
@@ -65,10 +65,10 @@ import UserplaneSimulator
     func insertionsWhilePagingLoseNothing(order: ListingOrder) async throws {
         try await withUserplaneSimulator(Self.configuration(recordings: 70) { $0.insertWhileListing = 5 }) {
             simulator in
-            let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceId, order: order)
+            let pages = Self.client(simulator).listRecordings(workspace: simulator.workspaceID, order: order)
             var ids: [String] = []
             for try await page in pages { ids += page.recordings.map(\.recordingID) }
-            let all = simulator.recordings.map(\.recordingId)
+            let all = simulator.recordings.map(\.recordingID)
             #expect(all.count == 75)
             #expect(Set(ids) == Set(all), "missed: \(Set(all).subtracting(ids))")
             #expect(Set(ids).count == ids.count, "every recording is yielded once")
@@ -91,7 +91,7 @@ import UserplaneSimulator
             let created = simulator.recordings.compactMap { formatter.date(from: $0.createdAt) }.sorted(by: >)
             let cutoff = created[60]
             let pages = Self.client(simulator).listRecordings(
-                workspace: simulator.workspaceId,
+                workspace: simulator.workspaceID,
                 order: .newestFirst,
                 stopAtOrBefore: cutoff
             )
@@ -99,7 +99,7 @@ import UserplaneSimulator
             for try await page in pages { ids += page.recordings.map(\.recordingID) }
             let wanted = simulator.recordings.filter {
                 !$0.isDeleted && (formatter.date(from: $0.createdAt) ?? .distantPast) > cutoff
-            }.map(\.recordingId)
+            }.map(\.recordingID)
             #expect(wanted.count > 60)
             #expect(Set(wanted).isSubset(of: Set(ids)), "missed: \(Set(wanted).subtracting(ids))")
             let reconciliation = try #require(pages.reconciliation)
@@ -119,7 +119,7 @@ import UserplaneSimulator
             // Exactly the 30 newest lie after the cutoff: pages 1 and 2 hold them, page 3 lies wholly behind it.
             let cutoff = created[30]
             let pages = Self.client(simulator).listRecordings(
-                workspace: simulator.workspaceId,
+                workspace: simulator.workspaceID,
                 order: .newestFirst,
                 stopAtOrBefore: cutoff
             )

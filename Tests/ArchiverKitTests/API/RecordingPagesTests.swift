@@ -192,7 +192,7 @@ final class RecordingTable: Sendable {
         }
     }
 
-    @Test func recordingIdsAreFetchedDirectlyAndGoneOnesReported() async throws {
+    @Test func recordingIDsAreFetchedDirectlyAndGoneOnesReported() async throws {
         let listed = Counter()
         let router = Router()
         router.get("/api/v1/public/workspace/:ws/recordings") { _, _ -> Response in

@@ -16,7 +16,7 @@ import Testing
         olderThan: TimeInterval? = nil,
         maxDuration: Duration? = nil
     ) -> FixityAudit {
-        var configuration = FixityAudit.Configuration(runId: "audit-\(UUID().uuidString.prefix(8))")
+        var configuration = FixityAudit.Configuration(runID: "audit-\(UUID().uuidString.prefix(8))")
         configuration.selection = selection
         configuration.olderThanLastCheck = olderThan
         configuration.maxDuration = maxDuration
@@ -44,7 +44,7 @@ import Testing
                 let report = try await Self.audit(root, store, .sample(2)).run()
                 #expect(report.outcome == .completed)
                 #expect(report.ok == 2 && report.failed == 0 && report.missing == 0)
-                order.append(report.entries.map(\.recordingId))
+                order.append(report.entries.map(\.recordingID))
             }
             // Never-audited first (ties by path), then the longest since the last check.
             #expect(order == [["rec_a", "rec_b"], ["rec_c", "rec_d"], ["rec_e", "rec_a"], ["rec_b", "rec_c"]])
@@ -60,10 +60,10 @@ import Testing
             let store = try ArchiveStore(archiveRoot: root)
             try await Self.archives(["rec_a", "rec_b", "rec_c"], root: root, store: store)
             let first = try await Self.audit(root, store, .fraction(0.5)).run()
-            #expect(first.entries.map(\.recordingId) == ["rec_a", "rec_b"])  // ceil(3 × 0.5)
+            #expect(first.entries.map(\.recordingID) == ["rec_a", "rec_b"])  // ceil(3 × 0.5)
             // Checked a moment ago: only the never-audited archive is older than one day.
             let second = try await Self.audit(root, store, olderThan: 86_400).run()
-            #expect(second.entries.map(\.recordingId) == ["rec_c"])
+            #expect(second.entries.map(\.recordingID) == ["rec_c"])
             let third = try await Self.audit(root, store, olderThan: 86_400).run()
             #expect(third.entries.isEmpty && third.selected == 0 && third.outcome == .completed)
         }
@@ -91,7 +91,7 @@ import Testing
             #expect(report.outcome == .verificationFailed)
             #expect(report.ok == 1 && report.failed == 1 && report.missing == 1)
             #expect(report.unknownOnDisk == ["ws_1/stray.tar"])
-            let outcomes = Dictionary(uniqueKeysWithValues: report.entries.map { ($0.recordingId, $0.outcome) })
+            let outcomes = Dictionary(uniqueKeysWithValues: report.entries.map { ($0.recordingID, $0.outcome) })
             #expect(outcomes == ["rec_ok": "ok", "rec_bad": "failed", "rec_gone": "missing"])
             let events = try await store.catalog.auditEvents()
             let badEvent = try #require(events.first { $0.recordingID == "rec_bad" })
@@ -128,7 +128,7 @@ import Testing
             )
             let report = try await Self.audit(root, store).run()
             #expect(report.outcome == .completed && report.missing == 0 && report.archivesInCatalog == 1)
-            #expect(report.entries.map(\.recordingId) == ["rec_kept"])
+            #expect(report.entries.map(\.recordingID) == ["rec_kept"])
         }
     }
 
@@ -142,7 +142,7 @@ import Testing
             let report = try await Self.audit(root, store).run { event in
                 if event.recordingID == "rec_a" { #expect(unlink(vanishing) == 0) }
             }
-            #expect(report.entries.map(\.recordingId) == ["rec_a", "rec_b"])
+            #expect(report.entries.map(\.recordingID) == ["rec_a", "rec_b"])
             #expect(report.ok == 1 && report.missing == 1 && report.failed == 0, "\(report.entries)")
             #expect(report.entries.last?.problems == ["\(records[1].relativePath) is in the catalog but not on disk"])
         }
@@ -162,7 +162,7 @@ import Testing
             let report = try await Self.audit(root, store, .sample(1)).run()
             #expect(report.outcome == .verificationFailed)
             #expect(report.ok == 1 && report.failed == 1 && report.missing == 0, "\(report.entries)")
-            let failed = report.entries.first { $0.recordingId == "rec_link" }
+            let failed = report.entries.first { $0.recordingID == "rec_link" }
             #expect(failed?.problems.first?.hasPrefix("unreadable: cannot open the tar") == true, "\(report.entries)")
             #expect(report.unknownOnDisk.isEmpty)
         }
@@ -211,7 +211,7 @@ import Testing
             #expect(events.allSatisfy { $0.outcome == .ok && $0.observedSha256 == $0.expectedSha256 })
 
             let next = try await Self.audit(root, store, .sample(2)).run()
-            #expect(next.entries.map(\.recordingId) == ["rec_c", "rec_d"])
+            #expect(next.entries.map(\.recordingID) == ["rec_c", "rec_d"])
             #expect(try await store.catalog.auditEvents().count == 4)
         }
     }

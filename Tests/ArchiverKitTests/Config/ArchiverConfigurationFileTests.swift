@@ -243,7 +243,7 @@ import Testing
 
     /// A workspace id holding a control character is refused like a recording id from the API, naming the file,
     /// the entry and the character, whichever way TOML spells it.
-    @Test func workspaceIdWithAControlCharacterNamesTheFileAndTheEntry() throws {
+    @Test func workspaceIDWithAControlCharacterNamesTheFileAndTheEntry() throws {
         // (`\u0000` is not among them: the TOML parser ends the string at a NUL, so it never reaches the check.)
         for (spelling, codePoint) in [
             ("\\t", "U+0009"), ("\\n", "U+000A"), ("\\u007F", "U+007F"),

@@ -34,8 +34,8 @@ import Testing
         let queue = WorkerQueue.Configuration(
             kind: .archive,
             root: URL(fileURLWithPath: "/tmp"),
-            workspaceId: "ws",
-            runId: "run",
+            workspaceID: "ws",
+            runID: "run",
             exitCode: { _ in 0 }
         )
         #expect(queue.concurrency == ArchiverDefaults.concurrency)

@@ -19,19 +19,19 @@ import Testing
 
     @Test func runReportSchemaV1() throws {
         var report = RunReport(
-            runId: "20260101T000000Z-abcd1234",
+            runID: "20260101T000000Z-abcd1234",
             command: "archive",
-            workspaceId: "ws_1",
+            workspaceID: "ws_1",
             arguments: ["archive"],
             startedAt: Date(timeIntervalSince1970: 0)
         )
         report.finishedAt = Date(timeIntervalSince1970: 60)
-        report.failures = [.init(recordingId: "rec_1", reason: "boom", attempts: 1, willRetry: true)]
+        report.failures = [.init(recordingID: "rec_1", reason: "boom", attempts: 1, willRetry: true)]
         report.reconciliation.totalAtStart = 1
         report.reconciliation.totalAtEnd = 1
         report.reconciliation.difference = 0
         report.stoppedEarly = "interrupted"
-        report.planned = [.init(recordingId: "rec_2", createdAt: Date(timeIntervalSince1970: 0))]
+        report.planned = [.init(recordingID: "rec_2", createdAt: Date(timeIntervalSince1970: 0))]
         report.fatalError = "none"
         report.exitCode = 3
         var listing = RunReport.Listing(mode: "incremental")
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func archiveEventSchemaV1() throws {
-        var event = ArchiveEvent(kind: .runFinished, time: Date(timeIntervalSince1970: 0), runId: "r", recordingId: "x")
+        var event = ArchiveEvent(kind: .runFinished, time: Date(timeIntervalSince1970: 0), runID: "r", recordingID: "x")
         event.path = "/a"
         event.bytes = 1
         event.sha256 = "00"
@@ -95,7 +95,7 @@ import Testing
                 "path", "reason", "recordingId", "runId", "sha256", "time", "total",
             ]
         )
-        let minimal = try Self.keys(of: ArchiveEvent(kind: .listed, runId: "r"))
+        let minimal = try Self.keys(of: ArchiveEvent(kind: .listed, runID: "r"))
         #expect(Self.sortedKeys(minimal) == ["event", "runId", "time"], "absent values are omitted")
         let kinds: [ArchiveEvent.Kind] = [
             .runStarted, .listed, .recordingArchived, .recordingSkipped, .recordingFailed, .recordingDeferred,
@@ -118,7 +118,7 @@ import Testing
             apiBudgetUsedToday: 3,
             apiBudgetDay: "2026-01-01",
             lastRun: .init(
-                runId: "r",
+                runID: "r",
                 command: "archive",
                 startedAt: Date(timeIntervalSince1970: 0),
                 finishedAt: Date(timeIntervalSince1970: 1),
@@ -127,8 +127,8 @@ import Testing
             ),
             failures: [
                 .init(
-                    workspaceId: "w",
-                    recordingId: "x",
+                    workspaceID: "w",
+                    recordingID: "x",
                     state: "failed",
                     attempts: 2,
                     reason: "boom",
@@ -138,7 +138,7 @@ import Testing
             activeHolds: 0,
             listings: [
                 .init(
-                    workspaceId: "w",
+                    workspaceID: "w",
                     kind: "archive",
                     filters: "all recordings",
                     highWaterMark: Date(timeIntervalSince1970: 3),

@@ -28,16 +28,16 @@ import Testing
 
     static var runReport: RunReport {
         var report = RunReport(
-            runId: "run-1",
+            runID: "run-1",
             command: "archive",
-            workspaceId: "ws_1",
+            workspaceID: "ws_1",
             arguments: ["archive", "--api-key", "<redacted>"],
             startedAt: epoch
         )
         report.finishedAt = epoch.addingTimeInterval(60)
         report.counts.listed = 3
-        report.failures = [.init(recordingId: "rec_1", reason: "boom", attempts: 2, willRetry: true)]
-        report.planned = [.init(recordingId: "rec_2", createdAt: epoch)]
+        report.failures = [.init(recordingID: "rec_1", reason: "boom", attempts: 2, willRetry: true)]
+        report.planned = [.init(recordingID: "rec_2", createdAt: epoch)]
         report.exitCode = 3
         return report
     }
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func archiveEvent() throws {
-        var event = ArchiveEvent(kind: .recordingFailed, time: Self.epoch, runId: "run-1", recordingId: "rec_1")
+        var event = ArchiveEvent(kind: .recordingFailed, time: Self.epoch, runID: "run-1", recordingID: "rec_1")
         event.reason = "boom"
         event.attempts = 2
         #expect(
@@ -129,7 +129,7 @@ import Testing
             apiBudgetUsedToday: 3,
             apiBudgetDay: "2026-01-01",
             lastRun: .init(
-                runId: "run-1",
+                runID: "run-1",
                 command: "archive",
                 startedAt: epoch,
                 finishedAt: nil,
@@ -138,8 +138,8 @@ import Testing
             ),
             failures: [
                 .init(
-                    workspaceId: "ws_1",
-                    recordingId: "rec_1",
+                    workspaceID: "ws_1",
+                    recordingID: "rec_1",
                     state: "failed",
                     attempts: 2,
                     reason: nil,
@@ -149,7 +149,7 @@ import Testing
             activeHolds: 0,
             listings: [
                 .init(
-                    workspaceId: "ws_1",
+                    workspaceID: "ws_1",
                     kind: "archive",
                     filters: "all recordings",
                     highWaterMark: nil,
@@ -158,7 +158,7 @@ import Testing
                     lastListingMode: "full"
                 )
             ],
-            missingOnDisk: [.init(workspaceId: "ws_1", recordingId: "rec_9", archivePath: "ws_1/rec_9.tar")]
+            missingOnDisk: [.init(workspaceID: "ws_1", recordingID: "rec_9", archivePath: "ws_1/rec_9.tar")]
         )
     }
 
@@ -215,13 +215,13 @@ import Testing
 
     static var retentionReport: RetentionReport {
         var report = RetentionReport(
-            runId: "run-2",
+            runID: "run-2",
             command: .deleteRemote,
             arguments: ["delete-remote", "--older-than", "30d"],
             dryRun: false,
             policy: "30d",
             cutoff: epoch,
-            workspaceId: "ws_1",
+            workspaceID: "ws_1",
             startedAt: epoch
         )
         let archive = ArchiveRecord(
@@ -280,7 +280,7 @@ import Testing
 
     static var auditReport: AuditReport {
         var report = AuditReport(
-            runId: "run-3",
+            runID: "run-3",
             arguments: ["audit", "--all"],
             archiveRoot: "/srv/a",
             selection: "all",
@@ -352,7 +352,7 @@ import Testing
     static var verification: ArchiveVerification {
         ArchiveVerification(
             path: "ws_1/rec_1.tar",
-            recordingId: "rec_1",
+            recordingID: "rec_1",
             sha256: "ab",
             memberCount: 7,
             payloadBytes: 100,

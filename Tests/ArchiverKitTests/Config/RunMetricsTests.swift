@@ -6,9 +6,9 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct RunMetricsTests {
     static func report(_ workspace: String, archived: Int, failed: Int, calls: Int, rateLimited: Int) -> RunReport {
         var report = RunReport(
-            runId: "r-\(workspace)",
+            runID: "r-\(workspace)",
             command: "archive",
-            workspaceId: workspace,
+            workspaceID: workspace,
             arguments: [],
             startedAt: Date(timeIntervalSince1970: 0)
         )

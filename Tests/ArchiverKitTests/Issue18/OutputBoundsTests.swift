@@ -43,11 +43,11 @@ import Testing
     }
 
     @Test func archiveSummaryListsTwentyFailuresAndCountsTheRest() {
-        var report = RunReport(runId: "r", command: "archive", workspaceId: "ws", arguments: [], startedAt: .now)
+        var report = RunReport(runID: "r", command: "archive", workspaceID: "ws", arguments: [], startedAt: .now)
         for index in 0..<10_001 {
             report.failures.append(
                 .init(
-                    recordingId: "rec_\(index)\u{202E}",
+                    recordingID: "rec_\(index)\u{202E}",
                     reason: "HTTP 500\r\nINFO forged line " + String(repeating: "z", count: 2_000),
                     attempts: 1,
                     willRetry: true
@@ -70,7 +70,7 @@ import Testing
         #expect(error.line == 3)
     }
 
-    @Test func duplicateWorkspaceIdsAreAnError() throws {
+    @Test func duplicateWorkspaceIDsAreAnError() throws {
         let text = """
             [[workspace]]
             id = "ws_a"

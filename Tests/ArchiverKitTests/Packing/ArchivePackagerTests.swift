@@ -64,7 +64,7 @@ import Testing
             #expect(manifest == packed.manifest)
             #expect(manifest.schema == "userplane-archiver/manifest/v1")
             #expect(manifest.tool.name == "userplane-archiver" && manifest.tool.version == ArchiverKitVersion.version)
-            #expect(manifest.runId == "run-1" && manifest.workspaceID == "ws_1" && manifest.recordingID == "rec_123")
+            #expect(manifest.runID == "run-1" && manifest.workspaceID == "ws_1" && manifest.recordingID == "rec_123")
             #expect(manifest.durationMs == 61_000)
             #expect(abs(manifest.createdAt.timeIntervalSince(PackingFixture.createdAt)) < 0.001)
             let actions = try #require(manifest.resources["actions"])
@@ -108,7 +108,7 @@ import Testing
                 recordingID: "rec_empty",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
-                runId: "run-2",
+                runID: "run-2",
                 archivedAt: PackingFixture.archivedAt,
                 recordingJSON: [],
                 resources: [
@@ -131,7 +131,7 @@ import Testing
                 recordingID: "rec_none",
                 createdAt: PackingFixture.createdAt,
                 durationMs: nil,
-                runId: "run-2",
+                runID: "run-2",
                 archivedAt: PackingFixture.archivedAt,
                 recordingJSON: Array("{}".utf8),
                 resources: ["video", "thumbnail", "console-log", "network-log", "actions"].map {
@@ -193,7 +193,7 @@ import Testing
         }
     }
 
-    @Test func hostileAndLongRecordingIdsStayInsideOneEncodedDirectory() async throws {
+    @Test func hostileAndLongRecordingIDsStayInsideOneEncodedDirectory() async throws {
         try await withTemporaryDirectory { directory in
             for id in ["../../etc/pässwd\nx", String(repeating: "日本語", count: 120)] {
                 let recording = try PackingFixture.fullRecording(in: directory, id: id, videoBytes: 1000)

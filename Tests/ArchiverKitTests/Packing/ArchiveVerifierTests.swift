@@ -18,7 +18,7 @@ import Testing
             let tar = try packed(in: directory)
             let verdict = ArchiveVerifier().verify(tarURL: tar)
             #expect(verdict.isValid, "\(verdict.problems)")
-            #expect(verdict.recordingId == "rec_123" && verdict.memberCount == 13)
+            #expect(verdict.recordingID == "rec_123" && verdict.memberCount == 13)
             #expect(verdict.sha256 == (try FileDigest.compute(tar)).sha256)
         }
     }

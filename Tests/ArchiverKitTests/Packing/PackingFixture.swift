@@ -92,7 +92,7 @@ enum PackingFixture {
             recordingID: id,
             createdAt: createdAt,
             durationMs: 61_000,
-            runId: "run-1",
+            runID: "run-1",
             archivedAt: archivedAt,
             recordingJSON: Array(#"{"id":"rec_123","title":"Démo – ünïcode"}"#.utf8),
             resources: resources

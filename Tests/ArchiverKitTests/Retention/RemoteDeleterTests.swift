@@ -27,9 +27,9 @@ import UserplaneSimulator
         dryRun: Bool = false
     ) throws -> RemoteDeleter {
         var configuration = RemoteDeleter.Configuration(
-            workspaceId: sim.workspaceId,
+            workspaceID: sim.workspaceID,
             olderThan: try RetentionDuration(parsing: "30d"),
-            runId: "run-\(UUID().uuidString.prefix(8))"
+            runID: "run-\(UUID().uuidString.prefix(8))"
         )
         configuration.isDryRun = dryRun
         return RemoteDeleter(root: root, store: store, client: client, configuration: configuration)
@@ -46,8 +46,8 @@ import UserplaneSimulator
         for summary in sim.recordings.prefix(count) {
             records.append(
                 try await RetentionFixture.archive(
-                    summary.recordingId,
-                    workspace: sim.workspaceId,
+                    summary.recordingID,
+                    workspace: sim.workspaceID,
                     ageDays: 100,
                     root: root,
                     store: store
@@ -83,8 +83,8 @@ import UserplaneSimulator
                 try bytes.write(to: tampered)
                 // A catalogued archive that was never verified.
                 let unverified = try await RetentionFixture.archive(
-                    sim.recordings[5].recordingId,
-                    workspace: sim.workspaceId,
+                    sim.recordings[5].recordingID,
+                    workspace: sim.workspaceID,
                     ageDays: 100,
                     root: root,
                     store: store,
@@ -102,8 +102,8 @@ import UserplaneSimulator
                 #expect(report.count(.skipped) == 1)
                 #expect(report.outcome == .verificationFailed)
                 let blocked = report.entries.filter { $0.action == .blocked }
-                #expect(blocked.map(\.recordingId) == [records[1].recordingID])
-                #expect(report.entries.first { $0.recordingId == unverified.recordingID }?.action == .skipped)
+                #expect(blocked.map(\.recordingID) == [records[1].recordingID])
+                #expect(report.entries.first { $0.recordingID == unverified.recordingID }?.action == .skipped)
                 let log = try await store.catalog.deletionLog().filter { $0.outcome != .intent }
                 #expect(Set(log.map(\.recordingID)) == Set(records[2...4].map(\.recordingID)))
                 #expect(log.allSatisfy { $0.scope == .remote && $0.outcome == .deleted && $0.httpStatus == 200 })
@@ -121,12 +121,12 @@ import UserplaneSimulator
             try await withTemporaryDirectory { root in
                 let store = try ArchiveStore(archiveRoot: root)
                 let records = try await Self.archiveRecordings(sim, count: 5, root: root, store: store)
-                let forbidden = sim.recordings.prefix(5).filter(\.isDeleteForbidden).map(\.recordingId)
+                let forbidden = sim.recordings.prefix(5).filter(\.isDeleteForbidden).map(\.recordingID)
                 #expect(forbidden.count == 1)
                 let client = Self.client(sim)
                 // Someone deleted records[0] upstream already: the API will answer 410.
                 let gone = records.first { !forbidden.contains($0.recordingID) }!
-                try await client.deleteRecording(workspace: sim.workspaceId, id: gone.recordingID)
+                try await client.deleteRecording(workspace: sim.workspaceID, id: gone.recordingID)
                 // Every further delete fails with 500 RECORDING_DELETE_FAILED (retries included).
                 var faults = SimulatorFaults()
                 faults.failFirstDeletes = 1000
@@ -137,7 +137,7 @@ import UserplaneSimulator
                 #expect(report.count(.alreadyGone) == 1 && report.count(.refused) == 1 && report.count(.failed) == 3)
                 #expect(report.outcome == .partialFailure)
                 let refused = report.entries.first { $0.action == .refused }
-                #expect(refused?.recordingId == forbidden.first && refused?.httpStatus == 403)
+                #expect(refused?.recordingID == forbidden.first && refused?.httpStatus == 403)
                 #expect(refused?.apiResponse?.contains("RECORDING_DELETE_FORBIDDEN") == true)
                 #expect(report.entries.filter { $0.action == .failed }.allSatisfy { $0.httpStatus == 500 })
 
@@ -200,11 +200,11 @@ import UserplaneSimulator
                 let report = try await deleter.run(now: .now)
 
                 #expect(sim.counters().deletes == 1)
-                #expect(report.entries.first { $0.recordingId == second }?.action == .held)
+                #expect(report.entries.first { $0.recordingID == second }?.action == .held)
                 let log = try await store.catalog.deletionLog().filter { $0.recordingID == second }
                 #expect(log.map(\.outcome) == [.held])
                 // The surviving recording is still upstream.
-                _ = try await Self.client(sim).recording(workspace: sim.workspaceId, id: second)
+                _ = try await Self.client(sim).recording(workspace: sim.workspaceID, id: second)
             }
         }
     }
@@ -227,7 +227,7 @@ import UserplaneSimulator
                         runID: "killed-run"
                     )
                 )
-                try await Self.client(sim).deleteRecording(workspace: sim.workspaceId, id: record.recordingID)
+                try await Self.client(sim).deleteRecording(workspace: sim.workspaceID, id: record.recordingID)
 
                 let report = try await Self.deleter(root, store, sim, client: Self.client(sim)).run(now: .now)
 
@@ -237,9 +237,9 @@ import UserplaneSimulator
                 let log = try await store.catalog.deletionLog()
                 #expect(log.map(\.outcome) == [.intent, .deleted])
                 #expect(log.last?.apiResponse?.contains("reconciled") == true)
-                #expect(try await store.catalog.openRemoteIntents(workspaceID: sim.workspaceId).isEmpty)
+                #expect(try await store.catalog.openRemoteIntents(workspaceID: sim.workspaceID).isEmpty)
                 let archive = try await store.catalog.archive(
-                    workspaceID: sim.workspaceId,
+                    workspaceID: sim.workspaceID,
                     recordingID: record.recordingID
                 )
                 #expect(archive?.deletedRemotelyAt != nil)
@@ -278,9 +278,9 @@ import UserplaneSimulator
                     )
                 }
                 var configuration = RemoteDeleter.Configuration(
-                    workspaceId: "ws",
+                    workspaceID: "ws",
                     olderThan: try RetentionDuration(parsing: "30d"),
-                    runId: "run-answers"
+                    runID: "run-answers"
                 )
                 configuration.isDryRun = false
                 let report = try await RemoteDeleter(
@@ -290,7 +290,7 @@ import UserplaneSimulator
                     configuration: configuration
                 ).run(now: RetentionFixture.now)
 
-                let action = { (id: String) in report.entries.first { $0.recordingId == id }?.action }
+                let action = { (id: String) in report.entries.first { $0.recordingID == id }?.action }
                 #expect(action("rec_ok") == .deleted)
                 #expect(action("rec_204") == .deletedUnconfirmed && action("rec_html") == .deletedUnconfirmed)
                 let log = try await store.catalog.deletionLog().filter { $0.outcome != .intent }
@@ -329,9 +329,9 @@ import UserplaneSimulator
                 let store = try ArchiveStore(archiveRoot: root)
                 try await RetentionFixture.archive("rec_a", workspace: "ws", ageDays: 200, root: root, store: store)
                 var configuration = RemoteDeleter.Configuration(
-                    workspaceId: "ws",
+                    workspaceID: "ws",
                     olderThan: try RetentionDuration(parsing: "30d"),
-                    runId: "run-hang"
+                    runID: "run-hang"
                 )
                 configuration.isDryRun = false
                 configuration.requestDeadline = .seconds(5)

@@ -18,7 +18,7 @@ import Testing
     ) throws -> RetentionSweeper {
         var configuration = RetentionSweeper.Configuration(
             keepWithin: try RetentionDuration(parsing: keep),
-            runId: "run-\(UUID().uuidString.prefix(8))"
+            runID: "run-\(UUID().uuidString.prefix(8))"
         )
         configuration.isDryRun = dryRun
         configuration.maxDelete = maxDelete
@@ -37,7 +37,7 @@ import Testing
             let report = try await Self.sweeper(root, store, dryRun: true).run(now: RetentionFixture.now)
 
             #expect(report.dryRun && report.count(.wouldDelete) == 2 && report.count(.tooNew) == 1)
-            #expect(Set(report.entries.map(\.recordingId)) == ["old_1", "old_2"])
+            #expect(Set(report.entries.map(\.recordingID)) == ["old_1", "old_2"])
             #expect(RetentionFixture.files(under: root) == before)
             #expect(try await store.catalog.deletionLog().isEmpty)
             #expect(try await store.catalog.allArchives().allSatisfy { $0.deletedLocallyAt == nil })
@@ -77,7 +77,7 @@ import Testing
             #expect(Set(catalog.filter { $0.deletedLocallyAt != nil }.map(\.recordingID)) == ["old_1", "old_2"])
             let log = try await store.catalog.deletionLog()
             #expect(log.map(\.recordingID).sorted() == ["old_1", "old_2"])
-            #expect(log.allSatisfy { $0.scope == .local && $0.outcome == .deleted && $0.runID == report.runId })
+            #expect(log.allSatisfy { $0.scope == .local && $0.outcome == .deleted && $0.runID == report.runID })
             #expect(Set(log.map(\.archiveSha256)) == [old.sha256, other.sha256])
 
             // A second run finds nothing more to do.
@@ -156,11 +156,11 @@ import Testing
             try await RetentionFixture.archive("old_1", ageDays: 40, root: root, store: store)
             let report = try await Self.sweeper(root, store).run(now: RetentionFixture.now)
             let url = try report.write(archiveRoot: root)
-            #expect(url.path.hasSuffix(".userplane-archiver/runs/\(report.runId).json"))
+            #expect(url.path.hasSuffix(".userplane-archiver/runs/\(report.runID).json"))
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
             let decoded = try decoder.decode(RetentionReport.self, from: Data(contentsOf: url))
-            #expect(decoded.entries.map(\.recordingId) == ["old_1"] && decoded.entries.first?.action == .deleted)
+            #expect(decoded.entries.map(\.recordingID) == ["old_1"] && decoded.entries.first?.action == .deleted)
         }
     }
 
@@ -173,7 +173,7 @@ import Testing
             let second = try await RetentionFixture.archive("old_2", ageDays: 300, root: root, store: store)
             var configuration = RetentionSweeper.Configuration(
                 keepWithin: try RetentionDuration(parsing: "30d"),
-                runId: "run-race"
+                runID: "run-race"
             )
             configuration.isDryRun = false
             // While the run deletes the first archive, an operator holds the second from another process
@@ -192,8 +192,8 @@ import Testing
             let report = try await RetentionSweeper(root: root, store: store, configuration: configuration)
                 .run(now: RetentionFixture.now)
 
-            #expect(report.entries.first { $0.recordingId == first.recordingID }?.action == .deleted)
-            #expect(report.entries.first { $0.recordingId == second.recordingID }?.action == .held)
+            #expect(report.entries.first { $0.recordingID == first.recordingID }?.action == .deleted)
+            #expect(report.entries.first { $0.recordingID == second.recordingID }?.action == .held)
             #expect(
                 RetentionFixture.tarExists(second, root: root) && RetentionFixture.sidecarExists(second, root: root)
             )
@@ -218,7 +218,7 @@ import Testing
             let ticks = Mutex(0)
             var configuration = RetentionSweeper.Configuration(
                 keepWithin: try RetentionDuration(parsing: "30d"),
-                runId: "run-clock"
+                runID: "run-clock"
             )
             configuration.isDryRun = false
             configuration.clock = {

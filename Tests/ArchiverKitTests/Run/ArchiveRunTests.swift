@@ -66,13 +66,13 @@ import UserplaneSimulator
                 let configuration = Self.configuration(
                     simulator,
                     root: root,
-                    workspaces: [simulator.workspaceId, simulator.emptyWorkspaceId]
+                    workspaces: [simulator.workspaceID, simulator.emptyWorkspaceID]
                 )
                 var confirmed: [String] = []
                 let result = try await ArchiveRun.withRun(configuration: configuration, logger: Self.logger) { run in
                     await run.workspaces(onPreflight: { _, workspace in confirmed.append(workspace.id) })
                 }
-                #expect(confirmed == [simulator.workspaceId, simulator.emptyWorkspaceId])
+                #expect(confirmed == [simulator.workspaceID, simulator.emptyWorkspaceID])
                 #expect(result.error == nil)
                 #expect(result.outcome == .completed)
                 try #require(result.reports.count == 2)
@@ -96,7 +96,7 @@ import UserplaneSimulator
                 // The budget was carried over, not counted twice: what is persisted is what the pacer granted.
                 #expect(try await store.catalog.apiUsage(on: Date()) == second.calls)
                 let runs = try await store.catalog.runs()
-                #expect(Set(runs.map(\.id)) == Set(result.reports.map(\.runId)))
+                #expect(Set(runs.map(\.id)) == Set(result.reports.map(\.runID)))
                 #expect(runs.allSatisfy { $0.finishedAt == Self.fixedNow && $0.exitCode == 0 })
                 // Each report written once, where the catalog says.
                 let files = try Self.reportFiles(root)
@@ -114,26 +114,26 @@ import UserplaneSimulator
             try await withTemporaryDirectory { home in
                 let root = home.appendingPathComponent("root")
                 // A workspace the key cannot reach: nothing is created for a new root.
-                let refused = Self.configuration(simulator, root: root, workspaces: [simulator.foreignWorkspaceId])
+                let refused = Self.configuration(simulator, root: root, workspaces: [simulator.foreignWorkspaceID])
                 await #expect(throws: APIError.self) {
                     try await ArchiveRun.withRun(configuration: refused, logger: Self.logger) { _ in }
                 }
                 #expect(!FileManager.default.fileExists(atPath: root.path))
 
                 // With state in place, the loop stops at the refused workspace and never reaches the next one.
-                let first = Self.configuration(simulator, root: root, workspaces: [simulator.workspaceId])
+                let first = Self.configuration(simulator, root: root, workspaces: [simulator.workspaceID])
                 _ = try await ArchiveRun.withRun(configuration: first, logger: Self.logger) { await $0.workspaces() }
                 let mixed = Self.configuration(
                     simulator,
                     root: root,
-                    workspaces: [simulator.workspaceId, simulator.foreignWorkspaceId, simulator.emptyWorkspaceId]
+                    workspaces: [simulator.workspaceID, simulator.foreignWorkspaceID, simulator.emptyWorkspaceID]
                 )
                 let result = try await ArchiveRun.withRun(configuration: mixed, logger: Self.logger) { run in
                     await run.workspaces()
                 }
                 #expect((result.error as? APIError)?.code == .notAMember)
                 #expect(result.outcome == .failed)
-                #expect(result.reports.map(\.workspaceId) == [simulator.workspaceId])
+                #expect(result.reports.map(\.workspaceID) == [simulator.workspaceID])
                 #expect(result.reports.first?.counts.archived == 0)
 
                 // A body that throws still closes the state and releases the lock.
@@ -155,7 +155,7 @@ import UserplaneSimulator
                 let configuration = Self.configuration(
                     simulator,
                     root: root,
-                    workspaces: [simulator.workspaceId, simulator.emptyWorkspaceId]
+                    workspaces: [simulator.workspaceID, simulator.emptyWorkspaceID]
                 )
                 let result = try await ArchiveRun.withRun(configuration: configuration, logger: Self.logger) { run in
                     await run.workspaces(supervise: { queue in

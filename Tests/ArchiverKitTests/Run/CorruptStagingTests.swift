@@ -17,7 +17,7 @@ import UserplaneSimulator
     }
 
     static func configuration(_ simulator: RunningSimulator, root: URL, now: Date) -> ArchiveRun.Configuration {
-        var configuration = ArchiveRunTests.configuration(simulator, root: root, workspaces: [simulator.workspaceId])
+        var configuration = ArchiveRunTests.configuration(simulator, root: root, workspaces: [simulator.workspaceID])
         configuration.settings.concurrency = 1
         configuration.currentDate = { now }
         return configuration

@@ -14,7 +14,7 @@ import Testing
             try await RetentionFixture.archive("new_1", ageDays: 2, root: root, store: store)
             var configuration = RetentionSweeper.Configuration(
                 keepWithin: try RetentionDuration(parsing: "30d"),
-                runId: "run-finish-1"
+                runID: "run-finish-1"
             )
             configuration.isDryRun = false
             try await store.catalog.startRun(id: "run-finish-1", command: "prune", startedAt: RetentionFixture.now)
@@ -49,7 +49,7 @@ import Testing
             var report = try await FixityAudit(
                 root: root,
                 store: store,
-                configuration: FixityAudit.Configuration(runId: "audit-finish-1")
+                configuration: FixityAudit.Configuration(runID: "audit-finish-1")
             ).run(now: RetentionFixture.now)
             #expect(report.outcome == .verificationFailed && report.missing == 1)
             let url = try await report.finish(

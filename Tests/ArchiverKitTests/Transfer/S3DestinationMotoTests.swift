@@ -64,7 +64,7 @@ import Testing
 
                 let verdict = await destination.verify(relativePath: relative)
                 #expect(verdict.isValid, "\(verdict.problems)")
-                #expect(verdict.recordingId == "rec_123")
+                #expect(verdict.recordingID == "rec_123")
                 #expect(verdict.sha256 == packed.sha256)
                 #expect(verdict.objectLock?.mode == .compliance)
                 #expect(try await destination.list() == [relative])
