@@ -194,9 +194,7 @@ private func responseSinkHeader(
     guard let pointer, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }
+    let line = HTTPHeaderLine.text(pointer, length: length)
     if let field = HTTPHeaderLine.parse(line) {
         sink.headers.append(field)
     } else if line.hasPrefix("HTTP/") {

@@ -435,9 +435,7 @@ private func s3ResponseHeader(
     guard let pointer, let context else { return 0 }
     let sink = Unmanaged<S3ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
-    let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }
+    let line = HTTPHeaderLine.text(pointer, length: length)
     if line.hasPrefix("HTTP/") {
         // A new status line (after 100-continue) starts a fresh header block.
         sink.headers.removeAll()
