@@ -104,7 +104,7 @@ extension WorkerQueue {
                 // A staged file no longer holds the bytes hashed while downloading (disk corruption, or something
                 // else wrote to it). Reusing it could never succeed, so the staging goes: the retry downloads
                 // every resource again instead of failing on the same bad copy until it gives up.
-                removeStaging(job)
+                await removeStaging(job)
             }
             throw error
         }
@@ -140,7 +140,8 @@ extension WorkerQueue {
             completing: lease,
             now: now()
         )
-        removeStaging(job)
+        // Not awaited: the run waits for it at its end (see ``StagingRemovals``).
+        stagingRemovals.start { [self] in removeStagingNow(job) }
         logger.debug("recording archived", metadata: ["archive.path": "\(relativePath)"])
         return .archived(path: relativePath, bytes: packed.size, sha256: packed.sha256)
     }

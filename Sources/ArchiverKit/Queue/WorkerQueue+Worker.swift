@@ -244,7 +244,7 @@ extension WorkerQueue {
                     configuration: configuration.jobRetryRules,
                     now: now()
                 )
-                removeStaging(job)
+                await removeStaging(job)
                 return .gone(reason: reason)
             }
         }
@@ -285,7 +285,17 @@ extension WorkerQueue {
         return .failed(reason: reason, attempts: attempts, willRetry: false)
     }
 
-    func removeStaging(_ job: Job) {
+    /// Removes the job's staging directory (and any `.partial` of its tar) on a thread of its own and waits for it.
+    ///
+    /// Never on the cooperative pool, whose few threads every worker shares: unlinking a large staged file can block
+    /// for a long time (see ``StagingRemovals``). For a job that will be retried, whose staging must be gone before
+    /// the retry downloads into it again; an archived job's staging goes through ``stagingRemovals`` instead.
+    func removeStaging(_ job: Job) async {
+        await BlockingExecutor.run { [self] in removeStagingNow(job) }
+    }
+
+    /// ``removeStaging(_:)`` on the calling thread (blocking).
+    func removeStagingNow(_ job: Job) {
         // Through verified descriptors: a link planted as `staging` (or inside it) is never followed.
         if let staging = PrivateFile.openDirectory(Self.stagingComponents, under: configuration.root.path) {
             PrivateFile.removeTree(named: "job-\(job.id)", in: staging)

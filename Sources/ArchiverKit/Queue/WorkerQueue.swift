@@ -24,6 +24,8 @@ package final class WorkerQueue: Service, Sendable {
     let packager: ArchivePackager
     let state: Mutex<RunState>
     let stopRequested = Atomic<Bool>(false)
+    /// Staging of archived jobs being removed; ``run()`` waits for them at its end.
+    let stagingRemovals = StagingRemovals()
     let claimingStopped = Atomic<Bool>(false)
     let ownerPrefix: String
     let budgetPersisted: Mutex<DailyBudget?>
@@ -147,8 +149,10 @@ package final class WorkerQueue: Service, Sendable {
             }
             if Task.isCancelled { requestStop(reason: .interrupted) }
             try await finish(fatal: nil)
+            await stagingRemovals.waitForAll()
         } catch {
             try? await finish(fatal: error)
+            await stagingRemovals.waitForAll()
             throw error
         }
     }

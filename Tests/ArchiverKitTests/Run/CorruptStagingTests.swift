@@ -85,6 +85,9 @@ import UserplaneSimulator
                 #expect(reasons.first?.contains("no longer matches the digest computed while downloading") == true)
                 #expect(second.reports.first?.counts.archived == 1)
                 #expect(second.reports.first?.counts.failed == 0)
+                // The archived job's staging is removed (off the workers' path) before the run returns.
+                let leftOver = try Self.stagedFiles(root)
+                #expect(leftOver.isEmpty, "staging left after the run: \(leftOver)")
                 let tars = ArchiveVerifier.archiveFiles(under: root).files.filter { $0.hasSuffix(".tar") }
                 let tar = URL(fileURLWithPath: try #require(tars.first))
                 #expect(ArchiveVerifier().verify(tarURL: tar).problems.isEmpty)
