@@ -159,4 +159,47 @@ import UserplaneSimulator
             #expect(rebuild.stdout.contains("rejected \(link.path): is a symbolic link"), "\(rebuild.stdout)")
         }
     }
+
+    /// A recording that is gone when its job runs has its leftover `.tar.partial` removed, but never through a
+    /// folder replaced by a link: the files of the same names outside the root stay.
+    @Test func aGoneRecordingsLeftoversAreNotRemovedThroughALinkedFolder() async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.recordingCount = 1
+        configuration.includesHostileRecording = false
+        configuration.content.maximumVideoBytes = 16 << 10
+        configuration.content.unfinishedFraction = 0
+        try await withUserplaneSimulator(configuration) { sim in
+            try await withTemporaryDirectory { scratch in
+                let recording = try #require(sim.recordings.first { !$0.isDeleted })
+                var faults = sim.faults()
+                faults.vanishedRecordingIDs = [recording.recordingID]
+                faults.vanishStatus = 410
+                sim.setFaults(faults)
+                let year = String(recording.createdAt.prefix(4))
+                let month = String(recording.createdAt.dropFirst(5).prefix(2))
+                let root = scratch.appendingPathComponent("archive", isDirectory: true)
+                let workspace = root.appendingPathComponent(sim.workspaceID, isDirectory: true)
+                try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+                let outside = scratch.appendingPathComponent("outside", isDirectory: true)
+                let decoys = outside.appendingPathComponent(month, isDirectory: true)
+                try FileManager.default.createDirectory(at: decoys, withIntermediateDirectories: true)
+                let names = [".tar.partial", ".tar.sha256.partial"].map { recording.recordingID + $0 }
+                for name in names { try Data("keep".utf8).write(to: decoys.appendingPathComponent(name)) }
+                try FileManager.default.createSymbolicLink(
+                    at: workspace.appendingPathComponent(year),
+                    withDestinationURL: outside
+                )
+                let archive = try await RetentionCLITests.archiver(
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(archive.stdout.contains("gone") || archive.stderr.contains("gone"), "\(archive.stdout)")
+                #expect(
+                    Set(try FileManager.default.contentsOfDirectory(atPath: decoys.path)) == Set(names),
+                    "\(archive.stdout)\n\(archive.stderr)"
+                )
+            }
+        }
+    }
 }
