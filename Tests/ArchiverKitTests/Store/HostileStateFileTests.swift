@@ -6,9 +6,9 @@ import Testing
 
 @testable import ArchiverKit
 
-/// `holds.jsonl` replaced by something that is not a small regular file: `hold add` and `rebuild-catalog` fail at
-/// once with a message, never wait on a FIFO or read without bound.
-@Suite(.timeLimit(.minutes(1))) struct HoldsLogHostileFileTests {
+/// `holds.jsonl` or `state.sqlite` replaced by something that is not a small regular file: `hold add`, opening the
+/// state and `rebuild-catalog` fail at once with a message, never wait on a FIFO or read without bound.
+@Suite(.timeLimit(.minutes(1))) struct HostileStateFileTests {
     static func entry() -> HoldsLog.Entry {
         HoldsLog.Entry(
             action: .add,
@@ -80,6 +80,25 @@ import Testing
             #expect(truncate(log.path, off_t(HoldsLog.maximumBytes) + 4096) == 0)
             let error = #expect(throws: StoreError.self) { try log.entries() }
             #expect(error?.message.contains("larger than") == true, "\(String(describing: error))")
+        }
+    }
+
+    /// `state.sqlite` replaced by a FIFO or a directory: opening the state says what is there and what to do.
+    @Test(arguments: ["fifo", "directory"])
+    func aStateFileThatIsNotARegularFileIsRefusedByName(_ kind: String) async throws {
+        try await withTemporaryDirectory { root in
+            let path = ArchiveStore.databaseURL(archiveRoot: root).path
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true
+            )
+            if kind == "fifo" {
+                #expect(mkfifo(path, 0o600) == 0)
+            } else {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            }
+            let error = #expect(throws: StoreError.self) { try ArchiveStore(archiveRoot: root) }
+            #expect(error?.message.contains("is not a regular file") == true, "\(String(describing: error))")
         }
     }
 }
