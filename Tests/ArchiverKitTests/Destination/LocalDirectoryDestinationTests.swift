@@ -201,4 +201,27 @@ import Testing
             #expect(try Self.names(in: planted) == ["inside"], "left where it was, with what it holds")
         }
     }
+
+    /// A FIFO planted as a catalogued tar, and one planted as an intact archive's sidecar: nothing blocks on
+    /// them, neither is present or valid, and `prune` leaves the planted tar where it is rather than logging it
+    /// as the archive deleted.
+    @Test func fifosPlantedAsATarOrASidecarNeverBlockAndAreNotDeletedAsArchives() async throws {
+        try await withTemporaryDirectory { directory in
+            let recording = try PackingFixture.fullRecording(in: directory, id: "rec_1", videoBytes: 2048)
+            let root = try PackingFixture.pack(recording, in: directory).tarURL.deletingLastPathComponent()
+            let sidecar = root.appendingPathComponent("rec_1.tar.sha256").path
+            try FileManager.default.removeItem(atPath: sidecar)
+            #expect(mkfifo(sidecar, 0o600) == 0)
+            #expect(mkfifo(root.appendingPathComponent("rec_2.tar").path, 0o600) == 0)
+            let destination = LocalDirectoryDestination(root: root)
+            #expect(try await destination.present(["rec_1.tar", "rec_2.tar"]) == ["rec_1.tar"])
+            let fifoTar = await destination.verify(relativePath: "rec_2.tar")
+            #expect(fifoTar.problems.map(\.code) == [.unreadable], "\(fifoTar.problems)")
+            let fifoSidecar = await destination.verify(relativePath: "rec_1.tar")
+            #expect(fifoSidecar.problems.map(\.code) == [.sidecarMissing], "\(fifoSidecar.problems)")
+            #expect(throws: LocalDirectoryDestination.FileError.self) { try destination.deleteFiles("rec_2.tar") }
+            #expect(PrivateFile.isRegularFile(root.appendingPathComponent("rec_1.tar").path))
+            #expect(try Self.names(in: root).contains("rec_2.tar"))
+        }
+    }
 }
