@@ -224,4 +224,20 @@ import Testing
             #expect(try Self.names(in: root).contains("rec_2.tar"))
         }
     }
+
+    /// The archive root itself may be a symbolic link, the operator's choice (say `/srv/archive` pointing at a
+    /// mounted volume): only what lies below it is never followed.
+    @Test func anArchiveRootThatIsALinkIsTheOperatorsChoiceAndWorks() async throws {
+        try await withTemporaryDirectory { directory in
+            let recording = try PackingFixture.fullRecording(in: directory, id: "rec_1", videoBytes: 2048)
+            let real = try PackingFixture.pack(recording, in: directory).tarURL.deletingLastPathComponent()
+            let linked = directory.appendingPathComponent("linked-root")
+            try FileManager.default.createSymbolicLink(at: linked, withDestinationURL: real)
+            let destination = LocalDirectoryDestination(root: linked)
+            #expect(try await destination.present(["rec_1.tar"]) == ["rec_1.tar"])
+            #expect(await destination.verify(relativePath: "rec_1.tar").isValid)
+            try await destination.delete(StoredArchive(relativePath: "rec_1.tar"))
+            #expect(try Self.names(in: real).isEmpty)
+        }
+    }
 }
