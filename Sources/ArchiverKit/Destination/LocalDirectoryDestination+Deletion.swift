@@ -11,7 +11,8 @@ import Glibc
 /// 2. unlink `<name>.tar.deleting`;
 /// 3. unlink `<name>.tar.sha256`, and sync the directory.
 ///
-/// A catalog path that is absolute or has an empty or `..` component is never touched.
+/// A catalog path that is absolute or has an empty or `..` component is never touched, and neither is anything
+/// reached through a folder that is a symbolic link.
 extension LocalDirectoryDestination {
     /// A step of one archive's deletion, for crash-injection tests.
     package enum DeletionStep: String, Sendable, Hashable, CaseIterable {
@@ -29,87 +30,82 @@ extension LocalDirectoryDestination {
         package var message: String
 
         static func errno(_ operation: String, _ path: String) -> FileError {
-            FileError(message: "cannot \(operation) \(path): \(String(cString: strerror(Glibc.errno)))")
+            FileError(
+                message: "cannot \(operation) \(path): \(String(cString: strerror(Glibc.errno))); check that the "
+                    + "user running the archiver may write to its folder (a read-only mount or folder keeps the "
+                    + "archive) and re-run"
+            )
         }
     }
 
     /// Whether `relativePath` names a place under the root (not absolute, no empty or `..` component).
     package func contains(_ relativePath: String) -> Bool {
-        Files(root: root, relativePath: relativePath) != nil
+        let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
+        return !relativePath.hasPrefix("/") && !components.contains { $0.isEmpty || $0 == "." || $0 == ".." }
     }
 
     /// Whether nothing is left of the archive: neither its tar nor a `.tar.deleting` of an interrupted deletion.
+    ///
+    /// A missing folder means nothing is left; an archive whose folder is a symbolic link is not gone (it is
+    /// refused, never looked at through the link).
     package func isGone(_ relativePath: String) -> Bool {
-        guard let files = Files(root: root, relativePath: relativePath) else { return false }
-        return !files.exists(files.tar) && !files.exists(files.deleting)
+        let files: RootedFile
+        do {
+            files = try RootedFile(relativePath: relativePath, under: root)
+        } catch {
+            return error.reason == .missing
+        }
+        return !files.exists() && !files.exists(suffix: Self.deletingSuffix)
     }
 
     /// Renames a `.tar.deleting` left by an interrupted deletion back to its tar, when the tar is absent.
     ///
     /// - Returns: Whether the archive was put back.
     package func rollBackInterruptedDeletion(_ relativePath: String) -> Bool {
-        guard let files = Files(root: root, relativePath: relativePath), files.exists(files.deleting),
-            !files.exists(files.tar), rename(files.deleting, files.tar) == 0
+        guard let files = try? RootedFile(relativePath: relativePath, under: root),
+            files.exists(suffix: Self.deletingSuffix), !files.exists(),
+            files.rename(suffix: Self.deletingSuffix, to: "")
         else { return false }
-        try? files.syncDirectory()
+        _ = files.syncDirectory()
         return true
     }
 
     /// Deletes the archive's tar and sidecar in the steps above, calling `afterStep` after each; blocking (it runs
     /// inside the catalog transaction that re-checks the legal hold).
     ///
-    /// - Throws: ``FileError`` when a file operation fails or the path is not under the root; whatever `afterStep`
-    ///   throws.
+    /// Every step names the files relative to their folder, opened from the root without following links
+    /// (``RootedFile``): a folder replaced by a symbolic link is refused, and nothing outside the root is touched.
+    ///
+    /// - Throws: ``FileError`` when a file operation fails, the path is not under the root, or a folder on the way
+    ///   is a symbolic link or not a directory; whatever `afterStep` throws.
     package func deleteFiles(_ relativePath: String, afterStep: (DeletionStep) throws -> Void = { _ in }) throws {
-        guard let files = Files(root: root, relativePath: relativePath) else {
-            throw FileError(message: "catalog path '\(relativePath)' is not under the archive root")
+        let files: RootedFile
+        do {
+            files = try RootedFile(relativePath: relativePath, under: root)
+        } catch {
+            throw FileError(message: "\(error.message); the archive was not deleted")
         }
-        if files.exists(files.tar) {
-            guard rename(files.tar, files.deleting) == 0 else { throw FileError.errno("rename", files.tar) }
-            try files.syncDirectory()
+        if let kind = files.kind(), kind != S_IFREG, kind != S_IFLNK {
+            // A link is unlinked (never its target); a directory, FIFO or device planted there is not ours.
+            throw FileError(
+                message: "\(files.path) is not a regular file (a directory, FIFO or device), so it was not deleted; "
+                    + "inspect it, move it away and re-run"
+            )
+        }
+        if files.exists() {
+            guard files.rename(suffix: "", to: Self.deletingSuffix) else { throw FileError.errno("rename", files.path) }
+            guard files.syncDirectory() else { throw FileError.errno("sync", files.directoryPath) }
         }
         try afterStep(.renamed)
-        try files.unlinkIfPresent(files.deleting)
+        guard files.unlinkIfPresent(suffix: Self.deletingSuffix) else {
+            throw FileError.errno("delete", files.path + Self.deletingSuffix)
+        }
         try afterStep(.tarRemoved)
-        try files.unlinkIfPresent(files.sidecar)
-        try files.syncDirectory()
+        guard files.unlinkIfPresent(suffix: ".sha256") else { throw FileError.errno("delete", files.path + ".sha256") }
+        guard files.syncDirectory() else { throw FileError.errno("sync", files.directoryPath) }
         try afterStep(.sidecarRemoved)
     }
 
-    /// The paths of one archive.
-    private struct Files {
-        var tar: String
-        var deleting: String
-        var sidecar: String
-        var directory: String
-
-        /// `nil` when `relativePath` is absolute or has an empty or `..` component (a damaged catalog).
-        init?(root: URL, relativePath: String) {
-            let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
-            guard !relativePath.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0.isEmpty }) else {
-                return nil
-            }
-            let url = root.appendingPathComponent(relativePath, isDirectory: false)
-            tar = url.path
-            deleting = tar + ".deleting"
-            sidecar = tar + ".sha256"
-            directory = url.deletingLastPathComponent().path
-        }
-
-        func exists(_ path: String) -> Bool {
-            var info = stat()
-            return lstat(path, &info) == 0
-        }
-
-        func unlinkIfPresent(_ path: String) throws(FileError) {
-            if unlink(path) != 0 && errno != ENOENT { throw FileError.errno("delete", path) }
-        }
-
-        func syncDirectory() throws(FileError) {
-            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard descriptor >= 0 else { throw FileError.errno("open", directory) }
-            defer { close(descriptor) }
-            guard fsync(descriptor) == 0 else { throw FileError.errno("sync", directory) }
-        }
-    }
+    /// The suffix of a tar whose deletion has begun.
+    private static let deletingSuffix = ".deleting"
 }

@@ -47,17 +47,33 @@ public struct LocalDirectoryDestination: ArchiveDestination {
 
     /// Verifies the file with ``ArchiveVerifier/verify(tarURL:)``, off the cooperative pool; a tar that does not
     /// exist is ``ArchiveVerification/Code/archiveMissing``.
+    ///
+    /// The tar and its sidecar are opened relative to their folder, itself opened from the root without following
+    /// links (``RootedFile``): a folder on the way that is a symbolic link is ``ArchiveVerification/Code/unreadable``
+    /// and nothing behind it is read.
     public func verify(relativePath: String) async -> ArchiveVerification {
         let url = packingURL(relativePath: relativePath)
-        var info = stat()
-        if lstat(url.path, &info) != 0, errno == ENOENT {
+        let file: RootedFile
+        do {
+            file = try RootedFile(relativePath: relativePath, under: root)
+        } catch {
+            let missing = error.reason == .missing
+            let problem = ArchiveVerification.Problem(
+                code: missing ? .archiveMissing : .unreadable,
+                message: missing
+                    ? "cannot open the tar: \(url.path) does not exist (\(error.path) is missing)"
+                    : "cannot open the tar: \(error.message)"
+            )
+            return ArchiveVerification(path: url.path, problems: [problem])
+        }
+        guard file.exists() else {
             let problem = ArchiveVerification.Problem(
                 code: .archiveMissing,
                 message: "cannot open the tar: \(url.path) does not exist"
             )
             return ArchiveVerification(path: url.path, problems: [problem])
         }
-        return await BlockingExecutor.run { ArchiveVerifier().verify(tarURL: url) }
+        return await BlockingExecutor.run { ArchiveVerifier().verify(file) }
     }
 
     /// Verifies a `.tar` file, or every archive in a directory tree with ``ArchiveVerifier/verify(paths:)`` (for
@@ -88,14 +104,13 @@ public struct LocalDirectoryDestination: ArchiveDestination {
         }
     }
 
-    /// The paths that are regular files under the root, each checked with `lstat` (cheap: nothing is read).
+    /// The paths that are regular files under the root, each checked with `fstatat` in its folder opened without
+    /// following links (cheap: nothing is read); a tar behind a folder that is a symbolic link is not present.
     public func present(_ relativePaths: [String]) async throws -> Set<String> {
         Set(
             relativePaths.filter { path in
-                guard contains(path) else { return false }
-                var info = stat()
-                return lstat(root.appendingPathComponent(path, isDirectory: false).path, &info) == 0
-                    && (info.st_mode & S_IFMT) == S_IFREG
+                // Its folder opened from the root without following links: an archive behind a link is absent.
+                (try? RootedFile(relativePath: path, under: root))?.kind() == S_IFREG
             }
         )
     }

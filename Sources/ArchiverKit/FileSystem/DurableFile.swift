@@ -36,10 +36,21 @@ enum DurableFile {
     /// `fstat` must report a regular file, and only then is `O_NONBLOCK` cleared. With `followsSymlinks` false the
     /// last path component must not be a symbolic link (`O_NOFOLLOW`).
     ///
+    /// - Parameters:
+    ///   - path: The file, or what messages call it when `name` is given.
+    ///   - followsSymlinks: Whether the last component may be a symbolic link.
+    ///   - directory: The folder descriptor `name` is relative to (`openat`); default: the working directory.
+    ///   - name: The name to open in `directory`; default: `path`.
+    /// - Returns: The open descriptor, blocking again (the caller closes it).
     /// - Throws: ``PackingError`` `.notFound` when missing, `.io` when it is not a regular file or cannot be opened.
-    static func openRegularFileForReading(_ path: String, followsSymlinks: Bool) throws(PackingError) -> Int32 {
+    static func openRegularFileForReading(
+        _ path: String,
+        followsSymlinks: Bool,
+        in directory: Int32 = AT_FDCWD,
+        name: String? = nil
+    ) throws(PackingError) -> Int32 {
         let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followsSymlinks ? 0 : O_NOFOLLOW)
-        let fd = open(path, flags)
+        let fd = openat(directory, name ?? path, flags)
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP && !followsSymlinks {
@@ -75,13 +86,15 @@ enum DurableFile {
     /// Reads a small regular file whole, refusing one larger than `maximumBytes` without reading it all.
     ///
     /// - Returns: The bytes, or `nil` when the file holds more than `maximumBytes`.
-    /// - Throws: What ``openRegularFileForReading(_:followsSymlinks:)`` throws, or `.io` on a read error.
+    /// - Throws: What ``openRegularFileForReading(_:followsSymlinks:in:name:)`` throws, or `.io` on a read error.
     static func readSmallRegularFile(
         _ path: String,
         maximumBytes: Int,
-        followsSymlinks: Bool
+        followsSymlinks: Bool,
+        in directory: Int32 = AT_FDCWD,
+        name: String? = nil
     ) throws(PackingError) -> [UInt8]? {
-        let fd = try openRegularFileForReading(path, followsSymlinks: followsSymlinks)
+        let fd = try openRegularFileForReading(path, followsSymlinks: followsSymlinks, in: directory, name: name)
         defer { close(fd) }
         var bytes: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)

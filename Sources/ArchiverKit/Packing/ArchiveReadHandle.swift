@@ -53,10 +53,18 @@ final class ArchiveReadHandle {
     ///   - bufferBytes: Size of the buffer the file is read through.
     ///   - hashesRawBytes: Whether the read callback computes the raw file's SHA-256 for
     ///     ``finishRawDigest()``; pass `false` when another reader computes it.
+    ///   - directory: The folder descriptor the file is opened in, as `name` (default: `path` as it is).
+    ///   - name: The file's name in `directory`.
     /// - Throws: ``PackingError`` when the file cannot be opened or is not a readable tar.
-    convenience init(path: String, bufferBytes: Int, hashesRawBytes: Bool = true) throws(PackingError) {
+    convenience init(
+        path: String,
+        bufferBytes: Int,
+        hashesRawBytes: Bool = true,
+        in directory: Int32 = AT_FDCWD,
+        name: String? = nil
+    ) throws(PackingError) {
         // Never a FIFO or device (verify must not hang on one) and never through a symlink.
-        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false)
+        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false, in: directory, name: name)
         try self.init(fd: fd, path: path, bufferBytes: bufferBytes, hashesRawBytes: hashesRawBytes)
     }
 

@@ -10,7 +10,12 @@ struct ArchiveScan {
         var sha512: String
     }
 
+    /// The tar's path, for messages.
     let tarPath: String
+    /// The folder descriptor the tar and sidecar are opened in (`openat`), or `AT_FDCWD`.
+    let directory: Int32
+    /// The tar's name in ``directory`` (its whole path with `AT_FDCWD`).
+    let tarName: String
     let maximumTagFileBytes: Int
     /// The bag directory: the tar's name without `.tar`.
     let bagName: String
@@ -37,8 +42,12 @@ struct ArchiveScan {
     /// The largest sidecar read: one line with a digest and a file name.
     static let maximumSidecarBytes = 4096
 
-    init(tarPath: String, maximumTagFileBytes: Int) {
+    /// A scan of `tarPath`; with `directory`, the tar is opened as `name` in that folder and `tarPath` only names
+    /// it in messages.
+    init(tarPath: String, maximumTagFileBytes: Int, directory: Int32 = AT_FDCWD, name: String? = nil) {
         self.tarPath = tarPath
+        self.directory = directory
+        tarName = name ?? tarPath
         self.maximumTagFileBytes = maximumTagFileBytes
         let name = (tarPath as NSString).lastPathComponent
         bagName = name.hasSuffix(".tar") ? String(name.dropLast(4)) : name
@@ -56,7 +65,9 @@ struct ArchiveScan {
     mutating func run(bufferBytes: Int) {
         // A FIFO, device or symlink is one problem, said first; its sidecar is beside the point.
         do throws(PackingError) {
-            close(try DurableFile.openRegularFileForReading(tarPath, followsSymlinks: false))
+            close(
+                try DurableFile.openRegularFileForReading(tarPath, followsSymlinks: false, in: directory, name: tarName)
+            )
         } catch {
             isTruncated = true
             report(.unreadable, nil, "cannot open the tar: \(error.message)")
@@ -64,6 +75,7 @@ struct ArchiveScan {
         }
         let expectedSidecar = readSidecar()
         let path = tarPath
+        let (directory, name) = (self.directory, tarName)
         let rawDigest = Mutex<Result<(String, FileIdentity), PackingError>?>(nil)
         let scanned = Mutex(self)
         // Iteration 0 only writes `rawDigest`, iteration 1 only `scanned`, each behind its own lock. If no
@@ -71,7 +83,7 @@ struct ArchiveScan {
         DispatchQueue.concurrentPerform(iterations: 2) { iteration in
             if iteration == 0 {
                 let result = Result { () throws(PackingError) in
-                    try Self.rawSHA256(path: path, bufferBytes: bufferBytes)
+                    try Self.rawSHA256(path: path, in: directory, name: name, bufferBytes: bufferBytes)
                 }
                 rawDigest.withLock { $0 = result }
             } else {
@@ -83,7 +95,7 @@ struct ArchiveScan {
         switch rawDigest.withLock({ $0 }) {
         case .success(let (sha256, identity)):
             // Both threads opened the path on their own: a tar renamed over in between would mix two files.
-            guard Self.fileIdentity(path: path) == identity else {
+            guard Self.fileIdentity(in: directory, name: name) == identity else {
                 isTruncated = true
                 report(.unreadable, nil, "the tar was replaced while it was being verified; run verify again")
                 return
@@ -104,7 +116,13 @@ struct ArchiveScan {
     private mutating func scanMembers(bufferBytes: Int) {
         let reader: ArchiveReadHandle
         do {
-            reader = try ArchiveReadHandle(path: tarPath, bufferBytes: bufferBytes, hashesRawBytes: false)
+            reader = try ArchiveReadHandle(
+                path: tarPath,
+                bufferBytes: bufferBytes,
+                hashesRawBytes: false,
+                in: directory,
+                name: tarName
+            )
         } catch {
             isTruncated = true
             report(.unreadable, nil, "cannot open the tar: \(error)")
@@ -143,16 +161,22 @@ struct ArchiveScan {
         var inode: UInt64
     }
 
-    static func fileIdentity(path: String) -> FileIdentity? {
+    /// The identity of `name` in `directory` (a link is not followed).
+    static func fileIdentity(in directory: Int32, name: String) -> FileIdentity? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
         return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
     /// The SHA-256 of the whole file at `path`, read sequentially through one buffer of `bufferBytes`, and the
     /// identity of the file that was read.
-    private static func rawSHA256(path: String, bufferBytes: Int) throws(PackingError) -> (String, FileIdentity) {
-        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false)
+    private static func rawSHA256(
+        path: String,
+        in directory: Int32,
+        name: String,
+        bufferBytes: Int
+    ) throws(PackingError) -> (String, FileIdentity) {
+        let fd = try DurableFile.openRegularFileForReading(path, followsSymlinks: false, in: directory, name: name)
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }
@@ -178,7 +202,9 @@ struct ArchiveScan {
             data = try DurableFile.readSmallRegularFile(
                 sidecarPath,
                 maximumBytes: Self.maximumSidecarBytes,
-                followsSymlinks: false
+                followsSymlinks: false,
+                in: directory,
+                name: tarName + ".sha256"
             )
         } catch  where error.code == .notFound {
             report(.sidecarMissing, nil, "\(sidecarPath) is missing; the archive's integrity cannot be anchored")

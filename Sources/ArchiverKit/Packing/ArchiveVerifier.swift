@@ -113,19 +113,25 @@ public struct ArchiveVerifier: Sendable {
         }
     }
 
-    /// `*.tar` files and orphan `*.tar.sha256` sidecars under `directory`, sorted, and the `*.tar` entries that are
-    /// not regular files (symlinks, FIFOs, ...), which are never followed or read.
+    /// `*.tar` files and orphan `*.tar.sha256` sidecars under `directory`, sorted, and the entries that are never
+    /// followed or read: every symbolic link (a folder replaced by a link hides the archives behind it) and every
+    /// `*.tar` that is not a regular file (FIFOs, devices, ...).
     static func archiveFiles(under directory: URL) -> (files: [String], unfollowed: [String]) {
         var tars: Set<String> = []
         var unfollowed: [String] = []
         var sidecars: [String] = []
-        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey]
+        let keys: [URLResourceKey] = [.isDirectoryKey, .isRegularFileKey, .isSymbolicLinkKey]
         guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: keys) else {
             return ([], [])
         }
         for case let url as URL in walker {
             let name = url.lastPathComponent
             let values = try? url.resourceValues(forKeys: Set(keys))
+            if values?.isSymbolicLink == true || PrivateFile.isSymbolicLink(url.path) {
+                walker.skipDescendants()
+                unfollowed.append(url.path)
+                continue
+            }
             if values?.isDirectory == true {
                 if name == ".userplane-archiver" { walker.skipDescendants() }
                 continue
@@ -153,11 +159,31 @@ public struct ArchiveVerifier: Sendable {
     /// - Parameter tarURL: The `.tar` file.
     /// - Returns: The verdict; problems are reported, never thrown.
     public func verify(tarURL: URL) -> ArchiveVerification {
-        var scan = ArchiveScan(tarPath: tarURL.path, maximumTagFileBytes: configuration.maximumTagFileBytes)
+        verify(ArchiveScan(tarPath: tarURL.path, maximumTagFileBytes: configuration.maximumTagFileBytes))
+    }
+
+    /// Verifies one archive below an archive root, opened in its folder's descriptor so that nothing is read
+    /// through a link planted in place of a folder; see ``verify(tarURL:)``.
+    func verify(_ file: RootedFile) -> ArchiveVerification {
+        withExtendedLifetime(file) {
+            verify(
+                ArchiveScan(
+                    tarPath: file.path,
+                    maximumTagFileBytes: configuration.maximumTagFileBytes,
+                    directory: file.directory,
+                    name: file.name
+                )
+            )
+        }
+    }
+
+    private func verify(_ scan: ArchiveScan) -> ArchiveVerification {
+        var scan = scan
+        let tarPath = scan.tarPath
         scan.run(bufferBytes: configuration.bufferBytes)
         if !scan.isTruncated { scan.checkContents() }
         return ArchiveVerification(
-            path: tarURL.path,
+            path: tarPath,
             recordingID: scan.manifest?.recordingID,
             sha256: scan.tarSHA256,
             memberCount: scan.members.count,

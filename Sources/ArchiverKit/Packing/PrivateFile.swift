@@ -218,23 +218,98 @@ enum PrivateFile {
     ///
     /// - Returns: The descriptor, or `nil` when it does not exist or is not a real directory.
     static func openDirectory(_ relative: [String], under root: String) -> Int32? {
+        try? openDirectoryNoFollow(relative, under: root)
+    }
+
+    /// Opens the directory `relative` below `root` one component at a time, never following a link.
+    ///
+    /// Each component is opened with `openat(O_DIRECTORY | O_NOFOLLOW)` relative to the one before, so no
+    /// component below the root is followed when it is a symbolic link, even one planted between two calls. The
+    /// root itself is the operator's choice and may be a link.
+    ///
+    /// - Returns: The descriptor of the last directory (the caller closes it).
+    /// - Throws: ``UnsafePath`` whose ``UnsafePath/reason`` says whether a component is missing, a symbolic
+    ///   link, not a directory, or cannot be opened, and whose message names it and says what to do.
+    static func openDirectoryNoFollow(_ relative: [String], under root: String) throws(UnsafePath) -> Int32 {
         var fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard fd >= 0 else {
+            let code = errno
+            throw UnsafePath(
+                path: root,
+                message: "cannot open the archive root \(root): \(String(cString: strerror(code))); check that it "
+                    + "exists and that this user may read it",
+                reason: code == ENOENT ? .missing : .unusable
+            )
+        }
+        var path = root
         for component in relative {
+            path += "/" + component
+            guard !component.isEmpty, component != ".", component != ".." else {
+                close(fd)
+                throw UnsafePath(path: path, message: "\(path) is not a plain path below the archive root")
+            }
             let next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else {
+                let code = errno
+                var status = stat()
+                let kind = fstatat(fd, component, &status, AT_SYMLINK_NOFOLLOW) == 0 ? status.st_mode & S_IFMT : 0
+                close(fd)
+                throw refusal(path: path, code: code, kind: kind)
+            }
             close(fd)
-            guard next >= 0 else { return nil }
             fd = next
         }
         return fd
     }
 
+    /// Why `path` could not be opened as a directory: `code` is `openat`'s errno, `kind` the `S_IFMT` bits of
+    /// what is there (0 when nothing is).
+    private static func refusal(path: String, code: Int32, kind: mode_t) -> UnsafePath {
+        switch kind {
+        case S_IFLNK:
+            return UnsafePath(
+                path: path,
+                message: "\(path) is a symbolic link; the archiver never follows links below the archive root. "
+                    + "Inspect it and put the real folder back in its place (or remove the link: rm \(path))",
+                reason: .symbolicLink
+            )
+        case 0 where code == ENOENT:
+            return UnsafePath(path: path, message: "\(path) does not exist", reason: .missing)
+        case 0, S_IFDIR:
+            return UnsafePath(
+                path: path,
+                message: "cannot open \(path): \(String(cString: strerror(code))); check its permissions",
+                reason: .unusable
+            )
+        default:
+            return UnsafePath(
+                path: path,
+                message: "\(path) is not a directory; move it away and put the real folder back in its place",
+                reason: .notADirectory
+            )
+        }
+    }
+
     /// A path below the archive root that is a link, not a directory, or cannot be created.
     struct UnsafePath: Error, Sendable, CustomStringConvertible {
+        /// What is wrong with the path.
+        enum Reason: Sendable, Equatable {
+            /// A component does not exist.
+            case missing
+            /// A component is a symbolic link, which is never followed.
+            case symbolicLink
+            /// A component is a file, FIFO, device or socket, not a directory.
+            case notADirectory
+            /// The path is not allowed, or cannot be created or opened (permissions, I/O).
+            case unusable
+        }
+
         /// The offending path.
         var path: String
         /// What happened and what to do.
         var message: String
+        /// What is wrong with the path.
+        var reason: Reason = .unusable
         var description: String { message }
     }
 }

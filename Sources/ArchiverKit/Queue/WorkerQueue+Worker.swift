@@ -301,10 +301,19 @@ extension WorkerQueue {
             PrivateFile.removeTree(named: "job-\(job.id)", in: staging)
             close(staging)
         }
-        // A tar being packed when an earlier process was killed; a packed archive is renamed away from it.
+        // A tar being packed when an earlier process was killed; a packed archive is renamed away from it. Named
+        // in its folder opened from the root without following links: a folder replaced by a link is left alone.
         let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: job.recordingCreatedAt)
-        try? FileManager.default.removeItem(atPath: tarURL.path + ".partial")
-        try? FileManager.default.removeItem(atPath: tarURL.path + ".sha256.partial")
+        let rootPath = configuration.root.path
+        if tarURL.path.hasPrefix(rootPath + "/"),
+            let tar = try? RootedFile(
+                relativePath: String(tarURL.path.dropFirst(rootPath.count + 1)),
+                under: configuration.root
+            )
+        {
+            _ = tar.unlinkIfPresent(suffix: ".partial")
+            _ = tar.unlinkIfPresent(suffix: ".sha256.partial")
+        }
     }
 
     /// Removes staging directories that no job will resume: left by a process killed between cataloguing

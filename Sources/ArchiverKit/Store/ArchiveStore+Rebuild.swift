@@ -86,7 +86,8 @@ extension ArchiveStore {
             // A link or special file is never followed: it stays out of the catalog and is reported.
             let problem = ArchiveVerification.Problem(
                 code: .notChecked,
-                message: "is a symbolic link or not a regular file, so it was not catalogued; move the real file here"
+                message: "is a symbolic link or not a regular file, so nothing in or behind it was catalogued; "
+                    + "put the real file or folder here and re-run"
             )
             report.rejected.append(ArchiveVerification(path: file, problems: [problem]))
         }

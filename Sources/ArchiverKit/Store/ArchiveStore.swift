@@ -104,7 +104,8 @@ package final class ArchiveStore: StateStore {
         }
     }
 
-    /// Creates an empty database file with mode 0640 unless one exists; refuses a link in its place.
+    /// Creates an empty database file with mode 0640 unless one exists; refuses a link, or anything but a regular
+    /// file, in its place.
     static func createPrivately(_ path: String) throws {
         if PrivateFile.isSymbolicLink(path) {
             throw StoreError(
@@ -114,6 +115,14 @@ package final class ArchiveStore: StateStore {
             )
         }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, PrivateFile.fileMode)
+        var status = stat()
+        if fd < 0, lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw StoreError(
+                code: .cannotOpen,
+                message: "\(path) is not a regular file (a directory, FIFO, device or socket); move it away, then "
+                    + "run rebuild-catalog if the root holds archives"
+            )
+        }
         if fd >= 0 {
             _ = fchmod(fd, PrivateFile.fileMode)
             let grouped = Result { () throws(ErrnoFailure) in try PrivateFile.applyGroup(fd) }

@@ -55,6 +55,8 @@ package struct HoldsLog: Sendable {
 
     /// The log file's path.
     package let path: String
+    /// The largest log read: about 800,000 hold changes.
+    package static let maximumBytes = 256 << 20
 
     /// The log of the state directory holding `databasePath`.
     package init(databasePath: String) {
@@ -67,9 +69,19 @@ package struct HoldsLog: Sendable {
     package func append(_ entry: Entry) throws {
         var line = try Self.encoder.encode(entry)
         line.append(0x0A)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, PrivateFile.fileMode)
+        // O_NONBLOCK: a FIFO planted here fails at once (ENXIO) instead of blocking until a reader comes.
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, PrivateFile.fileMode)
         guard fd >= 0 else { throw failure("cannot open") }
         defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw StoreError(
+                code: .io,
+                message: "\(path) is not a regular file (a FIFO, device or socket); move it away (holds are also "
+                    + "in the catalog: hold list shows them) and retry"
+            )
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         _ = fchmod(fd, PrivateFile.fileMode)
         _ = try? PrivateFile.applyGroup(fd)
         let written = [UInt8](line).withUnsafeBytes { buffer in
@@ -83,13 +95,32 @@ package struct HoldsLog: Sendable {
 
     /// Every complete entry, in order, and how many lines could not be read.
     ///
+    /// Only a regular file is read (a FIFO, device or link is refused at once, never waited on), and at most
+    /// ``maximumBytes``.
+    ///
     /// - Returns: Empty when the file does not exist.
-    /// - Throws: ``StoreError`` when the file exists but cannot be read (or is a link).
+    /// - Throws: ``StoreError`` when the file exists but cannot be read, is not a regular file, or is too large.
     package func entries() throws -> (entries: [Entry], unreadableLines: Int) {
-        guard FileManager.default.fileExists(atPath: path) || PrivateFile.isSymbolicLink(path) else { return ([], 0) }
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw failure("cannot read") }
-        let data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
+        let bytes: [UInt8]?
+        do throws(PackingError) {
+            bytes = try DurableFile.readSmallRegularFile(path, maximumBytes: Self.maximumBytes, followsSymlinks: false)
+        } catch  where error.code == .notFound {
+            return ([], 0)
+        } catch {
+            throw StoreError(
+                code: .io,
+                message: "\(error.message); holds.jsonl must be a regular file the archiver can read",
+                cause: error
+            )
+        }
+        guard let bytes else {
+            throw StoreError(
+                code: .io,
+                message: "\(path) is larger than \(Self.maximumBytes >> 20) MiB, far more than any record of holds; "
+                    + "inspect it, keep a copy elsewhere and move it away, then place the holds again"
+            )
+        }
+        let data = Data(bytes)
         var entries: [Entry] = []
         var unreadable = 0
         for line in data.split(separator: 0x0A) where !line.isEmpty {

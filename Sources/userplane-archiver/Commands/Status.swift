@@ -54,8 +54,9 @@ struct StatusCommand: AsyncParsableCommand {
         )
         if !status.missingOnDisk.isEmpty {
             lines.append(
-                "missing on disk (\(status.missingOnDisk.count)): catalogued as archived, but the tar is gone; "
-                    + "run verify and restore them from a copy:"
+                "missing on disk (\(status.missingOnDisk.count)): catalogued as archived, but the tar is gone "
+                    + "(or behind a symbolic link below the archive root, which is never followed); run verify "
+                    + "and restore them from a copy:"
             )
             for missing in status.missingOnDisk.prefix(50) {
                 lines.append("  " + SafeText.escaped("\(missing.recordingID)  \(missing.archivePath)"))
