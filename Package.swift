@@ -19,6 +19,9 @@ if Context.environment["USERPLANE_WARNINGS_AS_ERRORS"] == "1" {
 // executable; crash backtraces read its symbol table): the 44,000 exported symbols cost 2.7 MiB of .dynsym/.dynstr/
 // .gnu.hash paged in at every start. `-z pack-relative-relocs` (DT_RELR, glibc 2.36+) shrinks .rela.dyn from 2.9 MiB,
 // read in full by the dynamic loader, to 45 KiB. Together about 5.4 MiB less peak RSS (README, Memory).
+// Linker/userplane-archiver.order (Scripts/update-link-order.sh) puts the functions that download and archive run
+// first in .text, so they share a few MiB of pages instead of touching 16 MiB: about 6.7 MiB less peak RSS. Only the
+// layout changes; names missing from the binary are ignored.
 let staticRuntimeInRelease: [LinkerSetting] = [
     .unsafeFlags(
         [
@@ -27,6 +30,8 @@ let staticRuntimeInRelease: [LinkerSetting] = [
             "-l_FoundationCollections", "-l_FoundationCShims", "-lCoreFoundation", "-lswiftDispatch", "-ldispatch",
             "-lBlocksRuntime", "-lswiftSynchronization",
             "-Xlinker", "--no-export-dynamic", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
+            "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/Linker/userplane-archiver.order",
+            "-Xlinker", "--no-warn-symbol-ordering",
         ],
         .when(platforms: [.linux], configuration: .release)
     )
