@@ -144,6 +144,7 @@ let package = Package(
             name: "ArchiverKitTests",
             dependencies: [
                 "ArchiverKit", "ArchiverPostgres", "ArchiverTestSupport", "UserplaneSimulator",
+                .product(name: "GRDB", package: "GRDB.swift"),  // StoredDateTests: rows as GRDB itself wrote them
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
