@@ -65,6 +65,8 @@ let package = Package(
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // SHA-256/SHA-512 via OpenSSL 3's EVP (faster here than swift-crypto; see HashState.swift).
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // glibc's mallopt for userplane-archiver's entry point (no library to link).
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "ArchiverKit",
             dependencies: [
@@ -90,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "userplane-archiver",
             dependencies: [
-                "ArchiverKit", "ArchiverPostgres",
+                "ArchiverKit", "ArchiverPostgres", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
