@@ -8,7 +8,8 @@
 #
 # The order only changes layout, never behaviour. Names that no longer exist are ignored by the linker, so a stale
 # file just loses some of its effect: re-run this script after large changes to the download or archive path, or
-# after a toolchain upgrade, and commit the result.
+# after a toolchain upgrade, and commit the result. SwiftPM does not track the file: delete
+# .build/release/userplane-archiver (and archiver-bench) to relink with a new one at once.
 #
 # Needs valgrind (apt-get install valgrind) and a release build (built first unless --no-build).
 # Usage: Scripts/update-link-order.sh [--no-build]
