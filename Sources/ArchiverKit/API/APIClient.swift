@@ -165,8 +165,10 @@ public final class APIClient: Sendable {
                 message: "the API base URL \(RedactedURL(base)) is not an http(s) URL"
             )
         }
-        // The key travels in a header: plain http only to this machine (a local simulator or proxy).
-        if scheme == "http", !Self.isLoopback(host: components?.host ?? "") {
+        // The key travels in a header: plain http only to this machine (a local simulator or proxy). `encodedHost`,
+        // not `host`: the latter decodes IDNA through ICU, paging its data in (README, Memory); a loopback host is
+        // plain ASCII either way.
+        if scheme == "http", !Self.isLoopback(host: components?.encodedHost ?? "") {
             throw APIError(
                 code: .invalidRequest,
                 status: nil,

@@ -87,22 +87,44 @@ package struct RetentionDuration: Sendable, Hashable, CustomStringConvertible {
 
     /// The instant `self` before `date`, in UTC calendar arithmetic.
     ///
+    /// Months and years keep the day of the month and the time of day, clamped to the target month's last day
+    /// (`2024-03-31` minus `1mo` is `2024-02-29`), as Foundation's Gregorian `Calendar` does; computed with
+    /// ``UTCTime``, which keeps ICU out of memory (README, Memory).
+    ///
     /// - Parameter date: The reference instant, usually now.
     /// - Returns: The cutoff; recordings created strictly before it are older than the policy.
     package func cutoff(before date: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        var components = DateComponents()
+        let seconds: Int
         switch unit {
-        case .seconds: components.second = -value
-        case .minutes: components.minute = -value
-        case .hours: components.hour = -value
-        case .days: components.day = -value
-        case .weeks: components.day = -7 * value
-        case .months: components.month = -value
-        case .years: components.year = -value
+        case .seconds: seconds = value
+        case .minutes: seconds = value * 60
+        case .hours: seconds = value * 3600
+        case .days: seconds = value * 86_400
+        case .weeks: seconds = value * 7 * 86_400
+        case .months: return Self.date(date, minusMonths: value)
+        case .years: return Self.date(date, minusMonths: value * 12)
         }
-        return calendar.date(byAdding: components, to: date) ?? .distantPast
+        return date.addingTimeInterval(-Double(seconds))
+    }
+
+    /// `date` moved `months` calendar months back in UTC, the day clamped to the target month's length.
+    private static func date(_ date: Date, minusMonths months: Int) -> Date {
+        let whole = UTCTime.wholeSeconds(date)
+        let fraction = date.timeIntervalSinceReferenceDate - Double(whole - UTCTime.referenceOffset)
+        let parts = UTCTime.fields(seconds: whole)
+        let monthIndex = parts.year * 12 + (parts.month - 1) - months
+        let year = Int(UTCTime.floorDivide(Int64(monthIndex), 12))
+        let month = monthIndex - year * 12 + 1
+        let day = min(parts.day, UTCTime.daysInMonth(year: year, month: month))
+        let local = UTCTime.seconds(
+            year: year,
+            month: month,
+            day: day,
+            hour: parts.hour,
+            minute: parts.minute,
+            second: parts.second
+        )
+        return UTCTime.date(localSeconds: local).addingTimeInterval(fraction)
     }
 
     /// The length of this duration when it ends at `now` (months and years vary in length).

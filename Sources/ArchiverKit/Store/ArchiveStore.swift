@@ -90,7 +90,7 @@ package final class ArchiveStore: StateStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operator: row["operator"],
-                    at: row["at"]
+                    at: row.date("at")
                 )
             )
         }

@@ -17,7 +17,7 @@ extension CatalogStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    event.workspaceID, event.recordingID, event.archivePath, event.at, event.outcome.rawValue,
+                    event.workspaceID, event.recordingID, event.archivePath, event.at.stored, event.outcome.rawValue,
                     event.expectedSha256, event.observedSha256, problems, event.toolVersion, event.runID,
                 ]
             )
@@ -64,7 +64,7 @@ extension CatalogStore {
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
             archivePath: row["archivePath"],
-            at: row["at"],
+            at: row.date("at"),
             outcome: AuditEvent.Outcome(rawValue: row["outcome"]) ?? .failed,
             expectedSha256: row["expectedSha256"],
             observedSha256: row["observedSha256"],

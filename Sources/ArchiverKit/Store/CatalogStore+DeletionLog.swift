@@ -59,7 +59,7 @@ extension CatalogStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                entry.recordingID, entry.workspaceID, entry.archivePath, entry.archiveSha256, entry.at,
+                entry.recordingID, entry.workspaceID, entry.archivePath, entry.archiveSha256, entry.at.stored,
                 entry.scope.rawValue, entry.outcome.rawValue, entry.httpStatus,
                 entry.apiResponse.map { SafeText.capped($0) }, entry.runID,
             ]
@@ -69,7 +69,7 @@ extension CatalogStore {
             let column = entry.scope == .local ? "deletedLocallyAt" : "deletedRemotelyAt"
             try db.execute(
                 sql: "UPDATE archives SET \(column) = IFNULL(\(column), ?) WHERE workspaceId = ? AND recordingId = ?",
-                arguments: [entry.at, entry.workspaceID, entry.recordingID]
+                arguments: [entry.at.stored, entry.workspaceID, entry.recordingID]
             )
         }
         return id
@@ -113,7 +113,7 @@ extension CatalogStore {
             workspaceID: row["workspaceId"],
             archivePath: row["archivePath"],
             archiveSha256: row["archiveSha256"],
-            at: row["at"],
+            at: row.date("at"),
             scope: DeletionLogEntry.Scope(rawValue: row["scope"]) ?? .local,
             outcome: DeletionLogEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
             httpStatus: row["httpStatus"],

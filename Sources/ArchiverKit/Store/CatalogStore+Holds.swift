@@ -95,7 +95,7 @@ extension CatalogStore {
                     INSERT INTO holds (recordingId, workspaceId, reason, operator, createdAt, active)
                     VALUES (?, ?, ?, ?, ?, 1)
                     """,
-                arguments: [recordingID, workspaceID, reason, operatorName, now]
+                arguments: [recordingID, workspaceID, reason, operatorName, now.stored]
             )
             try Self.appendEvent(
                 db,
@@ -133,7 +133,10 @@ extension CatalogStore {
             guard let holdID = try Self.activeHoldID(db, recordingID: recordingID, workspaceID: workspaceID) else {
                 return false
             }
-            try db.execute(sql: "UPDATE holds SET active = 0, removedAt = ? WHERE id = ?", arguments: [now, holdID])
+            try db.execute(
+                sql: "UPDATE holds SET active = 0, removedAt = ? WHERE id = ?",
+                arguments: [now.stored, holdID]
+            )
             try Self.appendEvent(
                 db,
                 holdID: holdID,
@@ -174,9 +177,9 @@ extension CatalogStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operatorName: row["operator"],
-                    createdAt: row["createdAt"],
+                    createdAt: row.date("createdAt"),
                     isActive: row["active"],
-                    removedAt: row["removedAt"]
+                    removedAt: row.optionalDate("removedAt")
                 )
             }
         }
@@ -214,7 +217,7 @@ extension CatalogStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operatorName: row["operator"],
-                    at: row["at"]
+                    at: row.date("at")
                 )
             }
         }
@@ -243,7 +246,7 @@ extension CatalogStore {
                 INSERT INTO hold_events (holdId, action, recordingId, workspaceId, reason, operator, at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [holdID, action.rawValue, recordingID, workspaceID, reason, operatorName, at]
+            arguments: [holdID, action.rawValue, recordingID, workspaceID, reason, operatorName, at.stored]
         )
     }
 }

@@ -56,8 +56,9 @@ extension CatalogStore {
                         lastFullListingAt = excluded.lastFullListingAt
                     """,
                 arguments: [
-                    merged.kind.rawValue, merged.workspaceID, merged.filterHash, merged.filters, merged.highWaterMark,
-                    merged.lastListingAt, merged.lastListingMode.rawValue, merged.lastFullListingAt,
+                    merged.kind.rawValue, merged.workspaceID, merged.filterHash, merged.filters,
+                    merged.highWaterMark.stored,
+                    merged.lastListingAt.stored, merged.lastListingMode.rawValue, merged.lastFullListingAt.stored,
                 ]
             )
             return merged
@@ -83,10 +84,10 @@ extension ListingMark {
             workspaceID: row["workspaceId"],
             filterHash: row["filterHash"],
             filters: row["filters"],
-            highWaterMark: row["highWaterMark"],
-            lastListingAt: row["lastListingAt"],
+            highWaterMark: row.optionalDate("highWaterMark"),
+            lastListingAt: row.date("lastListingAt"),
             lastListingMode: ListingPlan.Mode(rawValue: row["lastListingMode"]),
-            lastFullListingAt: row["lastFullListingAt"]
+            lastFullListingAt: row.optionalDate("lastFullListingAt")
         )
     }
 }

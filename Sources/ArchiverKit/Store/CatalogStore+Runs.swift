@@ -9,7 +9,7 @@ extension CatalogStore {
         try await database.write { db in
             try db.execute(
                 sql: "INSERT INTO runs (id, command, startedAt) VALUES (?, ?, ?)",
-                arguments: [id, command, startedAt]
+                arguments: [id, command, startedAt.stored]
             )
         }
     }
@@ -27,7 +27,7 @@ extension CatalogStore {
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE runs SET finishedAt = ?, exitCode = ?, reportPath = ?, counts = ? WHERE id = ?",
-                arguments: [finishedAt, exitCode, reportPath, counts?.storedText, id]
+                arguments: [finishedAt.stored, exitCode, reportPath, counts?.storedText, id]
             )
             return db.changesCount
         }
@@ -49,8 +49,8 @@ extension CatalogStore {
                 return RunRecord(
                     id: row["id"],
                     command: row["command"],
-                    startedAt: row["startedAt"],
-                    finishedAt: row["finishedAt"],
+                    startedAt: row.date("startedAt"),
+                    finishedAt: row.optionalDate("finishedAt"),
                     exitCode: row["exitCode"],
                     reportPath: row["reportPath"],
                     counts: counts.flatMap(RunCounts.init(storedText:))

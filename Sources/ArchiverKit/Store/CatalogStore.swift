@@ -51,8 +51,8 @@ package struct CatalogStore: ArchiveCatalogStore {
                 """,
             arguments: [
                 record.workspaceID, record.recordingID, record.relativePath, record.sizeBytes, record.sha256,
-                record.archivedAt, record.verifiedAt, record.recordingCreatedAt, summary,
-                record.deletedLocallyAt, record.deletedRemotelyAt,
+                record.archivedAt.stored, record.verifiedAt.stored, record.recordingCreatedAt.stored, summary,
+                record.deletedLocallyAt.stored, record.deletedRemotelyAt.stored,
             ]
         )
     }
@@ -103,7 +103,7 @@ package struct CatalogStore: ArchiveCatalogStore {
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE archives SET verifiedAt = ? WHERE workspaceId = ? AND recordingId = ?",
-                arguments: [date, workspaceID, recordingID]
+                arguments: [date.stored, workspaceID, recordingID]
             )
             return db.changesCount
         }
@@ -137,12 +137,12 @@ extension ArchiveRecord {
             relativePath: row["relativePath"],
             sizeBytes: row["sizeBytes"],
             sha256: row["sha256"],
-            archivedAt: row["archivedAt"],
-            verifiedAt: row["verifiedAt"],
-            recordingCreatedAt: row["recordingCreatedAt"],
+            archivedAt: row.date("archivedAt"),
+            verifiedAt: row.optionalDate("verifiedAt"),
+            recordingCreatedAt: row.date("recordingCreatedAt"),
             manifestSummary: (row["manifestSummary"] as String?).flatMap(Self.decodeSummary),
-            deletedLocallyAt: row["deletedLocallyAt"],
-            deletedRemotelyAt: row["deletedRemotelyAt"]
+            deletedLocallyAt: row.optionalDate("deletedLocallyAt"),
+            deletedRemotelyAt: row.optionalDate("deletedRemotelyAt")
         )
     }
 

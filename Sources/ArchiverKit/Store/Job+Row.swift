@@ -18,17 +18,17 @@ extension Job {
             kind: kind,
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
-            recordingCreatedAt: row["recordingCreatedAt"],
+            recordingCreatedAt: row.date("recordingCreatedAt"),
             state: state,
             attempts: row["attempts"],
             lastError: row["lastError"],
-            nextAttemptAt: row["nextAttemptAt"],
-            deferredAt: row["deferredAt"],
+            nextAttemptAt: row.optionalDate("nextAttemptAt"),
+            deferredAt: row.optionalDate("deferredAt"),
             leaseOwner: row["leaseOwner"],
-            leaseExpiresAt: row["leaseExpiresAt"],
+            leaseExpiresAt: row.optionalDate("leaseExpiresAt"),
             knownSizeBytes: row["knownSizeBytes"],
-            enqueuedAt: row["enqueuedAt"],
-            updatedAt: row["updatedAt"]
+            enqueuedAt: row.date("enqueuedAt"),
+            updatedAt: row.date("updatedAt")
         )
     }
 
@@ -49,8 +49,8 @@ extension Job {
                 WHERE id = ?
                 """,
             arguments: [
-                state.rawValue, attempts, lastError, nextAttemptAt, deferredAt,
-                leaseOwner, leaseExpiresAt, knownSizeBytes, updatedAt, id,
+                state.rawValue, attempts, lastError, nextAttemptAt.stored, deferredAt.stored,
+                leaseOwner, leaseExpiresAt.stored, knownSizeBytes, updatedAt.stored, id,
             ]
         )
     }

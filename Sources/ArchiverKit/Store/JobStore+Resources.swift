@@ -24,7 +24,7 @@ extension JobStore {
                 arguments: [
                     lease.jobID, resource.kind.archiveBaseName, resource.availability.rawValue, resource.stagedFileName,
                     resource.sizeBytes, resource.sha256, resource.sha512, provenance,
-                    resource.mediaType, resource.apiMessage, resource.updatedAt,
+                    resource.mediaType, resource.apiMessage, resource.updatedAt.stored,
                 ]
             )
         }
@@ -59,7 +59,7 @@ extension JobStore {
                     provenance: provenance.flatMap(Self.decode),
                     mediaType: row["mediaType"],
                     apiMessage: row["apiMessage"],
-                    updatedAt: row["updatedAt"]
+                    updatedAt: row.date("updatedAt")
                 )
             }
         }

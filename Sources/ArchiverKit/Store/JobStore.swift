@@ -56,8 +56,8 @@ package struct JobStore: JobQueueStore {
                             """
                     ).execute(
                         arguments: [
-                            kind.rawValue, item.workspaceID, item.recordingID, item.recordingCreatedAt,
-                            JobState.queued.rawValue, item.knownSizeBytes, now, now,
+                            kind.rawValue, item.workspaceID, item.recordingID, item.recordingCreatedAt.stored,
+                            JobState.queued.rawValue, item.knownSizeBytes, now.stored, now.stored,
                         ]
                     )
                     result.new += 1
@@ -140,7 +140,9 @@ package struct JobStore: JobQueueStore {
         recordingIDs: [String] = []
     ) async throws -> Job? {
         var scope = ""
-        var arguments: StatementArguments = ["kind": kind.rawValue, "now": now, "runStartedAt": runStartedAt]
+        var arguments: StatementArguments = [
+            "kind": kind.rawValue, "now": now.stored, "runStartedAt": runStartedAt.stored,
+        ]
         if let workspaceID {
             scope += " AND workspaceId = :workspace"
             _ = arguments.append(contentsOf: ["workspace": workspaceID])
@@ -193,7 +195,7 @@ package struct JobStore: JobQueueStore {
         let changed = try await database.write { db in
             try db.execute(
                 sql: "UPDATE jobs SET leaseExpiresAt = ? WHERE id = ? AND leaseOwner = ?",
-                arguments: [until, lease.jobID, lease.owner]
+                arguments: [until.stored, lease.jobID, lease.owner]
             )
             return db.changesCount
         }
@@ -214,7 +216,7 @@ package struct JobStore: JobQueueStore {
         try await database.write { db in
             try db.execute(
                 sql: "UPDATE jobs SET leaseExpiresAt = ? WHERE leaseOwner IS NOT NULL AND leaseExpiresAt > ?",
-                arguments: [now, now]
+                arguments: [now.stored, now.stored]
             )
             return db.changesCount
         }
@@ -225,11 +227,11 @@ package struct JobStore: JobQueueStore {
     /// - Throws: ``StoreError``.
     package func nextRetryTime(kind: JobKind = .archive, workspaceID: String) async throws -> Date? {
         try await database.read { db in
-            try Date.fetchOne(
+            try StoredDate.fetchOne(
                 db,
                 sql: "SELECT MIN(nextAttemptAt) FROM jobs WHERE kind = ? AND workspaceId = ? AND state = 'failed'",
                 arguments: [kind.rawValue, workspaceID]
-            )
+            )?.date
         }
     }
 

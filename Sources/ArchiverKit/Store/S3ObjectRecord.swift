@@ -83,8 +83,8 @@ package struct S3ObjectRecord: Sendable, Hashable {
             etag: row["etag"],
             sidecarVersionId: row["sidecarVersionId"],
             lockMode: row["lockMode"],
-            retainUntil: row["retainUntil"],
-            storedAt: row["storedAt"]
+            retainUntil: row.optionalDate("retainUntil"),
+            storedAt: row.date("storedAt")
         )
     }
 }
@@ -103,7 +103,7 @@ extension CatalogStore {
                     """,
                 arguments: [
                     record.workspaceID, record.recordingID, record.bucket, record.key, record.versionId, record.etag,
-                    record.sidecarVersionId, record.lockMode, record.retainUntil, record.storedAt,
+                    record.sidecarVersionId, record.lockMode, record.retainUntil.stored, record.storedAt.stored,
                 ]
             )
         }

@@ -9,7 +9,8 @@ public struct RedactedURL: Sendable, Hashable, CustomStringConvertible {
 
     /// Redacts `url`, dropping userinfo, query and fragment.
     public init(_ url: String) {
-        guard var components = URLComponents(string: url), components.host != nil else {
+        // `encodedHost`, not `host`: the latter decodes IDNA through ICU, paging its data in (README, Memory).
+        guard var components = URLComponents(string: url), components.encodedHost != nil else {
             // Unparseable: keep only what precedes any query or fragment, and drop userinfo.
             var text = String(url.prefix { $0 != "?" && $0 != "#" })
             if let at = text.firstIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound <= at {

@@ -56,4 +56,41 @@ import Testing
         let duration = try RetentionDuration(parsing: text)
         #expect(duration.cutoff(before: Self.utc(now)) == Self.utc(expected))
     }
+
+    /// What `cutoff(before:)` computed with Foundation's Gregorian `Calendar` in UTC before it moved to `UTCTime`.
+    private static func calendarCutoff(_ duration: RetentionDuration, before date: Date) -> Date? {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        var components = DateComponents()
+        switch duration.unit {
+        case .seconds: components.second = -duration.value
+        case .minutes: components.minute = -duration.value
+        case .hours: components.hour = -duration.value
+        case .days: components.day = -duration.value
+        case .weeks: components.day = -7 * duration.value
+        case .months: components.month = -duration.value
+        case .years: components.year = -duration.value
+        }
+        return calendar.date(byAdding: components, to: date)
+    }
+
+    @Test(arguments: [
+        "1s", "90s", "59m", "25h", "1d", "30d", "400d", "2w", "1mo", "11mo", "13mo", "18mo", "1y", "4y", "7y", "300y",
+    ])
+    func cutoffMatchesFoundationsCalendar(text: String) throws {
+        let duration = try RetentionDuration(parsing: text)
+        let instants =
+            [
+                "2024-03-31T12:00:00Z", "2024-02-29T23:59:59Z", "2023-12-31T00:00:00Z", "2025-01-31T06:30:15Z",
+                "2024-05-31T00:00:00Z", "1970-01-01T00:00:00Z", "2100-03-01T01:02:03Z",
+            ].map(Self.utc) + [
+                Date(timeIntervalSince1970: 1_700_000_000.123_456), Date(timeIntervalSince1970: -86_400.75),
+            ]
+        for now in instants {
+            let expected = try #require(Self.calendarCutoff(duration, before: now))
+            let cutoff = duration.cutoff(before: now)
+            // Equal up to the last bits of the Double arithmetic on a fraction of a second.
+            #expect(abs(cutoff.timeIntervalSince(expected)) < 1e-6, "\(text) before \(now): \(cutoff) != \(expected)")
+        }
+    }
 }
