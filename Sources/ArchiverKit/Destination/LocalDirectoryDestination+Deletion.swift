@@ -38,10 +38,9 @@ extension LocalDirectoryDestination {
         }
     }
 
-    /// Whether `relativePath` names a place under the root (not absolute, no empty or `..` component).
+    /// Whether `relativePath` names a place under the root (``RootedFile/isPlainRelativePath(_:)``).
     package func contains(_ relativePath: String) -> Bool {
-        let components = relativePath.split(separator: "/", omittingEmptySubsequences: false)
-        return !relativePath.hasPrefix("/") && !components.contains { $0.isEmpty || $0 == "." || $0 == ".." }
+        RootedFile.isPlainRelativePath(relativePath)
     }
 
     /// Whether nothing is left of the archive: neither its tar nor a `.tar.deleting` of an interrupted deletion.

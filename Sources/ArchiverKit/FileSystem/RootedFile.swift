@@ -28,9 +28,7 @@ final class RootedFile: Sendable {
     init(relativePath: String, under root: URL) throws(PrivateFile.UnsafePath) {
         let rootPath = root.path
         let components = relativePath.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard !relativePath.hasPrefix("/"), let last = components.last,
-            !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
-        else {
+        guard Self.isPlainRelativePath(relativePath), let last = components.last else {
             throw PrivateFile.UnsafePath(
                 path: relativePath,
                 message: "catalog path '\(relativePath)' is not a plain path below the archive root \(rootPath)"
@@ -44,6 +42,14 @@ final class RootedFile: Sendable {
     }
 
     deinit { close(directory) }
+
+    /// Whether `relativePath` names a place below a root: not absolute, and no empty, `.` or `..` component.
+    static func isPlainRelativePath(_ relativePath: String) -> Bool {
+        !relativePath.hasPrefix("/")
+            && !relativePath.split(separator: "/", omittingEmptySubsequences: false).contains {
+                $0.isEmpty || $0 == "." || $0 == ".."
+            }
+    }
 
     /// The `S_IFMT` bits of `name + suffix` itself (a link is not followed), or `nil` when nothing has that name.
     func kind(suffix: String = "") -> mode_t? {
