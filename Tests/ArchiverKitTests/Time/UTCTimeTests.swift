@@ -7,22 +7,11 @@ import Testing
 /// formatter it replaced (Foundation is the oracle here, on many dates), and parsing must yield the same
 /// `Date` for every well-formed timestamp.
 @Suite struct UTCTimeTests {
-    /// A fixed-seed generator, so a failure names a date that reproduces.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     /// Instants from 1601 to 9999: whole seconds, whole milliseconds, half milliseconds, arbitrary fractions,
     /// and the seconds around leap days and year boundaries.
     static let samples: [Double] = {
-        var generator = SplitMix64(state: 13)
+        // The test target's fixed-seed generator, so a failure names a date that reproduces.
+        var generator = SplitMix64(seed: 13)
         let low = UTCTime.seconds(year: 1601, month: 1, day: 1)
         let high = UTCTime.seconds(year: 9999, month: 12, day: 31)
         var values: [Double] = []
@@ -181,7 +170,7 @@ import Testing
     /// Timestamps of every form the API may plausibly send (0-9 fraction digits, `Z`, `±hh:mm`, `±hhmm`,
     /// `±hh`) parse to exactly the `Date` Foundation's ISO 8601 parser gave.
     @Test func parsingMatchesFoundationOnWellFormedTimestamps() throws {
-        var generator = SplitMix64(state: 8601)
+        var generator = SplitMix64(seed: 8601)
         let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         var mismatches = 0
         for (index, seconds) in Self.samples.enumerated() {
