@@ -114,15 +114,13 @@ extension WorkerQueue {
                 .appendingPathComponent("job-\(jobID)", isDirectory: true)
         }
 
-        /// `<root>/<workspace>/<YYYY>/<MM>/<recording>.tar`, with `YYYY/MM` from `createdAt` in UTC.
-        func archiveURL(recordingID: String, createdAt: Date) -> URL {
+        /// `<workspace>/<YYYY>/<MM>/<recording>.tar` below the root, with `YYYY/MM` from `createdAt` in UTC.
+        func archiveRelativePath(recordingID: String, createdAt: Date) -> String {
             let parts = UTCTime.fields(createdAt)
-            let year = UTCTime.digits(parts.year, 4)
-            let month = UTCTime.digits(parts.month, 2)
-            return root.appendingPathComponent(RecordingPathComponent.encode(workspaceID), isDirectory: true)
-                .appendingPathComponent(year, isDirectory: true)
-                .appendingPathComponent(month, isDirectory: true)
-                .appendingPathComponent(RecordingPathComponent.encode(recordingID) + ".tar")
+            return [
+                RecordingPathComponent.encode(workspaceID), UTCTime.digits(parts.year, 4),
+                UTCTime.digits(parts.month, 2), RecordingPathComponent.encode(recordingID) + ".tar",
+            ].joined(separator: "/")
         }
 
         /// `<out>/<recording>/`: where `download` writes a recording's plain files.

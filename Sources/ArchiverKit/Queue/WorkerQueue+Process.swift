@@ -87,8 +87,7 @@ extension WorkerQueue {
             recordingJSON: detail.rawData,
             resources: staged
         )
-        let finalURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: createdAt)
-        let relativePath = String(finalURL.path.dropFirst(configuration.root.path.count + 1))
+        let relativePath = configuration.archiveRelativePath(recordingID: job.recordingID, createdAt: createdAt)
         let destination = configuration.destination ?? LocalDirectoryDestination(root: configuration.root)
         let tarURL = destination.packingURL(relativePath: relativePath)
         try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)

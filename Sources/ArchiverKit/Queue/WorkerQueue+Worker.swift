@@ -303,14 +303,11 @@ extension WorkerQueue {
         }
         // A tar being packed when an earlier process was killed; a packed archive is renamed away from it. Named
         // in its folder opened from the root without following links: a folder replaced by a link is left alone.
-        let tarURL = configuration.archiveURL(recordingID: job.recordingID, createdAt: job.recordingCreatedAt)
-        let rootPath = configuration.root.path
-        if tarURL.path.hasPrefix(rootPath + "/"),
-            let tar = try? RootedFile(
-                relativePath: String(tarURL.path.dropFirst(rootPath.count + 1)),
-                under: configuration.root
-            )
-        {
+        let relativePath = configuration.archiveRelativePath(
+            recordingID: job.recordingID,
+            createdAt: job.recordingCreatedAt
+        )
+        if let tar = try? RootedFile(relativePath: relativePath, under: configuration.root) {
             _ = tar.unlinkIfPresent(suffix: ".partial")
             _ = tar.unlinkIfPresent(suffix: ".sha256.partial")
         }
