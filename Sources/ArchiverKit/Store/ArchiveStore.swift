@@ -83,6 +83,12 @@ package final class ArchiveStore: StateStore {
             throw StoreDatabase.storeError(from: error, path: path)
         }
         for row in rows {
+            let at: Date
+            do {
+                at = try row.date("at", in: "hold_events")
+            } catch {
+                throw StoreDatabase.damaged(path: path, error)
+            }
             try log.append(
                 .init(
                     action: HoldEvent.Action(rawValue: row["action"]) ?? .add,
@@ -90,7 +96,7 @@ package final class ArchiveStore: StateStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operator: row["operator"],
-                    at: row.date("at")
+                    at: at
                 )
             )
         }
@@ -214,8 +220,8 @@ package final class ArchiveStore: StateStore {
         self.catalog = CatalogStore(database: database, holdsLog: HoldsLog(databasePath: path))
     }
 
-    /// Runs raw SQL in a write transaction (tests use it to attempt tampering).
-    func execute(sql: String) async throws {
+    /// Runs raw SQL in a write transaction (tests use it to attempt tampering, or to damage the file).
+    package func execute(sql: String) async throws {
         try await database.write { db in try db.execute(sql: sql) }
     }
 

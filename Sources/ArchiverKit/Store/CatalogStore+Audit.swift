@@ -49,14 +49,14 @@ extension CatalogStore {
             )
             var latest: [ArchiveKey: AuditEvent] = [:]
             for row in rows {
-                let event = Self.auditEvent(row: row)
+                let event = try Self.auditEvent(row: row)
                 latest[ArchiveKey(workspaceID: event.workspaceID, recordingID: event.recordingID)] = event
             }
             return latest
         }
     }
 
-    private static func auditEvent(row: Row) -> AuditEvent {
+    private static func auditEvent(row: Row) throws -> AuditEvent {
         let problemsText: String = row["problems"] ?? "[]"
         let problems = (try? JSONDecoder().decode([String].self, from: Data(problemsText.utf8))) ?? [problemsText]
         return AuditEvent(
@@ -64,7 +64,7 @@ extension CatalogStore {
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
             archivePath: row["archivePath"],
-            at: row.date("at"),
+            at: try row.date("at", in: "audit_events"),
             outcome: AuditEvent.Outcome(rawValue: row["outcome"]) ?? .failed,
             expectedSha256: row["expectedSha256"],
             observedSha256: row["observedSha256"],

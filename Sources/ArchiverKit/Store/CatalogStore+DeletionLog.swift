@@ -106,14 +106,14 @@ extension CatalogStore {
         }
     }
 
-    private static func entry(from row: Row) -> DeletionLogEntry {
+    private static func entry(from row: Row) throws -> DeletionLogEntry {
         DeletionLogEntry(
             id: row["id"],
             recordingID: row["recordingId"],
             workspaceID: row["workspaceId"],
             archivePath: row["archivePath"],
             archiveSha256: row["archiveSha256"],
-            at: row.date("at"),
+            at: try row.date("at", in: "deletion_log"),
             scope: DeletionLogEntry.Scope(rawValue: row["scope"]) ?? .local,
             outcome: DeletionLogEntry.Outcome(rawValue: row["outcome"]) ?? .failed,
             httpStatus: row["httpStatus"],

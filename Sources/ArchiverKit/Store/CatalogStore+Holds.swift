@@ -177,9 +177,9 @@ extension CatalogStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operatorName: row["operator"],
-                    createdAt: row.date("createdAt"),
+                    createdAt: try row.date("createdAt", in: "holds"),
                     isActive: row["active"],
-                    removedAt: row.optionalDate("removedAt")
+                    removedAt: try row.optionalDate("removedAt", in: "holds")
                 )
             }
         }
@@ -217,7 +217,7 @@ extension CatalogStore {
                     workspaceID: row["workspaceId"],
                     reason: row["reason"],
                     operatorName: row["operator"],
-                    at: row.date("at")
+                    at: try row.date("at", in: "hold_events")
                 )
             }
         }

@@ -84,10 +84,10 @@ extension ListingMark {
             workspaceID: row["workspaceId"],
             filterHash: row["filterHash"],
             filters: row["filters"],
-            highWaterMark: row.optionalDate("highWaterMark"),
-            lastListingAt: row.date("lastListingAt"),
+            highWaterMark: try row.optionalDate("highWaterMark", in: "listing_marks"),
+            lastListingAt: try row.date("lastListingAt", in: "listing_marks"),
             lastListingMode: ListingPlan.Mode(rawValue: row["lastListingMode"]),
-            lastFullListingAt: row.optionalDate("lastFullListingAt")
+            lastFullListingAt: try row.optionalDate("lastFullListingAt", in: "listing_marks")
         )
     }
 }

@@ -49,8 +49,8 @@ extension CatalogStore {
                 return RunRecord(
                     id: row["id"],
                     command: row["command"],
-                    startedAt: row.date("startedAt"),
-                    finishedAt: row.optionalDate("finishedAt"),
+                    startedAt: try row.date("startedAt", in: "runs"),
+                    finishedAt: try row.optionalDate("finishedAt", in: "runs"),
                     exitCode: row["exitCode"],
                     reportPath: row["reportPath"],
                     counts: counts.flatMap(RunCounts.init(storedText:))

@@ -130,19 +130,19 @@ package struct CatalogStore: ArchiveCatalogStore {
 }
 
 extension ArchiveRecord {
-    init(row: Row) {
+    init(row: Row) throws {
         self.init(
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
             relativePath: row["relativePath"],
             sizeBytes: row["sizeBytes"],
             sha256: row["sha256"],
-            archivedAt: row.date("archivedAt"),
-            verifiedAt: row.optionalDate("verifiedAt"),
-            recordingCreatedAt: row.date("recordingCreatedAt"),
+            archivedAt: try row.date("archivedAt", in: "archives"),
+            verifiedAt: try row.optionalDate("verifiedAt", in: "archives"),
+            recordingCreatedAt: try row.date("recordingCreatedAt", in: "archives"),
             manifestSummary: (row["manifestSummary"] as String?).flatMap(Self.decodeSummary),
-            deletedLocallyAt: row.optionalDate("deletedLocallyAt"),
-            deletedRemotelyAt: row.optionalDate("deletedRemotelyAt")
+            deletedLocallyAt: try row.optionalDate("deletedLocallyAt", in: "archives"),
+            deletedRemotelyAt: try row.optionalDate("deletedRemotelyAt", in: "archives")
         )
     }
 

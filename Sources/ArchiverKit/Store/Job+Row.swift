@@ -18,17 +18,17 @@ extension Job {
             kind: kind,
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
-            recordingCreatedAt: row.date("recordingCreatedAt"),
+            recordingCreatedAt: try row.date("recordingCreatedAt", in: "jobs"),
             state: state,
             attempts: row["attempts"],
             lastError: row["lastError"],
-            nextAttemptAt: row.optionalDate("nextAttemptAt"),
-            deferredAt: row.optionalDate("deferredAt"),
+            nextAttemptAt: try row.optionalDate("nextAttemptAt", in: "jobs"),
+            deferredAt: try row.optionalDate("deferredAt", in: "jobs"),
             leaseOwner: row["leaseOwner"],
-            leaseExpiresAt: row.optionalDate("leaseExpiresAt"),
+            leaseExpiresAt: try row.optionalDate("leaseExpiresAt", in: "jobs"),
             knownSizeBytes: row["knownSizeBytes"],
-            enqueuedAt: row.date("enqueuedAt"),
-            updatedAt: row.date("updatedAt")
+            enqueuedAt: try row.date("enqueuedAt", in: "jobs"),
+            updatedAt: try row.date("updatedAt", in: "jobs")
         )
     }
 

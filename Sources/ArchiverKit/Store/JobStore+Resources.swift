@@ -59,7 +59,7 @@ extension JobStore {
                     provenance: provenance.flatMap(Self.decode),
                     mediaType: row["mediaType"],
                     apiMessage: row["apiMessage"],
-                    updatedAt: row.date("updatedAt")
+                    updatedAt: try row.date("updatedAt", in: "job_resources")
                 )
             }
         }

@@ -227,11 +227,14 @@ package struct JobStore: JobQueueStore {
     /// - Throws: ``StoreError``.
     package func nextRetryTime(kind: JobKind = .archive, workspaceID: String) async throws -> Date? {
         try await database.read { db in
-            try StoredDate.fetchOne(
+            try Row.fetchOne(
                 db,
-                sql: "SELECT MIN(nextAttemptAt) FROM jobs WHERE kind = ? AND workspaceId = ? AND state = 'failed'",
+                sql: """
+                    SELECT MIN(nextAttemptAt) AS nextAttemptAt FROM jobs
+                    WHERE kind = ? AND workspaceId = ? AND state = 'failed'
+                    """,
                 arguments: [kind.rawValue, workspaceID]
-            )?.date
+            )?.optionalDate("nextAttemptAt", in: "jobs")
         }
     }
 

@@ -73,7 +73,7 @@ package struct S3ObjectRecord: Sendable, Hashable {
         )
     }
 
-    init(row: Row) {
+    init(row: Row) throws {
         self.init(
             workspaceID: row["workspaceId"],
             recordingID: row["recordingId"],
@@ -83,8 +83,8 @@ package struct S3ObjectRecord: Sendable, Hashable {
             etag: row["etag"],
             sidecarVersionId: row["sidecarVersionId"],
             lockMode: row["lockMode"],
-            retainUntil: row.optionalDate("retainUntil"),
-            storedAt: row.date("storedAt")
+            retainUntil: try row.optionalDate("retainUntil", in: "s3_objects"),
+            storedAt: try row.date("storedAt", in: "s3_objects")
         )
     }
 }

@@ -29,6 +29,7 @@ struct StoreDatabase: Sendable {
     /// Maps any error to a ``StoreError``; ``StoreError``s pass through unchanged.
     static func storeError(from error: any Error, path: String) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let error = error as? DamagedDate { return damaged(path: path, error) }
         guard let error = error as? DatabaseError else {
             return StoreError(code: .io, message: "\(path): \(error)")
         }
@@ -56,6 +57,21 @@ struct StoreDatabase: Sendable {
         default:
             return StoreError(code: .io, message: "\(path): SQLite failed", cause: cause)
         }
+    }
+
+    /// A date column holding something that is no date: SQLite's checks pass, so `rebuild-catalog` would refuse
+    /// the file as intact; the way out is a backup, or moving the file aside first.
+    static func damaged(path: String, _ damage: DamagedDate) -> StoreError {
+        let root = ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent
+        return StoreError(
+            code: .corrupt,
+            message: """
+                \(path) is damaged: \(damage). Restore it from a backup; or move it aside, with its -wal and -shm \
+                files (mv \(path) \(path).damaged; the same for \(path)-wal and \(path)-shm), and rebuild the catalog \
+                from the archives' own manifests with `userplane-archiver rebuild-catalog --archive \(root)` \
+                (the archives are not modified; the job queue starts empty)
+                """
+        )
     }
 
     static func corrupt(path: String, detail: String, cause: (any Error & Sendable)? = nil) -> StoreError {

@@ -7,7 +7,7 @@ package import GRDB
 ///
 /// GRDB formats a bound `Date` with a `DateFormatter` and decodes one with a UTC `Calendar`; both page about 3 MiB of
 /// ICU code and data into every run (README, Memory). Bind `date.stored` instead of `date`, and read with
-/// `row.date(_:)` / `row.optionalDate(_:)`.
+/// `row.date(_:in:)` / `row.optionalDate(_:in:)`, which throw ``DamagedDate`` where GRDB would trap.
 package struct StoredDate: DatabaseValueConvertible, Equatable, Sendable {
     /// The instant.
     package var date: Date
@@ -63,17 +63,55 @@ extension Optional where Wrapped == Date {
 }
 
 extension Row {
-    /// The date in `column`; traps on `NULL` or a value that is no date, as `row[column] as Date` does.
-    package func date(_ column: String) -> Date {
-        guard let value: StoredDate = self[column] else {
-            preconditionFailure("state.sqlite: column \(column) holds no date")
+    /// The date in `column` of a `table` row.
+    ///
+    /// - Throws: ``DamagedDate`` when the column holds `NULL` or anything that is not a date (text such as
+    ///   `'garbage'`, a blob): `state.sqlite` was damaged; the store turns it into a
+    ///   ``StoreError/Code/corrupt`` error that names the table and column. GRDB's `row[column] as Date` traps instead.
+    package func date(_ column: String, in table: String) throws(DamagedDate) -> Date {
+        guard let date = try optionalDate(column, in: table) else {
+            throw DamagedDate(table: table, column: column, found: "NULL")
         }
-        return value.date
+        return date
     }
 
-    /// The date in `column`, `nil` for `NULL`; traps on a value that is no date, as `row[column] as Date?` does.
-    package func optionalDate(_ column: String) -> Date? {
-        let value: StoredDate? = self[column]
-        return value?.date
+    /// The date in `column` of a `table` row, `nil` for `NULL`.
+    ///
+    /// - Throws: ``DamagedDate`` when the column holds anything that is not a date (see ``date(_:in:)``).
+    package func optionalDate(_ column: String, in table: String) throws(DamagedDate) -> Date? {
+        guard hasColumn(column) else { throw DamagedDate(table: table, column: column, found: "no such column") }
+        let value: DatabaseValue = self[column]
+        if value.isNull { return nil }
+        guard let stored = StoredDate.fromDatabaseValue(value) else {
+            throw DamagedDate(table: table, column: column, found: DamagedDate.describe(value))
+        }
+        return stored.date
+    }
+}
+
+/// A value read from `state.sqlite` where a date belongs that is no date.
+///
+/// The file was edited, badly restored or damaged in a way SQLite's own checks do not see. The store turns it into
+/// a ``StoreError`` with ``StoreError/Code/corrupt``, whose message names the file and says what to do.
+package struct DamagedDate: Error, Sendable, CustomStringConvertible {
+    /// The table read.
+    package var table: String
+    /// The column that should hold a date.
+    package var column: String
+    /// What it holds instead, for the message (text shortened and escaped, never the whole of a blob).
+    package var found: String
+
+    /// `table.column holds <found>, which is not a date`.
+    package var description: String { "\(table).\(column) holds \(found), which is not a date" }
+
+    /// A short, printable description of a stored value.
+    static func describe(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: "NULL"
+        case .int64(let number): "the integer \(number)"
+        case .double(let number): "the number \(number)"
+        case .string(let text): "the text '\(SafeText.printable(text, maximumBytes: 64))'"
+        case .blob(let data): "a blob of \(data.count) bytes"
+        }
     }
 }

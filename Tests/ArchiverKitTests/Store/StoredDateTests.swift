@@ -42,10 +42,10 @@ import Testing
             for row in rows {
                 let index: Int = row["i"]
                 let grdb: Date = row["at"]
-                #expect(row.date("at") == grdb, "row \(index)")
-                #expect(abs(row.date("at").timeIntervalSince(Self.samples[index])) < 0.001)
-                #expect(row.optionalDate("maybe") == nil)
-                #expect(row.optionalDate("at") == grdb)
+                #expect(try row.date("at", in: "t") == grdb, "row \(index)")
+                #expect(abs(try row.date("at", in: "t").timeIntervalSince(Self.samples[index])) < 0.001)
+                #expect(try row.optionalDate("maybe", in: "t") == nil)
+                #expect(try row.optionalDate("at", in: "t") == grdb)
             }
         }
     }
