@@ -302,12 +302,14 @@ extension WorkerQueue {
             close(staging)
         }
         // A tar being packed when an earlier process was killed; a packed archive is renamed away from it. Named
-        // in its folder opened from the root without following links: a folder replaced by a link is left alone.
+        // in its folder opened from where packing writes (the root, or an S3 destination's staging) without
+        // following links: a folder replaced by a link is left alone.
         let relativePath = configuration.archiveRelativePath(
             recordingID: job.recordingID,
             createdAt: job.recordingCreatedAt
         )
-        if let tar = try? RootedFile(relativePath: relativePath, under: configuration.root) {
+        let packingRoot = configuration.destination?.packingRoot ?? configuration.root
+        if let tar = try? RootedFile(relativePath: relativePath, under: packingRoot) {
             _ = tar.unlinkIfPresent(suffix: ".partial")
             _ = tar.unlinkIfPresent(suffix: ".sha256.partial")
         }
