@@ -35,6 +35,7 @@ extension WorkerQueue {
             now: now()
         )
         try await store.jobs.apply(.downloadStarted, to: lease, configuration: configuration.jobRetryRules, now: now())
+        try prepareArchiveFolder(for: job, createdAt: detail.createdAt ?? job.recordingCreatedAt)  // before downloading
 
         // 2. Resources, into staging (archive) or the output directory (download).
         let directory =

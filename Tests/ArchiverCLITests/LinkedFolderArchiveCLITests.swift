@@ -1,0 +1,42 @@
+import ArchiverKit
+import ArchiverTestSupport
+import Foundation
+import Testing
+import UserplaneSimulator
+
+/// `archive` into a root whose year folder (`<root>/<workspace>/<YYYY>`) is a symbolic link to a folder outside the
+/// root: the recording fails with a message naming the link before any of its resources is downloaded, and
+/// nothing is written through the link.
+@Suite(.timeLimit(.minutes(5))) struct LinkedFolderArchiveCLITests {
+    @Test func aLinkedYearFolderIsRefusedBeforeAnyDownload() async throws {
+        var configuration = SimulatorConfiguration()
+        configuration.recordingCount = 1
+        configuration.includesHostileRecording = false
+        configuration.content.maximumVideoBytes = 16 << 10
+        configuration.content.unfinishedFraction = 0
+        try await withUserplaneSimulator(configuration) { sim in
+            try await withTemporaryDirectory { scratch in
+                let recording = try #require(sim.recordings.first { !$0.isDeleted })
+                let root = scratch.appendingPathComponent("archive", isDirectory: true)
+                let workspace = root.appendingPathComponent(sim.workspaceID, isDirectory: true)
+                try FileManager.default.createDirectory(at: workspace, withIntermediateDirectories: true)
+                let outside = scratch.appendingPathComponent("outside", isDirectory: true)
+                try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+                let link = workspace.appendingPathComponent(String(recording.createdAt.prefix(4)))
+                try FileManager.default.createSymbolicLink(at: link, withDestinationURL: outside)
+
+                let archive = try await RetentionCLITests.archiver(
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                let output = archive.stdout + archive.stderr
+                #expect(archive.status == 3, "\(output)")
+                #expect(output.contains("\(link.path) is a symbolic link"), "\(output)")
+                #expect(sim.counters().blobRequests == 0, "nothing downloaded: \(sim.counters())")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+                #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == outside.path)
+            }
+        }
+    }
+}
