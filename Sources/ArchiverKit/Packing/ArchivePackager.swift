@@ -29,6 +29,12 @@ public struct ArchivePackager: Sendable {
         ///
         /// Default: `nil`, meaning `Userplane workspace <workspaceId>`.
         public var sourceOrganization: String?
+        /// The directory the tar's folder is named from: below it, the folder is opened once, one component at a
+        /// time without following any link, and the tar and its sidecar are renamed into it (and it is fsynced)
+        /// through that descriptor, so a folder swapped for a link meanwhile never receives them.
+        ///
+        /// Default: `nil`, meaning the tar's folder itself, opened by its path.
+        public var root: URL?
 
         /// Creates the default configuration.
         public init() {}
@@ -64,6 +70,7 @@ public struct ArchivePackager: Sendable {
         let plan = try PackPlan(staged: staged, bagName: bagName, sourceOrganization: configuration.sourceOrganization)
         let tarPath = tarURL.path
         let partialPath = tarPath + ".partial"
+        let folder = try RootedFile.folder(of: tarURL, under: configuration.root)
         let result: (size: Int64, sha256: String)
         let sidecarPath = tarPath + ".sha256"
         do throws(PackingError) {
@@ -73,14 +80,14 @@ public struct ArchivePackager: Sendable {
                 unlink(partialPath)
                 throw error
             }
-            unlink(sidecarPath)  // a stale sidecar must never vouch for the new tar
+            _ = folder.unlinkIfPresent(suffix: ".sha256")  // a stale sidecar must never vouch for the new tar
             do {
-                try DurableFile.commit(partialPath, to: tarPath)
+                try folder.commit(suffix: ".partial")
             } catch {
-                unlink(partialPath)
+                _ = folder.unlinkIfPresent(suffix: ".partial")
                 throw error
             }
-            try DurableFile.writeAtomically(Array("\(result.sha256)  \(bagName).tar\n".utf8), to: sidecarPath)
+            try folder.writeAtomically(Array("\(result.sha256)  \(bagName).tar\n".utf8), suffix: ".sha256")
         } catch  where error.code == .diskFull {
             let directory = tarURL.deletingLastPathComponent().path
             throw PackingError(

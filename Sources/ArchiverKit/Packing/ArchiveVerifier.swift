@@ -177,8 +177,28 @@ public struct ArchiveVerifier: Sendable {
         }
     }
 
+    /// ``verify(_:)`` that also returns the `archive-manifest.json` this very read decoded (`nil` when it has none
+    /// that decodes), so that a caller never reads the file a second time: `rebuild-catalog` catalogues exactly
+    /// the manifest it verified.
+    func verifyKeepingManifest(_ file: RootedFile) -> (verification: ArchiveVerification, manifest: ArchiveManifest?) {
+        withExtendedLifetime(file) {
+            var scan = ArchiveScan(
+                tarPath: file.path,
+                maximumTagFileBytes: configuration.maximumTagFileBytes,
+                directory: file.directory,
+                name: file.name
+            )
+            let verification = verify(&scan)
+            return (verification, scan.manifest)
+        }
+    }
+
     private func verify(_ scan: ArchiveScan) -> ArchiveVerification {
         var scan = scan
+        return verify(&scan)
+    }
+
+    private func verify(_ scan: inout ArchiveScan) -> ArchiveVerification {
         let tarPath = scan.tarPath
         scan.run(bufferBytes: configuration.bufferBytes)
         if !scan.isTruncated { scan.checkContents() }

@@ -59,7 +59,9 @@ package final class WorkerQueue: Service, Sendable {
         transfer.reservedFreeBytes = transfer.reservedFreeBytes ?? configuration.reservedFreeBytes
         transfer.sealsContent = configuration.kind != .download  // archives pack what they download
         self.downloader = Downloader(configuration: transfer)
-        self.packager = ArchivePackager()
+        var packing = ArchivePackager.Configuration()
+        packing.root = configuration.destination?.packingRoot ?? configuration.root  // the tar's folder: no link
+        self.packager = ArchivePackager(configuration: packing)
         var logger = logger
         logger[metadataKey: "run.id"] = "\(configuration.runID)"
         self.logger = logger

@@ -92,24 +92,25 @@ extension ArchiveStore {
             report.rejected.append(ArchiveVerification(path: file, problems: [problem]))
         }
         for file in walk.files where file.hasSuffix(".tar") {
-            let url = URL(fileURLWithPath: file)
-            let verdict = verifier.verify(tarURL: url)
-            guard verdict.isValid, let sha256 = verdict.sha256 else {
-                report.rejected.append(verdict)
-                continue
-            }
-            let manifest: ArchiveManifest
-            do throws(PackingError) {
-                manifest = try ArchiveReader.readManifest(url)
+            // Read once, in its folder opened from the root without following links: the manifest catalogued is
+            // the one verified, even if a folder is swapped for a link meanwhile.
+            let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
+            let tar: RootedFile
+            do throws(PrivateFile.UnsafePath) {
+                tar = try RootedFile(relativePath: relative, under: URL(fileURLWithPath: rootPath))
             } catch {
                 report.rejected.append(
-                    ArchiveVerification(path: file, problems: [.init(code: .manifestInvalid, message: error.message)])
+                    ArchiveVerification(path: file, problems: [.init(code: .notChecked, message: error.message)])
                 )
                 continue
             }
-            let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
+            let (verdict, read) = verifier.verifyKeepingManifest(tar)
+            guard verdict.isValid, let sha256 = verdict.sha256, let manifest = read else {
+                report.rejected.append(verdict)
+                continue
+            }
             var status = stat()
-            let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
+            let size = fstatat(tar.directory, tar.name, &status, AT_SYMLINK_NOFOLLOW) == 0 ? Int(status.st_size) : 0
             try await store.catalog.recordArchived(
                 ArchiveRecord(
                     workspaceID: manifest.workspaceID,
