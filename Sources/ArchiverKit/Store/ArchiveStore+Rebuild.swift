@@ -103,7 +103,10 @@ extension ArchiveStore {
                 manifest = try ArchiveReader.readManifest(url)
             } catch {
                 report.rejected.append(
-                    ArchiveVerification(path: file, problems: [.init(code: .manifestInvalid, message: error.message)])
+                    ArchiveVerification(
+                        path: file,
+                        problems: [.init(code: .manifestInvalid, message: SafeText.printable(error.message))]
+                    )
                 )
                 continue
             }
