@@ -1,0 +1,108 @@
+import ArchiverTestSupport
+import Foundation
+import Hummingbird
+import Logging
+import Testing
+
+@testable import ArchiverKit
+
+/// API bodies built to hurt the client.
+///
+/// Error messages that would rewrite the terminal, JSON nested past any parser's stack, listing pages larger than
+/// the body cap, a page repeated forever. Real sockets, a per-test router.
+@Suite(.timeLimit(.minutes(2))) struct HostileServerBodyTests {
+    /// An error message of a megabyte with ESC sequences and a forged line reached the operator's terminal whole:
+    /// `error: API error ...` is printed from ``APIError/message`` and ``APIError/code``.
+    @Test func errorCodeAndMessageFromTheServerAreCappedAndEscaped() async throws {
+        let router = Router()
+        router.get("/api/v1/public/me") { _, _ -> Response in
+            let message =
+                #"\u001b[2J\u001b]0;pwned\u0007first\nerror: forged line\u202e"#
+                + String(repeating: "m", count: 1 << 20)
+            return jsonResponse(
+                400,
+                #"{"error":"BAD\u001b[31m"# + String(repeating: "E", count: 4096) + #"","message":""#
+                    + message + "\"}"
+            )
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            let client = makeClient(baseURL)
+            let error = try #require(await #expect(throws: APIError.self) { try await client.me() })
+            let printed = RunOutcome.failure(error).message
+            for text in [printed, error.description] {
+                #expect(
+                    !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F || $0.value == 0x202E },
+                    "unescaped control character in \(text.prefix(200).debugDescription)"
+                )
+                #expect(text.utf8.count < 4096, "\(text.utf8.count) bytes")
+            }
+            #expect(error.message.hasPrefix(#"\u{1B}[2J\u{1B}]0;pwned\u{7}first\u{A}error: forged line"#))
+            #expect(error.code.rawValue.hasPrefix(#"BAD\u{1B}[31mEEE"#))
+        }
+    }
+
+    /// A body nested far past any recursive parser's stack is a malformed response, for a single object and for a
+    /// listing page alike.
+    @Test func deeplyNestedJSONIsAMalformedResponseNotACrash() async throws {
+        let nested =
+            #"{"message":"ok","data":"# + String(repeating: #"{"a":["#, count: 200_000)
+            + String(repeating: "]}", count: 200_000) + "}"
+        let router = Router()
+        router.get("/api/v1/public/me") { _, _ -> Response in jsonResponse(200, nested) }
+        router.get("/api/v1/public/workspace/:ws/recordings") { _, _ -> Response in jsonResponse(200, nested) }
+        try await withTestHTTPServer(router) { baseURL in
+            let client = makeClient(baseURL)
+            let error = await #expect(throws: APIError.self) { try await client.me() }
+            #expect(error?.code == .malformedResponse)
+            await #expect(throws: APIError.self) {
+                for try await _ in client.listRecordings(workspace: "ws") {}
+            }
+        }
+    }
+
+    /// A listing page larger than the body cap is refused while it arrives, never buffered whole.
+    @Test func listingPageLargerThanTheBodyCapIsRefused() async throws {
+        let router = Router()
+        router.get("/api/v1/public/workspace/:ws/recordings") { _, _ -> Response in
+            let padding = String(repeating: " ", count: 3 << 20)
+            return jsonResponse(200, #"{"message":"ok","data":{"recordings":[]"# + padding + "}}")
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            var configuration = APIClient.Configuration(apiKey: .value("uspl_test_key"))
+            configuration.baseURL = baseURL + "/api/v1"
+            configuration.retry = fastRetry(attempts: 2)
+            configuration.maximumBodyBytes = 1 << 20
+            let client = APIClient(
+                configuration: configuration,
+                pacer: fastPacer(),
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+            let error = await #expect(throws: TransferError.self) {
+                for try await _ in client.listRecordings(workspace: "ws") {}
+            }
+            #expect(error?.message.contains("exceeds \(1 << 20) bytes") == true, "\(String(describing: error))")
+        }
+    }
+
+    /// A server that ignores `page` and answers page 1 with `hasMore: true` forever used to be listed until the
+    /// page limit (100,000 requests); the listing now stops after a few pages that bring nothing new, as incomplete.
+    @Test func serverRepeatingOnePageForeverIsListedOnlyAFewTimes() async throws {
+        let hits = Counter()
+        let router = Router()
+        router.get("/api/v1/public/workspace/:ws/recordings") { _, _ -> Response in
+            _ = hits.next()
+            let items = [recordingItem("rec_a", minute: 2), recordingItem("rec_b", minute: 1)]
+            return jsonResponse(200, listBody(items, page: 1, perPage: 2, total: 1_000_000, hasMore: true))
+        }
+        try await withTestHTTPServer(router) { baseURL in
+            let pages = makeClient(baseURL, pageSize: 2, maximumPages: 500).listRecordings(workspace: "ws")
+            var ids: [String] = []
+            for try await page in pages { ids += page.recordings.map(\.recordingID) }
+            #expect(ids == ["rec_a", "rec_b"])
+            #expect(pages.reconciliation?.stoppedAtRepeatedPages == true)
+            #expect(pages.reconciliation?.reachedEnd == false)
+            #expect(pages.reconciliation?.stoppedAtPageLimit == false)
+            #expect(hits.count == RecordingPages.maximumRepeatedPages + 1)
+        }
+    }
+}
