@@ -228,6 +228,11 @@ public final class APIClient: Sendable {
         {
             code = APIError.Code(rawValue: SafeText.printable(redacted(error), maximumBytes: 128))
             message = SafeText.printable(redacted(envelope.message ?? "(no message)"))
+        } else if (300..<400).contains(response.status), let location = response.header("location") {
+            let target = SafeText.printable(redacted(RedactedURL(location).description), maximumBytes: 256)
+            message =
+                "HTTP \(response.status): the API redirects to \(target); redirects are not followed, so the key "
+                + "is never sent elsewhere. Check the base URL (use the address the redirect names if you trust it)"
         } else {
             // Redact the whole body before cutting the excerpt, so a cut can never leave part of the key.
             let body = redacted(String(decoding: response.body.prefix(64 << 10), as: UTF8.self))

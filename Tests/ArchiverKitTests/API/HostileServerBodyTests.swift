@@ -105,4 +105,41 @@ import Testing
             #expect(hits.count == RecordingPages.maximumRepeatedPages + 1)
         }
     }
+
+    /// A redirect to another host is never followed: the key would travel with it.
+    @Test func redirectToAnotherHostIsNotFollowedAndTheKeyStaysHome() async throws {
+        let elsewhereHits = Counter()
+        let elsewhere = Router()
+        elsewhere.get("/**") { _, _ -> Response in
+            _ = elsewhereHits.next()
+            return jsonResponse(200, "{\"message\":\"ok\",\"data\":{\"user\":{\"id\":\"u1\"}}}")
+        }
+        try await withTestHTTPServer(elsewhere) { elsewhereURL in
+            let router = Router()
+            router.get("/api/v1/public/me") { _, _ -> Response in
+                Response(status: .found, headers: [.location: elsewhereURL + "/steal"])
+            }
+            try await withTestHTTPServer(router) { baseURL in
+                let error = await #expect(throws: APIError.self) { try await makeClient(baseURL).me() }
+                #expect(error?.status == 302)
+                #expect(
+                    error?.message.contains("redirects to \(elsewhereURL)/steal") == true,
+                    "\(String(describing: error))"
+                )
+                #expect(elsewhereHits.count == 0)
+            }
+        }
+    }
+
+    /// `Retry-After` as an HTTP-date centuries away, or one that is not a date, never traps and is clamped.
+    @Test func retryAfterAsAnHTTPDateCenturiesAwayIsClamped() {
+        let now = Date(timeIntervalSince1970: 1_767_225_600)
+        let longest = RateLimitSignals.longestParsedDelay
+        #expect(RateLimitSignals.parseRetryAfter("Fri, 31 Dec 9999 23:59:59 GMT", now: now) == longest)
+        #expect(RateLimitSignals.parseRetryAfter("Thu, 01 Jan 1970 00:00:00 GMT", now: now) == .zero)
+        for junk in ["Mon, 99 Foo 99999999999999999999 99:99:99 GMT", "Sun, 06 Nov -5 08:49:37 GMT", "GMT", ""] {
+            let delay = RateLimitSignals.parseRetryAfter(junk, now: now)
+            #expect(delay.map { $0 >= .zero && $0 <= longest } ?? true, "\(junk): \(String(describing: delay))")
+        }
+    }
 }
