@@ -2,8 +2,8 @@ public import Foundation
 
 /// Reads facts out of an archive without extracting it.
 public enum ArchiveReader {
-    /// The largest `archive-manifest.json` accepted.
-    static let maximumManifestBytes = 16 << 20
+    /// The largest `archive-manifest.json` accepted: ``ArchiveVerifier/Configuration/maximumTagFileBytes``.
+    static let maximumManifestBytes = ArchiveVerifier.Configuration().maximumTagFileBytes
 
     /// Reads `<bag>/archive-manifest.json` from a tar, streaming only up to that member (the fourth).
     ///

@@ -355,8 +355,20 @@ struct ArchiveScan {
     mutating func checkContents() {
         let required =
             ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName] + BagIt.manifestNames + BagIt.tagManifestNames
-        for name in required where members[name] == nil {
-            report(.missingMember, name, "required tag file is missing")
+        for name in required {
+            guard let member = members[name] else {
+                report(.missingMember, name, "required tag file is missing")
+                continue
+            }
+            if tagFiles[name] == nil {
+                // Too large to be kept and parsed: said once here, and each check below skips it.
+                report(
+                    .manifestInvalid,
+                    name,
+                    "is \(member.size) bytes, more than the \(maximumTagFileBytes) a tag file may hold (those of this "
+                        + "tool are a few KiB), so it was not read"
+                )
+            }
         }
         if let declaration = tagFiles["bagit.txt"], declaration != BagIt.declaration {
             report(.manifestInvalid, "bagit.txt", "is not the BagIt 1.0 declaration with UTF-8 tag files")
@@ -382,8 +394,8 @@ struct ArchiveScan {
         covers expected: Set<String>,
         isTagManifest: Bool
     ) {
-        guard members[name] != nil else { return }
-        guard let bytes = tagFiles[name], let entries = BagIt.parseManifest(bytes) else {
+        guard let bytes = tagFiles[name] else { return }  // missing or too large: reported by checkContents
+        guard let entries = BagIt.parseManifest(bytes) else {
             report(.manifestInvalid, name, "is not a valid BagIt manifest")
             return
         }
@@ -412,8 +424,9 @@ struct ArchiveScan {
     }
 
     private mutating func checkPayloadOxum(_ payload: [String]) {
-        guard let bytes = tagFiles["bag-info.txt"], let fields = BagIt.parseTagFile(bytes) else {
-            if members["bag-info.txt"] != nil { report(.manifestInvalid, "bag-info.txt", "is not a valid tag file") }
+        guard let bytes = tagFiles["bag-info.txt"] else { return }  // missing or too large: reported already
+        guard let fields = BagIt.parseTagFile(bytes) else {
+            report(.manifestInvalid, "bag-info.txt", "is not a valid tag file")
             return
         }
         guard let oxum = fields.first(where: { $0.label == "Payload-Oxum" })?.value else {
@@ -428,12 +441,9 @@ struct ArchiveScan {
 
     private mutating func checkArchiveManifest(_ payload: [String]) {
         let name = ArchiveLayout.manifestFileName
-        guard members[name] != nil else { return }
+        guard let bytes = tagFiles[name] else { return }  // missing or too large: reported by checkContents
         let decoded: ArchiveManifest
         do throws(PackingError) {
-            guard let bytes = tagFiles[name] else {
-                throw PackingError(code: .manifest, message: "archive-manifest.json is too large")
-            }
             decoded = try ArchiveManifest.decode(bytes)
         } catch {
             report(.manifestInvalid, name, error.message)

@@ -151,11 +151,12 @@ import Testing
         }
     }
 
-    /// A BagIt manifest listing a hundred thousand absent files used to give as many problems, all printed.
+    /// A BagIt manifest listing ten thousand absent files (under the tag file cap) used to give as many problems, all
+    /// printed.
     @Test func problemsAreCappedWithACountOfTheRest() async throws {
         try await withTemporaryDirectory { directory in
             let (tar, members) = try legitMembers(in: directory)
-            let padding = (0..<100_000).map { "\(String(repeating: "0", count: 64))  data/missing-\($0)\n" }.joined()
+            let padding = (0..<10_000).map { "\(String(repeating: "0", count: 64))  data/missing-\($0)\n" }.joined()
             let rebuilt = members.map { member -> PackingFixture.Member in
                 guard member.name == "rec_123/manifest-sha256.txt" else { return member }
                 return .init(name: member.name, isDirectory: false, bytes: member.bytes + Array(padding.utf8))
@@ -169,6 +170,50 @@ import Testing
             let last = try #require(verdict.problems.last)
             #expect(last.message.contains("more problems, not listed"), "\(last)")
             #expect(verdict.problems.filter { $0.code == .missingMember }.count >= ArchiveScan.maximumProblems - 10)
+        }
+    }
+
+    // MARK: - Tag files
+
+    /// A `bagit.txt` too large to be kept was never checked at all.
+    ///
+    /// With tag manifests that match it, verify passed a bag whose declaration is 17 MiB of junk. Too-large tag
+    /// files now fail the archive, once each.
+    @Test func tagFileTooLargeToBeReadFailsTheArchive() async throws {
+        try await withTemporaryDirectory { directory in
+            let (tar, members) = try legitMembers(in: directory)
+            let declaration = BagIt.declaration + [UInt8](repeating: 0x20, count: 17 << 20)
+            var digest = DualDigest()
+            declaration.withUnsafeBytes { digest.update($0) }
+            let (sha256, sha512) = digest.finalize()
+            let rebuilt = members.map { member -> PackingFixture.Member in
+                switch member.name {
+                case "rec_123/bagit.txt":
+                    return .init(name: member.name, isDirectory: false, bytes: declaration)
+                case "rec_123/tagmanifest-sha256.txt", "rec_123/tagmanifest-sha512.txt":
+                    let hex = member.name.hasSuffix("sha256.txt") ? sha256 : sha512
+                    let lines = String(decoding: member.bytes, as: UTF8.self).split(separator: "\n").map { line in
+                        line.hasSuffix("  bagit.txt") ? "\(hex)  bagit.txt" : String(line)
+                    }
+                    return .init(
+                        name: member.name,
+                        isDirectory: false,
+                        bytes: Array((lines.joined(separator: "\n") + "\n").utf8)
+                    )
+                default:
+                    return member
+                }
+            }
+            try HostileTar.write(plain(rebuilt), to: tar)
+            let tarSHA256 = try FileDigest.compute(tar).sha256
+            try Data("\(tarSHA256)  \(tar.lastPathComponent)\n".utf8).write(
+                to: URL(fileURLWithPath: tar.path + ".sha256")
+            )
+            let verdict = ArchiveVerifier().verify(tarURL: tar)
+            #expect(!verdict.isValid, "a 17 MiB bagit.txt passed verify")
+            #expect(verdict.problems.map(\.code) == [.manifestInvalid], "\(verdict.problems)")
+            #expect(verdict.problems.first?.member == "bagit.txt")
+            #expect(verdict.problems.first?.message.contains("more than the \(1 << 20)") == true)
         }
     }
 
