@@ -110,6 +110,21 @@ extension ArchiveStore {
                 )
                 continue
             }
+            // A valid bag can be crafted by anyone; ids no archive run would ever store (a control character: NUL
+            // cuts SQLite text, ESC rewrites the terminal that prints them) keep it out of the catalog.
+            if let problem = ArchiverConfiguration.Workspace.controlCharacterProblem(in: manifest.recordingID)
+                .map({ "its recording id \($0)" })
+                ?? ArchiverConfiguration.Workspace.controlCharacterProblem(in: manifest.workspaceID)
+                .map({ "its workspace id \($0)" })
+            {
+                let message =
+                    "archive-manifest.json is valid but \(problem): no archive run stores such an id, so this "
+                    + "archive was not written by this tool as it is; it was left out of the catalog"
+                report.rejected.append(
+                    ArchiveVerification(path: file, problems: [.init(code: .manifestInvalid, message: message)])
+                )
+                continue
+            }
             let relative = file.hasPrefix(rootPath + "/") ? String(file.dropFirst(rootPath.count + 1)) : file
             var status = stat()
             let size = lstat(file, &status) == 0 ? Int(status.st_size) : 0
