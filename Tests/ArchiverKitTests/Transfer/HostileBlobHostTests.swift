@@ -77,4 +77,33 @@ import Testing
             }
         }
     }
+
+    /// Header values of 60 KB end up in archive-manifest.json as provenance: they are capped there, so a blob
+    /// host cannot push a manifest past what verify reads (1 MiB).
+    @Test func hugeHeaderValuesAreCappedInProvenance() async throws {
+        let bytes = Fixture.blob(size: 4096, seed: 5)
+        let huge = String(repeating: "h", count: 60_000)
+        let router = Router()
+        router.get("/blob") { _, _ -> Response in
+            var headers: HTTPFields = [.contentType: "video/webm", .eTag: "\"\(huge)\"", .lastModified: huge]
+            if let name = HTTPFields.Element.Name("x-amz-request-id") { headers[name] = huge }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        try await withTemporaryDirectory { directory in
+            try await withTestHTTPServer(router) { baseURL in
+                let result = try await Downloader(configuration: Fixture.configuration()).download(
+                    to: directory.appendingPathComponent("video.webm"),
+                    expectedSize: bytes.count,
+                    resolveURL: { ResolvedSource(url: baseURL + "/blob") },
+                    logger: Fixture.logger().0
+                )
+                let provenance = result.provenance
+                #expect((provenance.etag?.utf8.count ?? 0) < 600, "\(provenance.etag?.utf8.count ?? 0)")
+                #expect((provenance.lastModified?.utf8.count ?? 0) < 600)
+                #expect(provenance.requestIds.count == 1)
+                #expect(provenance.requestIds.allSatisfy { $0.utf8.count < 600 })
+                #expect(provenance.etag?.hasPrefix("\"hhhh") == true)
+            }
+        }
+    }
 }
