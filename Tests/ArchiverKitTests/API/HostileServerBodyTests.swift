@@ -142,4 +142,25 @@ import Testing
             #expect(delay.map { $0 >= .zero && $0 <= longest } ?? true, "\(junk): \(String(describing: delay))")
         }
     }
+
+    /// A recording id or a media type of megabytes would travel whole into the catalog and archive-manifest.json
+    /// (which verify reads up to 1 MiB): the id is rejected as hostile, the media type dropped as junk.
+    @Test func overlongIdsAndMediaTypesAreRefused() throws {
+        let long = String(repeating: "r", count: RecordingPathComponent.maximumIDBytes + 1)
+        #expect(RecordingPathComponent.rejectionReason(for: long)?.contains("\(long.utf8.count) bytes") == true)
+        #expect(RecordingPathComponent.rejectionReason(for: String(long.dropFirst())) == nil)
+        struct Probe: Decodable {
+            var value: RecordingResource
+            init(from decoder: any Decoder) throws {
+                value = RecordingResource(container: try decoder.container(keyedBy: AnyCodingKey.self))
+            }
+        }
+        let junk = "video/" + String(repeating: "w", count: 300)
+        let json =
+            #"{"url":"https://b/x","type":""# + junk + #"","sources":[{"url":"https://b/y","type":""# + junk
+            + #""},{"url":"https://b/z","type":"video/webm"}]}"#
+        let resource = try JSONDecoder().decode(Probe.self, from: Data(json.utf8)).value
+        #expect(resource.type == nil)
+        #expect(resource.sources.map(\.type) == [nil, "video/webm"])
+    }
 }
