@@ -14,12 +14,22 @@ public enum RecordingPathComponent {
     /// Leaves room for `.tar.sha256.partial` under 255.
     public static let maximumLength = 200
 
+    /// The longest recording id archived, in UTF-8 bytes (Userplane's are about 25).
+    ///
+    /// A longer one would be stored whole in the catalog and in `archive-manifest.json`, where verify reads at most
+    /// 1 MiB.
+    public static let maximumIDBytes = 4096
+
     /// Why `id` cannot be archived at all, or `nil` when it can.
     ///
     /// A control character (NUL, CR, LF, ...) in an id is hostile: SQLite text bindings stop at NUL, so two
     /// ids differing after it would collapse into one job; such an id is reported as failed, never
-    /// truncated or skipped.
+    /// truncated or skipped. So is an id longer than ``maximumIDBytes``.
     public static func rejectionReason(for id: String) -> String? {
+        if id.utf8.count > maximumIDBytes {
+            return "the API listed a recording id of \(id.utf8.count) bytes, more than the \(maximumIDBytes) any id "
+                + "can sensibly hold; it was not archived: report it to Userplane support"
+        }
         guard let control = id.unicodeScalars.first(where: { $0.properties.generalCategory == .control }) else {
             return nil
         }

@@ -216,16 +216,23 @@ public final class APIClient: Sendable {
 
     /// Turns a non-2xx response into an ``APIError``, whatever its body.
     static func error(from response: TransportResponse, signals: RateLimitSignals, redacting key: String) -> APIError {
-        // Everything taken from the response is redacted: a server may echo the key anywhere.
+        // Everything taken from the response is redacted: a server may echo the key anywhere. It is also capped and
+        // escaped, since it is printed: a message of megabytes, or one with ESC sequences or line breaks, must
+        // neither flood nor rewrite the operator's terminal.
         func redacted(_ text: String) -> String { SecretRedaction.redact(text, secret: key) }
-        let requestId = requestId(in: response).map(redacted)
+        let requestId = requestId(in: response).map { SafeText.printable(redacted($0), maximumBytes: 256) }
         var code = APIError.Code.malformedResponse
         let message: String
         if let envelope = try? JSONCoding.decoder.decode(ErrorEnvelope.self, from: Data(response.body)),
             let error = envelope.error, !error.isEmpty
         {
-            code = APIError.Code(rawValue: redacted(error))
-            message = redacted(envelope.message ?? "(no message)")
+            code = APIError.Code(rawValue: SafeText.printable(redacted(error), maximumBytes: 128))
+            message = SafeText.printable(redacted(envelope.message ?? "(no message)"))
+        } else if (300..<400).contains(response.status), let location = response.header("location") {
+            let target = SafeText.printable(redacted(RedactedURL(location).description), maximumBytes: 256)
+            message =
+                "HTTP \(response.status): the API redirects to \(target); redirects are not followed, so the key "
+                + "is never sent elsewhere. Check the base URL (use the address the redirect names if you trust it)"
         } else {
             // Redact the whole body before cutting the excerpt, so a cut can never leave part of the key.
             let body = redacted(String(decoding: response.body.prefix(64 << 10), as: UTF8.self))

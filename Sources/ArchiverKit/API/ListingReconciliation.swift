@@ -19,6 +19,9 @@ public struct ListingReconciliation: Sendable, Hashable {
     public var lastPageTotal: Int?
     /// Whether the listing stopped at ``APIClient/Configuration/Pagination/maximumPages`` with more pages left.
     public var stoppedAtPageLimit: Bool
+    /// Whether the listing stopped after ``RecordingPages/maximumRepeatedPages`` pages in a row brought only ids
+    /// already seen while the server still claimed more (a server that ignores `page`): the listing is incomplete.
+    public var stoppedAtRepeatedPages = false
     /// Directly requested ids the API answered as not found or gone.
     public var goneIds: [String]
     /// Pages fetched again because `pagination.total` dropped between two pages: a deletion shifts

@@ -37,6 +37,12 @@ public struct RecordingPages: AsyncSequence, Sendable {
 
     /// Passes of re-reading the head after the list grew.
     static let maximumHeadPasses = 3
+    /// Forward pages in a row that may bring nothing new (every id already seen) while the server claims more.
+    ///
+    /// One such page happens when a page's worth of recordings is created between two requests (newest first);
+    /// ten in a row is a server that ignores `page` and repeats itself, which would otherwise be listed until
+    /// ``APIClient/Configuration/Pagination/maximumPages`` (100,000 requests, most of a day at the default pace).
+    static let maximumRepeatedPages = 10
 
     init(client: APIClient, workspace: String, filter: RecordingFilter, order: ListingOrder, stopAtOrBefore: Date?) {
         self.client = client
@@ -82,6 +88,8 @@ public struct RecordingPages: AsyncSequence, Sendable {
         private var previousTotal: Int?
         /// Set once a page came back in another order than newest first: the cutoff no longer applies.
         private var cutoffDisabled = false
+        /// Forward pages in a row that held only ids already seen.
+        private var repeatedPages = 0
 
         init(pages: RecordingPages) {
             self.pages = pages
@@ -227,12 +235,20 @@ public struct RecordingPages: AsyncSequence, Sendable {
             switch role {
             case .forward:
                 frontier = number
+                repeatedPages = !isEmpty && payload.undecodable == 0 && unseen == 0 ? repeatedPages + 1 : 0
                 if !hasMore {
                     forwardDone = true
                     state.reachedEnd = true
                 } else if isBehindCutoff {
                     forwardDone = true
                     state.stoppedAtCutoff = true
+                } else if repeatedPages >= RecordingPages.maximumRepeatedPages {
+                    forwardDone = true
+                    state.stoppedAtRepeatedPages = true
+                    pages.client.logger.warning(
+                        "the API repeated pages of recordings already listed; the listing stopped early, incomplete",
+                        metadata: ["listing.page": "\(number)", "listing.repeated": "\(repeatedPages)"]
+                    )
                 }
             case .head:
                 headPosition = number

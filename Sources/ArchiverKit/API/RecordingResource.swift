@@ -81,7 +81,9 @@ public struct RecordingResource: Sendable, Hashable, CustomStringConvertible, Cu
     init(container: KeyedDecodingContainer<AnyCodingKey>) {
         self.url = container.lenientString("url")
         self.message = container.lenientString("message")
-        self.type = container.lenientString("type")
+        // A media type is at most 255 bytes (RFC 6838: 127 each side of the slash); a longer one is junk that would
+        // otherwise travel into archive-manifest.json.
+        self.type = container.lenientString("type").flatMap { $0.utf8.count <= 255 ? $0 : nil }
         // A negative size is no size: it could only make every byte look like too many.
         self.size = container.lenientInt("size").flatMap { $0 >= 0 ? $0 : nil }
         self.durationMs = container.lenientInt("durationMs")
@@ -94,7 +96,8 @@ public struct RecordingResource: Sendable, Hashable, CustomStringConvertible, Cu
                     if (try? list.decode(Ignored.self)) == nil { break }
                     continue
                 }
-                sources.append(Source(url: item.lenientString("url"), type: item.lenientString("type")))
+                let type = item.lenientString("type").flatMap { $0.utf8.count <= 255 ? $0 : nil }
+                sources.append(Source(url: item.lenientString("url"), type: type))
             }
         }
         self.sources = sources

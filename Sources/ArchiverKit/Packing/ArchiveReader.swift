@@ -2,8 +2,8 @@ public import Foundation
 
 /// Reads facts out of an archive without extracting it.
 public enum ArchiveReader {
-    /// The largest `archive-manifest.json` accepted.
-    static let maximumManifestBytes = 16 << 20
+    /// The largest `archive-manifest.json` accepted: ``ArchiveVerifier/Configuration/maximumTagFileBytes``.
+    static let maximumManifestBytes = ArchiveVerifier.Configuration().maximumTagFileBytes
 
     /// Reads `<bag>/archive-manifest.json` from a tar, streaming only up to that member (the fourth).
     ///
@@ -18,7 +18,13 @@ public enum ArchiveReader {
         while let entry = try reader.nextEntry() {
             let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
             guard entry.kind == .file, parts.count == 2, parts[1] == ArchiveLayout.manifestFileName else { continue }
-            guard entry.size <= Int64(maximumManifestBytes) else { break }
+            guard entry.size <= Int64(maximumManifestBytes) else {
+                throw PackingError(
+                    code: .manifest,
+                    message: "\(tarURL.path): archive-manifest.json declares \(entry.size) bytes, more than the "
+                        + "\(maximumManifestBytes) accepted; it is not a manifest of this tool"
+                )
+            }
             var bytes: [UInt8] = []
             try reader.readData(limit: Int64(maximumManifestBytes)) { bytes.append(contentsOf: $0) }
             return try ArchiveManifest.decode(bytes)

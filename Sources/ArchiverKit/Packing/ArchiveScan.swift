@@ -41,6 +41,19 @@ struct ArchiveScan {
     static let maximumMembers = 1000
     /// The largest sidecar read: one line with a digest and a file name.
     static let maximumSidecarBytes = 4096
+    /// The longest member name accepted, in UTF-8 bytes: `PATH_MAX`.
+    ///
+    /// Ours stay under 300 (a bag name of at most 200 and a short file name); libarchive accepts names of up to
+    /// 1 MiB, which, kept for each of ``maximumMembers`` members, would hold a gigabyte.
+    static let maximumMemberNameBytes = 4096
+    /// The most problems listed per archive; the others are counted in one last problem.
+    static let maximumProblems = 100
+    /// The most UTF-8 bytes of a member name printed in a problem.
+    static let maximumPrintedNameBytes = 512
+    /// The most UTF-8 bytes of a problem's message.
+    static let maximumPrintedMessageBytes = 2048
+    /// Problems past ``maximumProblems``, counted only.
+    var omittedProblems = 0
 
     /// A scan of `tarPath`; with `directory`, the tar is opened as `name` in that folder and `tarPath` only names
     /// it in messages.
@@ -53,8 +66,30 @@ struct ArchiveScan {
         bagName = name.hasSuffix(".tar") ? String(name.dropLast(4)) : name
     }
 
+    /// Records a problem, made safe to print: member names and messages come from the archive (and from paths on
+    /// disk), so control and bidi characters are escaped and both are capped; past ``maximumProblems`` the rest are
+    /// only counted, so a hostile manifest listing a million files cannot grow memory or the report without bound.
     mutating func report(_ code: ArchiveVerification.Code, _ member: String? = nil, _ message: String) {
-        problems.append(ArchiveVerification.Problem(code: code, member: member, message: message))
+        guard problems.count < Self.maximumProblems else {
+            omittedProblems += 1
+            let summary = ArchiveVerification.Problem(
+                code: code,
+                message: "and \(omittedProblems) more problems, not listed"
+            )
+            if problems.count == Self.maximumProblems {
+                problems.append(summary)
+            } else {
+                problems[problems.count - 1] = summary
+            }
+            return
+        }
+        problems.append(
+            ArchiveVerification.Problem(
+                code: code,
+                member: member.map { SafeText.printable($0, maximumBytes: Self.maximumPrintedNameBytes) },
+                message: SafeText.printable(message, maximumBytes: Self.maximumPrintedMessageBytes)
+            )
+        )
     }
 
     // MARK: - Reading
@@ -228,7 +263,9 @@ struct ArchiveScan {
             return nil
         }
         let text = String(decoding: data, as: UTF8.self)
-        let lines = text.split(separator: "\n")
+        // Lines end in LF or CRLF (a sidecar saved on Windows), as `sha256sum -c` reads them; `"\r\n"` is one
+        // Character in Swift, so splitting at `"\n"` alone would keep a CRLF file as one line.
+        let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let line = lines.first.map(String.init) ?? ""
         let parts = line.split(separator: " ", maxSplits: 1)
         let tarName = (tarPath as NSString).lastPathComponent
@@ -245,6 +282,15 @@ struct ArchiveScan {
 
     private mutating func consume(_ entry: ArchiveReadHandle.Entry, from reader: ArchiveReadHandle) throws(PackingError)
     {
+        guard entry.name.utf8.count <= Self.maximumMemberNameBytes else {
+            report(
+                .unsafeMember,
+                entry.name,
+                "member name is \(entry.name.utf8.count) bytes long, more than \(Self.maximumMemberNameBytes); "
+                    + "archives of this tool use short names"
+            )
+            return
+        }
         var name = entry.name
         while name.hasSuffix("/") { name.removeLast() }
         let components = name.split(separator: "/", omittingEmptySubsequences: false)
@@ -309,8 +355,20 @@ struct ArchiveScan {
     mutating func checkContents() {
         let required =
             ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName] + BagIt.manifestNames + BagIt.tagManifestNames
-        for name in required where members[name] == nil {
-            report(.missingMember, name, "required tag file is missing")
+        for name in required {
+            guard let member = members[name] else {
+                report(.missingMember, name, "required tag file is missing")
+                continue
+            }
+            if tagFiles[name] == nil {
+                // Too large to be kept and parsed: said once here, and each check below skips it.
+                report(
+                    .manifestInvalid,
+                    name,
+                    "is \(member.size) bytes, more than the \(maximumTagFileBytes) a tag file may hold (those of this "
+                        + "tool are a few KiB), so it was not read"
+                )
+            }
         }
         if let declaration = tagFiles["bagit.txt"], declaration != BagIt.declaration {
             report(.manifestInvalid, "bagit.txt", "is not the BagIt 1.0 declaration with UTF-8 tag files")
@@ -336,8 +394,8 @@ struct ArchiveScan {
         covers expected: Set<String>,
         isTagManifest: Bool
     ) {
-        guard members[name] != nil else { return }
-        guard let bytes = tagFiles[name], let entries = BagIt.parseManifest(bytes) else {
+        guard let bytes = tagFiles[name] else { return }  // missing or too large: reported by checkContents
+        guard let entries = BagIt.parseManifest(bytes) else {
             report(.manifestInvalid, name, "is not a valid BagIt manifest")
             return
         }
@@ -366,8 +424,9 @@ struct ArchiveScan {
     }
 
     private mutating func checkPayloadOxum(_ payload: [String]) {
-        guard let bytes = tagFiles["bag-info.txt"], let fields = BagIt.parseTagFile(bytes) else {
-            if members["bag-info.txt"] != nil { report(.manifestInvalid, "bag-info.txt", "is not a valid tag file") }
+        guard let bytes = tagFiles["bag-info.txt"] else { return }  // missing or too large: reported already
+        guard let fields = BagIt.parseTagFile(bytes) else {
+            report(.manifestInvalid, "bag-info.txt", "is not a valid tag file")
             return
         }
         guard let oxum = fields.first(where: { $0.label == "Payload-Oxum" })?.value else {
@@ -382,12 +441,9 @@ struct ArchiveScan {
 
     private mutating func checkArchiveManifest(_ payload: [String]) {
         let name = ArchiveLayout.manifestFileName
-        guard members[name] != nil else { return }
+        guard let bytes = tagFiles[name] else { return }  // missing or too large: reported by checkContents
         let decoded: ArchiveManifest
         do throws(PackingError) {
-            guard let bytes = tagFiles[name] else {
-                throw PackingError(code: .manifest, message: "archive-manifest.json is too large")
-            }
             decoded = try ArchiveManifest.decode(bytes)
         } catch {
             report(.manifestInvalid, name, error.message)

@@ -12,10 +12,11 @@ public struct ArchiveVerifier: Sendable {
         ///
         /// Default: 1 MiB.
         public var bufferBytes: Int = 1 << 20
-        /// The largest tag file (outside `data/`) that is kept in memory to be parsed.
+        /// The largest tag file (outside `data/`) that is kept in memory to be parsed; a larger one fails the archive.
         ///
-        /// Default: 16 MiB.
-        public var maximumTagFileBytes: Int = 16 << 20
+        /// The tag files of this tool are a few KiB. Up to seven are kept, so this bounds what a hostile archive can
+        /// make verify hold (16 MiB each, with their parse trees, once peaked at 580 MB). Default: 1 MiB.
+        public var maximumTagFileBytes: Int = 1 << 20
 
         /// Creates the default configuration.
         public init() {}

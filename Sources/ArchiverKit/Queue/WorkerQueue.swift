@@ -267,7 +267,9 @@ package final class WorkerQueue: Service, Sendable {
         let reconciliation = pages.reconciliation
         let total = try await pendingJobCount()
         var highWaterMark = mark?.highWaterMark
-        if let reconciliation, !interrupted, !reconciliation.stoppedAtPageLimit, listingPlan.mode != .byId {
+        if let reconciliation, !interrupted, !reconciliation.stoppedAtPageLimit,
+            !reconciliation.stoppedAtRepeatedPages, listingPlan.mode != .byId
+        {
             // Every recording listed is durably queued by now: the mark may move past them.
             let complete = reconciliation.reachedEnd
             let newMark = ListingMark(

@@ -100,13 +100,31 @@ extension ArchiveStore {
                 tar = try RootedFile(relativePath: relative, under: URL(fileURLWithPath: rootPath))
             } catch {
                 report.rejected.append(
-                    ArchiveVerification(path: file, problems: [.init(code: .notChecked, message: error.message)])
+                    ArchiveVerification(
+                        path: file,
+                        problems: [.init(code: .notChecked, message: SafeText.printable(error.message))]
+                    )
                 )
                 continue
             }
             let (verdict, read) = verifier.verifyKeepingManifest(tar)
             guard verdict.isValid, let sha256 = verdict.sha256, let manifest = read else {
                 report.rejected.append(verdict)
+                continue
+            }
+            // A valid bag can be crafted by anyone; ids no archive run would ever store (a control character: NUL
+            // cuts SQLite text, ESC rewrites the terminal that prints them) keep it out of the catalog.
+            if let problem = ArchiverConfiguration.Workspace.controlCharacterProblem(in: manifest.recordingID)
+                .map({ "its recording id \($0)" })
+                ?? ArchiverConfiguration.Workspace.controlCharacterProblem(in: manifest.workspaceID)
+                .map({ "its workspace id \($0)" })
+            {
+                let message =
+                    "archive-manifest.json is valid but \(problem): no archive run stores such an id, so this "
+                    + "archive was not written by this tool as it is; it was left out of the catalog"
+                report.rejected.append(
+                    ArchiveVerification(path: file, problems: [.init(code: .manifestInvalid, message: message)])
+                )
                 continue
             }
             var status = stat()

@@ -133,11 +133,17 @@ public struct Downloader: Sendable {
             }
             switch outcome {
             case .complete:
+                // What the blob host says goes into archive-manifest.json: capped, so a host sending 100 KB headers
+                // or redirecting to a megabyte URL cannot push the manifest past what verify reads.
                 let provenance = ArchiveProvenance(
-                    source: (sink.effectiveURL ?? current.redacted).description,
-                    etag: sink.header("etag"),
-                    lastModified: sink.header("last-modified"),
-                    requestIds: Self.requestIDs(in: sink.headers),
+                    source: SafeText.capped((sink.effectiveURL ?? current.redacted).description, maximumBytes: 2048),
+                    etag: sink.header("etag").map { SafeText.capped($0, maximumBytes: Self.maximumHeaderBytes) },
+                    lastModified: sink.header("last-modified").map {
+                        SafeText.capped($0, maximumBytes: Self.maximumHeaderBytes)
+                    },
+                    requestIds: Self.requestIDs(in: sink.headers).map {
+                        SafeText.capped($0, maximumBytes: Self.maximumHeaderBytes)
+                    },
                     resolvedAt: resolvedAt,
                     downloadedAt: Date(),
                     attempts: requests,
@@ -227,6 +233,9 @@ public struct Downloader: Sendable {
     static func cancellation() -> TransferError {
         TransferError(code: .aborted, message: "download cancelled; the .partial file is kept for resuming")
     }
+
+    /// The most UTF-8 bytes of one header value kept in provenance (an ETag, a date, a request id).
+    static let maximumHeaderBytes = 512
 
     /// Request-id headers kept in provenance.
     static let requestIDHeaders: Set<String> = [

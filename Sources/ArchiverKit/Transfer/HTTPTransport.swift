@@ -135,11 +135,15 @@ package struct HTTPTransport: Sendable {
 
         let code = easy.perform()
         if code != CURLE_OK {
-            if code == CURLE_ABORTED_BY_CALLBACK, sink.isTooLarge {
+            // The write callback refuses the byte past the cap, which libcurl reports as a write error (23), not as
+            // an abort: without this, an oversized body read as "failed writing received data to disk".
+            if sink.isTooLarge {
                 return .failure(
                     TransferError(
                         code: .sizeMismatch,
-                        message: "response body exceeds \(configuration.maximumBodyBytes) bytes"
+                        message: "\(request.method) \(RedactedURL(request.url)): response body exceeds "
+                            + "\(configuration.maximumBodyBytes) bytes, more than any API answer holds; check that "
+                            + "the base URL points at the Userplane API"
                     )
                 )
             }

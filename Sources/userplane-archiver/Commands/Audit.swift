@@ -175,7 +175,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if !report.unknownOnDisk.isEmpty {
             lines.append("\(report.unknownOnDisk.count) archive file(s) on disk not in the catalog (not checked):")
-            for path in report.unknownOnDisk.prefix(50) { lines.append("  \(path)") }
+            for path in report.unknownOnDisk.prefix(50) { lines.append("  \(SafeText.escaped(path))") }
         }
         if let stoppedEarly = report.stoppedEarly {
             lines.append(

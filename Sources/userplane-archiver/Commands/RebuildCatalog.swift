@@ -65,7 +65,9 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                     )
                 }
                 for rejected in report.rejected {
-                    lines.append("  rejected \(rejected.path): \(rejected.problems.first?.description ?? "invalid")")
+                    lines.append(
+                        "  rejected \(SafeText.escaped(rejected.path)): \(rejected.problems.first?.description ?? "invalid")"
+                    )
                 }
                 print(lines.joined(separator: "\n"))
             }

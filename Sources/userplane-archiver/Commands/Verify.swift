@@ -56,9 +56,9 @@ struct VerifyCommand: AsyncParsableCommand {
             } else {
                 for result in results {
                     if result.isValid {
-                        print("OK    \(result.path)\(S3Wiring.lockSummary(result.objectLock))")
+                        print("OK    \(SafeText.escaped(result.path))\(S3Wiring.lockSummary(result.objectLock))")
                     } else {
-                        print("FAIL  \(result.path): \(result.problems[0])")
+                        print("FAIL  \(SafeText.escaped(result.path)): \(result.problems[0])")
                         for problem in result.problems.dropFirst() { print("      \(problem)") }
                     }
                 }
