@@ -165,6 +165,28 @@ import Testing
         }
     }
 
+    /// Staging on another file system (say `--staging` for S3): no hard link is possible, the copy is used.
+    @Test func aStagedVideoOnAnotherFileSystemIsCopied() async throws {
+        let shm = URL(fileURLWithPath: "/dev/shm")
+        try await withTemporaryDirectory { directory in
+            let stagingDevice = Self.identity(shm)?.first
+            guard let stagingDevice, stagingDevice != Self.identity(directory)?.first else {
+                print("skipping: /dev/shm is missing or on the same file system as the temporary directory")
+                return
+            }
+            let staging = shm.appendingPathComponent("archiver-in-place-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: staging) }
+            let plain = try PackingFixture.fullRecording(in: directory)
+            let expected = try Self.copied(plain, in: directory)
+            let (recording, staged) = try Self.reserved(plain, in: staging)
+            let packed = try PackingFixture.pack(recording, in: directory.appendingPathComponent("in-place"))
+            #expect(Self.identity(packed.tarURL) != Self.identity(staged))
+            #expect(try Data(contentsOf: packed.tarURL) == expected.tar)
+            #expect(try Data(contentsOf: packed.sidecarURL) == expected.sidecar)
+        }
+    }
+
     /// Crash case (a): killed while appending the tail; the staged file holds bytes past its body and
     /// `<tar>.partial` is a second name of it.
     @Test func aTailLeftByAnInterruptedPackIsCutOffBeforePacking() async throws {
