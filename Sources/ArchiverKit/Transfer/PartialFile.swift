@@ -86,11 +86,18 @@ final class PartialFile {
         }
     }
 
+    /// Whether a partial is one of this front: it starts with the placeholder, or with the headers for the body it
+    /// holds (killed in ``commit()`` between writing them and the rename).
     private static func startsWithPlaceholder(_ descriptor: FileDescriptor, _ front: PackingFront?) -> Bool {
         guard let front else { return true }
         var bytes = [UInt8](repeating: 0, count: front.reservedBytes)
         let count = try? bytes.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
-        return count == front.reservedBytes && bytes == front.placeholder
+        guard count == front.reservedBytes else { return false }
+        if bytes == front.placeholder { return true }
+        guard let end = try? descriptor.seek(offset: 0, from: .end), end > Int64(front.reservedBytes) else {
+            return false
+        }
+        return bytes == front.header(size: end - Int64(front.reservedBytes))
     }
 
     private func rehashPrefix(_ descriptor: FileDescriptor, bufferBytes: Int) throws(TransferError) {
