@@ -3,9 +3,11 @@ public import Foundation
 /// Packs a staged recording into `<encodedId>.tar` (pax, a BagIt 1.0 bag) plus its `<encodedId>.tar.sha256` sidecar.
 ///
 /// Every member lies under `<encodedId>/` where the directory name is ``RecordingPathComponent/encode(_:)`` of the
-/// recording id, in a fixed order: the bag directory, `bagit.txt`, `bag-info.txt`, `archive-manifest.json`,
-/// `data/`, `data/recording.json`, the resources in kind order (video, thumbnail, console-log, network-log,
-/// actions, then unknown kinds sorted), the two payload manifests, the two tag manifests. Metadata is
+/// recording id, in a fixed, data-first order: the bag directory, `data/`, the resources in kind order (video,
+/// thumbnail, console-log, network-log, actions, then unknown kinds sorted), `data/recording.json`, `bagit.txt`,
+/// `bag-info.txt`, `archive-manifest.json`, the two payload manifests, the two tag manifests. The video comes
+/// first so that its staged file can already hold the tar's first bytes (see ``PackingFront``); archives written
+/// by earlier versions put the tag files before `data/`, and every reader accepts both orders. Metadata is
 /// deterministic: mode 0644 for files and 0755 for directories, uid/gid 0 with owner names `root`, and every
 /// mtime is the recording's `createdAt` (whole seconds). The recording's own creation time was chosen over the
 /// archive time so that members carry a meaningful, reproducible date; the archive time is in the manifest.
@@ -17,6 +19,13 @@ public import Foundation
 /// ones: a file this process downloaded is checked against the download's ``ContentSeal`` (a secret-keyed Poly1305,
 /// about 7 times cheaper than SHA-256), any other against its SHA-256 (SHA-512, the slower digest, is never
 /// recomputed).
+///
+/// The video is normally not copied: its download reserved the bytes of the tar's first three headers in front of
+/// its body (see ``PackingFront``, ``StagedResource/dataOffset``), so the staged file itself becomes the tar (see
+/// `packInPlace`): `<tar>.partial` is linked to it, its bytes are read once (the checks above and the tar's SHA-256)
+/// and the other members are appended. The copy is used whenever that cannot be done safely (a plain staged file,
+/// a front that is not exactly the expected headers, staging on another file system, a staged file with other
+/// names); both give the same bytes.
 public struct ArchivePackager: Sendable {
     /// Packer settings.
     public struct Configuration: Sendable {
@@ -75,7 +84,11 @@ public struct ArchivePackager: Sendable {
         let sidecarPath = tarPath + ".sha256"
         do throws(PackingError) {
             do {
-                result = try write(plan, to: partialPath)
+                if let inPlace = try packInPlace(plan, tarPath: tarPath) {
+                    result = inPlace
+                } else {
+                    result = try write(plan, to: partialPath)
+                }
             } catch {
                 unlink(partialPath)
                 throw error
@@ -111,19 +124,34 @@ public struct ArchivePackager: Sendable {
         let metadata = ArchiveWriteHandle.MemberMetadata(mtime: plan.mtime)
         let root = plan.bagName + "/"
         try writer.addDirectory(root, metadata: metadata)
-        for (name, bytes) in plan.leadingTagFiles {
-            try writer.addFile(root + name, bytes: bytes, metadata: metadata)
-        }
         try writer.addDirectory(root + "data/", metadata: metadata)
+        for file in plan.payloadFiles {
+            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata)
+        }
+        return try writeRest(plan, payloadFiles: [], into: writer)
+    }
+
+    /// Adds what follows the first payloads: `payloadFiles`, `recording.json`, the tag files, the manifests; then
+    /// finishes the tar.
+    func writeRest(
+        _ plan: PackPlan,
+        payloadFiles: ArraySlice<PackPlan.PayloadFile>,
+        into writer: ArchiveWriteHandle
+    ) throws(PackingError) -> (size: Int64, sha256: String) {
+        let metadata = ArchiveWriteHandle.MemberMetadata(mtime: plan.mtime)
+        let root = plan.bagName + "/"
+        for file in payloadFiles {
+            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata)
+        }
         try writer.addFile(
             root + "data/" + ArchiveLayout.recordingFileName,
             bytes: plan.recordingJSON,
             metadata: metadata
         )
-        for file in plan.payloadFiles {
-            try streamFile(file, into: writer, name: root + "data/" + file.fileName, metadata: metadata)
+        for (name, bytes) in plan.tagFiles {
+            try writer.addFile(root + name, bytes: bytes, metadata: metadata)
         }
-        var tagEntries = plan.leadingTagFiles
+        var tagEntries = plan.tagFiles
         for algorithm in BagItAlgorithm.all {
             let entries = plan.payloadDigests.map {
                 ("data/" + $0.fileName, algorithm == "sha256" ? $0.sha256 : $0.sha512)
@@ -150,7 +178,7 @@ public struct ArchivePackager: Sendable {
 
     /// Streams one staged file into the tar, checking each chunk in the very buffer it is read into and written from;
     /// its size and its seal (or, without one, its SHA-256) must match the download's (see the type's discussion).
-    private func streamFile(
+    func streamFile(
         _ file: PackPlan.PayloadFile,
         into writer: ArchiveWriteHandle,
         name: String,
@@ -161,17 +189,32 @@ public struct ArchivePackager: Sendable {
         defer { close(fd) }
         var status = stat()
         guard fstat(fd, &status) == 0 else { throw DurableFile.ioError("cannot stat \(path)") }
-        guard Int64(status.st_size) == file.size else {
+        // A reserved front comes before the body; bytes after it are left by an interrupted in-place pack.
+        let fits =
+            file.dataOffset == 0
+            ? Int64(status.st_size) == file.size : Int64(status.st_size) >= file.dataOffset + file.size
+        guard fits else {
             throw PackingError(
                 code: .sizeMismatch,
-                message:
-                    "staged \(file.kind) \(path) has \(status.st_size) bytes but \(file.size) were downloaded; re-download it"
+                message: "staged \(file.kind) \(path) has \(status.st_size) bytes but \(file.size) were downloaded "
+                    + "(after \(file.dataOffset) reserved); re-download it"
             )
+        }
+        guard lseek(fd, off_t(file.dataOffset), SEEK_SET) == off_t(file.dataOffset) else {
+            throw DurableFile.ioError("cannot seek in \(path)")
+        }
+        var remaining = file.size
+        let read = { (buffer: UnsafeMutableRawBufferPointer) throws(PackingError) -> Int in
+            let wanted = Int(min(Int64(buffer.count), remaining))
+            guard wanted > 0 else { return 0 }
+            let count = try DurableFile.readSome(fd, into: .init(rebasing: buffer[0..<wanted]), path: path)
+            remaining -= Int64(count)
+            return count
         }
         if let seal = file.contentSeal {
             let checker = seal.checker()
             try writer.addFile(name, size: file.size, metadata: metadata) { (buffer) throws(PackingError) in
-                let count = try DurableFile.readSome(fd, into: buffer, path: path)
+                let count = try read(buffer)
                 checker.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 return count
             }
@@ -186,7 +229,7 @@ public struct ArchivePackager: Sendable {
         }
         let digest = HashState(.sha256)
         try writer.addFile(name, size: file.size, metadata: metadata) { (buffer) throws(PackingError) in
-            let count = try DurableFile.readSome(fd, into: buffer, path: path)
+            let count = try read(buffer)
             digest.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
             return count
         }

@@ -5,7 +5,9 @@ import Foundation
 ///
 /// Reads the file exactly once, sequentially, through our own read callback, which also computes the
 /// SHA-256 of the raw file for the sidecar check. Member data is handed out in libarchive's own blocks,
-/// so memory stays flat for members of any size.
+/// so memory stays flat for members of any size. A handle that does not hash the raw bytes seeks over the data of
+/// members it does not read (when its descriptor can seek), so reaching a member at the end of a large tar costs
+/// a few reads, not the whole file.
 ///
 /// - Important: Blocking. Use a reader on one thread, off the cooperative pool.
 final class ArchiveReadHandle {
@@ -86,7 +88,8 @@ final class ArchiveReadHandle {
         self.archive = archive
         archive_read_support_format_tar(archive)
         let context = Unmanaged.passUnretained(source).toOpaque()
-        guard archive_read_open2(archive, context, nil, archiveReadCallback, nil, nil) == ARCHIVE_OK else {
+        guard archive_read_open2(archive, context, nil, archiveReadCallback, archiveSkipCallback, nil) == ARCHIVE_OK
+        else {
             // deinit frees the reader and closes the file: every stored property is initialized here.
             throw source.error ?? ArchiveWriteHandle.failure(archive, "\(path) is not a readable tar")
         }
@@ -181,6 +184,9 @@ final class ArchiveReadHandle {
         }
     }
 
+    /// How many bytes were read from the file so far; data skipped with a seek is not counted.
+    var bytesRead: Int64 { source.bytesRead }
+
     /// Reads whatever libarchive left unread (padding after the end marker) and returns the whole file's digest.
     ///
     /// - Precondition: The handle was opened with `hashesRawBytes`.
@@ -206,6 +212,8 @@ final class ArchiveReadHandle {
         let hashesRawBytes: Bool
         let sha256 = HashState(.sha256)
         var byteCount: Int64 = 0
+        /// How many bytes were read from the descriptor (skipped bytes are not).
+        var bytesRead: Int64 = 0
         var error: PackingError?
 
         init(fd: Int32, path: String, bufferBytes: Int, hashesRawBytes: Bool) {
@@ -240,6 +248,7 @@ private func archiveReadCallback(
     do {
         let count = try DurableFile.readSome(source.fd, into: source.buffer, path: source.path)
         let bytes = UnsafeRawBufferPointer(rebasing: source.buffer[0..<count])
+        source.bytesRead += Int64(count)
         source.absorb(bytes)
         out.pointee = UnsafeRawPointer(source.buffer.baseAddress)
         return la_ssize_t(count)
@@ -247,4 +256,26 @@ private func archiveReadCallback(
         source.error = error
         return -1
     }
+}
+
+/// Seeks over member data libarchive skips, when the raw bytes are not hashed and the descriptor is a seekable file.
+///
+/// Otherwise 0 (nothing skipped), and libarchive then reads the bytes and discards them. Never past the end of the
+/// file, so a truncated tar still fails to read as one.
+private func archiveSkipCallback(
+    _ archive: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?,
+    _ request: la_int64_t
+) -> la_int64_t {
+    guard let context, request > 0 else { return 0 }
+    let source = Unmanaged<ArchiveReadHandle.Source>.fromOpaque(context).takeUnretainedValue()
+    guard !source.hashesRawBytes else { return 0 }
+    var info = stat()
+    guard fstat(source.fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return 0 }
+    let position = lseek(source.fd, 0, SEEK_CUR)
+    guard position >= 0 else { return 0 }
+    let skipped = min(Int64(request), max(Int64(info.st_size) - Int64(position), 0))
+    guard skipped > 0, lseek(source.fd, off_t(skipped), SEEK_CUR) >= 0 else { return 0 }
+    source.byteCount += skipped
+    return la_int64_t(skipped)
 }

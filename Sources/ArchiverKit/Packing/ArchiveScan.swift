@@ -28,8 +28,11 @@ struct ArchiveScan {
     var manifest: ArchiveManifest?
     /// Whether the tar could not be read to its end, so content checks would only add noise.
     var isTruncated = false
-    /// Payload sizes declared by `archive-manifest.json` (read before the payload in our tar order), by relative
-    /// name: a payload member declared larger in its tar header fails without being read.
+    /// Payload sizes declared by `archive-manifest.json`, by relative name.
+    ///
+    /// A payload member whose tar header declares another size fails without being read. Only archives of earlier versions hold the manifest before
+    /// the payload; in the current data-first order the payload is read and hashed before the manifest is seen, and
+    /// the same mismatch is then reported by ``checkContents()``.
     var declaredPayloadSizes: [String: Int64] = [:]
     /// The tag files kept in memory to be parsed; other members are only hashed, so memory does not grow with
     /// the number or size of unexpected members.

@@ -33,8 +33,22 @@ final class ArchiveWriteHandle {
     ///   - bufferBytes: The size of each of the four buffers of the tar digest's ring, which are also the buffers
     ///     ``addFile(_:size:metadata:reading:)`` reads into.
     /// - Throws: ``PackingError`` when the file cannot be created or libarchive refuses the writer.
-    init(path: String, bufferBytes: Int = 128 << 10) throws(PackingError) {
+    convenience init(path: String, bufferBytes: Int = 128 << 10) throws(PackingError) {
         let fd = try DurableFile.createForWriting(path)
+        try self.init(fd: fd, path: path, bufferBytes: bufferBytes)
+    }
+
+    /// Opens a pax writer on `fd`, a file open for writing at its current position.
+    ///
+    /// The handle owns `fd` and closes it. To continue a tar whose first bytes are already in the file, call
+    /// ``hashExisting(_:inspect:)`` before adding members.
+    ///
+    /// - Parameters:
+    ///   - fd: The file to write.
+    ///   - path: Its path, for messages.
+    ///   - bufferBytes: As for ``init(path:bufferBytes:)``.
+    /// - Throws: ``PackingError`` when libarchive refuses the writer.
+    init(fd: Int32, path: String, bufferBytes: Int) throws(PackingError) {
         sink = Sink(fd: fd, path: path, bufferBytes: bufferBytes)
         guard let archive = archive_write_new() else {
             close(fd)
@@ -58,6 +72,8 @@ final class ArchiveWriteHandle {
 
     deinit {
         if !isClosed {
+            // Abandoned (a failure): nothing more reaches the file, not even the end marker.
+            archive_write_fail(archive)
             archive_write_free(archive)
             close(sink.fd)
         }
@@ -136,6 +152,55 @@ final class ArchiveWriteHandle {
         }
     }
 
+    /// Reads the first `byteCount` bytes of the file, hashing them for the tar's SHA-256 as if written by this handle.
+    ///
+    /// Each chunk and its offset go to `inspect` too. Nothing is written: call
+    /// ``padExisting()`` before adding members.
+    ///
+    /// - Precondition: Nothing was added yet and the file's position is 0; it holds at least `byteCount` bytes.
+    /// - Throws: ``PackingError`` for a read error or a file shorter than `byteCount`, or what `inspect` throws.
+    func hashExisting(
+        _ byteCount: Int64,
+        inspect: (_ chunk: UnsafeRawBufferPointer, _ offset: Int64) throws(PackingError) -> Void
+    ) throws(PackingError) {
+        precondition(sink.byteCount == 0, "hashExisting must come before any member")
+        let digest = sink.sha256
+        var offset: Int64 = 0
+        while offset < byteCount {
+            let buffer = digest.lendBuffer()
+            defer { digest.endLending() }
+            let wanted = Int(min(Int64(buffer.count), byteCount - offset))
+            let count = try DurableFile.readSome(
+                sink.fd,
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]),
+                path: sink.path
+            )
+            guard count > 0 else {
+                throw PackingError(
+                    code: .sizeMismatch,
+                    message: "\(sink.path) ends at byte \(offset), before the \(byteCount) bytes it must hold"
+                )
+            }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            try inspect(chunk, offset)
+            digest.update(chunk)
+            offset += Int64(count)
+        }
+        sink.byteCount = byteCount
+        sink.writebackStart = byteCount  // already on disk: written and synced by the download
+    }
+
+    /// Pads the bytes read by ``hashExisting(_:inspect:)`` with zeros to the next 512-byte block, where the next
+    /// member starts.
+    func padExisting() throws(PackingError) {
+        let remainder = Int(sink.byteCount % 512)
+        if remainder > 0 {
+            let zeros = [UInt8](repeating: 0, count: 512 - remainder)
+            let result = zeros.withUnsafeBytes { bytes in Result { () throws(PackingError) in try sink.accept(bytes) } }
+            try result.get()
+        }
+    }
+
     /// Writes the end-of-archive marker, checks `archive_write_close`, fsyncs and closes the file.
     ///
     /// - Returns: The tar's size and lowercase hex SHA-256.
@@ -166,6 +231,30 @@ final class ArchiveWriteHandle {
         size: Int64,
         metadata: MemberMetadata
     ) throws(PackingError) {
+        let status = try Self.writeHeader(
+            archive,
+            name,
+            type: type,
+            permissions: permissions,
+            size: size,
+            metadata: metadata,
+            locale: locale
+        )
+        guard status == ARCHIVE_OK else {
+            throw sink.error ?? Self.failure(archive, "cannot write the header of \(name) into \(sink.path)")
+        }
+    }
+
+    /// Writes one member header with the deterministic metadata of every member; returns libarchive's status.
+    static func writeHeader(
+        _ archive: OpaquePointer,
+        _ name: String,
+        type: UInt32,
+        permissions: UInt32,
+        size: Int64,
+        metadata: MemberMetadata,
+        locale: UTF8LocaleScope
+    ) throws(PackingError) -> Int32 {
         guard let entry = archive_entry_new() else {
             throw PackingError(code: .archive, message: "libarchive could not allocate an entry")
         }
@@ -179,10 +268,63 @@ final class ArchiveWriteHandle {
         archive_entry_set_uname_utf8(entry, "root")
         archive_entry_set_gname_utf8(entry, "root")
         archive_entry_set_mtime(entry, time_t(metadata.mtime), 0)
-        let status = locale.run { archive_write_header(archive, entry) }
-        guard status == ARCHIVE_OK else {
-            throw sink.error ?? Self.failure(archive, "cannot write the header of \(name) into \(sink.path)")
+        return locale.run { archive_write_header(archive, entry) }
+    }
+
+    /// The exact bytes a writer produces before the data of the first payload: the headers of `<bag>/`,
+    /// `<bag>/data/` and `<bag>/data/<fileName>` declared at `size` bytes.
+    ///
+    /// Written by a libarchive writer of the same format and settings into memory; the writer is then failed, so
+    /// no padding or end marker follows.
+    static func leadingBytes(
+        bagName: String,
+        fileName: String,
+        size: Int64,
+        metadata: MemberMetadata
+    ) throws(PackingError) -> [UInt8] {
+        let memory = MemorySink()
+        guard let archive = archive_write_new() else {
+            throw PackingError(code: .archive, message: "libarchive could not create a writer")
         }
+        defer {
+            archive_write_fail(archive)
+            archive_write_free(archive)
+        }
+        let locale = UTF8LocaleScope()
+        let context = Unmanaged.passUnretained(memory).toOpaque()
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
+            archive_write_set_bytes_per_block(archive, 0) == ARCHIVE_OK,
+            archive_write_open2(archive, context, nil, memoryWriteCallback, nil, nil) == ARCHIVE_OK
+        else {
+            throw failure(archive, "cannot open a pax writer in memory")
+        }
+        let root = bagName + "/"
+        let members: [(String, UInt32, UInt32, Int64)] = [
+            (root, clibarchive_ae_ifdir(), 0o755, 0),
+            (root + "data/", clibarchive_ae_ifdir(), 0o755, 0),
+            (root + "data/" + fileName, clibarchive_ae_ifreg(), 0o644, size),
+        ]
+        for (index, (name, type, permissions, memberSize)) in members.enumerated() {
+            let status = try writeHeader(
+                archive,
+                name,
+                type: type,
+                permissions: permissions,
+                size: memberSize,
+                metadata: metadata,
+                locale: locale
+            )
+            guard status == ARCHIVE_OK else { throw failure(archive, "cannot write the header of \(name)") }
+            if index < 2, archive_write_finish_entry(archive) != ARCHIVE_OK {
+                throw failure(archive, "cannot finish \(name)")
+            }
+        }
+        return memory.bytes
+    }
+
+    /// Collects a writer's output in memory (for ``leadingBytes(bagName:fileName:size:metadata:)``).
+    final class MemorySink {
+        var bytes: [UInt8] = []
     }
 
     private func finishEntry(_ name: String) throws(PackingError) {
@@ -250,5 +392,17 @@ private func archiveWriteCallback(
         sink.error = error
         return -1
     }
+    return la_ssize_t(length)
+}
+
+private func memoryWriteCallback(
+    _ archive: OpaquePointer?,
+    _ context: UnsafeMutableRawPointer?,
+    _ buffer: UnsafeRawPointer?,
+    _ length: Int
+) -> la_ssize_t {
+    guard let context else { return -1 }
+    let sink = Unmanaged<ArchiveWriteHandle.MemorySink>.fromOpaque(context).takeUnretainedValue()
+    sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
     return la_ssize_t(length)
 }

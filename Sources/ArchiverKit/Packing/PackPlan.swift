@@ -11,17 +11,19 @@ struct PackPlan {
         var sha512: String
         /// The download's seal of the staged bytes, if this process downloaded them.
         var contentSeal: ContentSeal?
+        /// Where the body starts in the staged file (see ``StagedResource/dataOffset``).
+        var dataOffset: Int64
     }
 
     var bagName: String
     var mtime: Int
     var recordingJSON: [UInt8]
     var manifest: ArchiveManifest
-    /// `bagit.txt`, `bag-info.txt`, `archive-manifest.json`, in tar order.
-    var leadingTagFiles: [(name: String, bytes: [UInt8])]
+    /// `bagit.txt`, `bag-info.txt`, `archive-manifest.json`, in tar order (after the payload).
+    var tagFiles: [(name: String, bytes: [UInt8])]
     /// The staged resources to stream, in tar order.
     var payloadFiles: [PayloadFile]
-    /// Every payload file (recording.json first) with its digests, in tar order.
+    /// Every payload file (recording.json first) with its digests, in the payload manifests' order.
     var payloadDigests: [(fileName: String, sha256: String, sha512: String)]
 
     init(staged: StagedRecording, bagName: String, sourceOrganization: String?) throws(PackingError) {
@@ -101,7 +103,7 @@ struct PackPlan {
             ("Payload-Oxum", BagIt.payloadOxum(sizes: sizes)),
             ("Bag-Software-Agent", "\(ArchiverKitVersion.toolName)/\(ArchiverKitVersion.version)"),
         ])
-        leadingTagFiles = [
+        tagFiles = [
             ("bagit.txt", BagIt.declaration),
             ("bag-info.txt", bagInfo),
             (ArchiveLayout.manifestFileName, manifestBytes),
@@ -139,7 +141,8 @@ struct PackPlan {
             size: resource.size,
             sha256: sha256,
             sha512: sha512,
-            contentSeal: resource.contentSeal
+            contentSeal: resource.contentSeal,
+            dataOffset: max(resource.dataOffset, 0)
         )
     }
 }

@@ -54,14 +54,22 @@ extension WorkerQueue {
             try await store.jobs.resources(ofJob: job.id).map { ($0.kind, $0) },
             uniquingKeysWith: { _, last in last }
         )
+        let createdAt = detail.createdAt ?? job.recordingCreatedAt
         for kind in configuration.resourceKinds {
             try Task.checkCancellation()
             if stopRequested.load(ordering: .relaxed) { throw CancellationError() }
-            if let reused = reusableResource(known[kind], in: directory) {
+            if let reused = reusableResource(known[kind], in: directory, job: job, createdAt: createdAt) {
                 staged.append(reused)
                 continue
             }
-            let resource = try await stageResource(kind, job: job, lease: lease, into: directory, logger: logger)
+            let resource = try await stageResource(
+                kind,
+                job: job,
+                lease: lease,
+                into: directory,
+                createdAt: createdAt,
+                logger: logger
+            )
             staged.append(resource)
         }
         try await store.jobs.apply(
@@ -72,7 +80,6 @@ extension WorkerQueue {
         )
 
         // 3. Finish: plain files are done; archives are packed and catalogued atomically.
-        let createdAt = detail.createdAt ?? job.recordingCreatedAt
         if configuration.kind == .download {
             try await store.jobs.apply(.packed, to: lease, configuration: configuration.jobRetryRules, now: now())
             let bytes = staged.reduce(Int64(detail.rawData.count)) { $0 + $1.size }
@@ -146,8 +153,28 @@ extension WorkerQueue {
         return .archived(path: relativePath, bytes: packed.size, sha256: packed.sha256)
     }
 
+    /// The front a download of `kind` reserves for the tar headers (see ``PackingFront``): only the video of an
+    /// archive, the first payload in tar order.
+    private func packingFront(
+        _ kind: String,
+        fileName: String,
+        job: Job,
+        createdAt: Date
+    ) -> PackingFront? {
+        guard configuration.kind == .archive, kind == "video" else { return nil }
+        return try? PackingFront(recordingID: job.recordingID, fileName: fileName, createdAt: createdAt)
+    }
+
     /// A resource finished by an earlier attempt, if its staged file is still intact in size.
-    private func reusableResource(_ record: JobResource?, in directory: URL) -> StagedResource? {
+    ///
+    /// A staged video may hold the reserved front before its body (then it is `front + size` bytes, or more when a
+    /// pack that appended to it was interrupted: packing cuts it back) or be a plain file of `size` bytes.
+    private func reusableResource(
+        _ record: JobResource?,
+        in directory: URL,
+        job: Job,
+        createdAt: Date
+    ) -> StagedResource? {
         guard let record else { return nil }
         let provenance = record.provenance
         guard record.availability == .archived else {
@@ -164,8 +191,14 @@ extension WorkerQueue {
         let file = directory.appendingPathComponent(name)
         guard PrivateFile.isRegularFile(file.path) else { return nil }
         let attributes = try? FileManager.default.attributesOfItem(atPath: file.path)
-        guard (attributes?[.size] as? NSNumber)?.intValue == size else { return nil }
-        return StagedResource(
+        guard let onDisk = (attributes?[.size] as? NSNumber)?.intValue else { return nil }
+        var dataOffset = 0
+        if onDisk != size {
+            let front = packingFront(record.kind.archiveBaseName, fileName: name, job: job, createdAt: createdAt)
+            guard let reserved = front?.reservedBytes, onDisk >= reserved + size else { return nil }
+            dataOffset = reserved
+        }
+        var resource = StagedResource(
             kind: record.kind.archiveBaseName,
             stagedFile: file,
             mediaType: record.mediaType,
@@ -175,6 +208,8 @@ extension WorkerQueue {
             fileName: name,
             provenance: provenance ?? ArchiveProvenance()
         )
+        resource.dataOffset = Int64(dataOffset)
+        return resource
     }
 
     /// Resolves one resource just before downloading it, and downloads it.
@@ -183,6 +218,7 @@ extension WorkerQueue {
         job: Job,
         lease: JobLease,
         into directory: URL,
+        createdAt: Date,
         logger: Logger
     ) async throws -> StagedResource {
         let workspace = configuration.workspaceID
@@ -221,10 +257,13 @@ extension WorkerQueue {
             ResolvedSource(url: url, expectedSize: resource.size, mediaType: resource.type)
         )
         let api = self.api
-        let alreadyOnDisk = Self.bytesAlreadyOnDisk(for: destination)
+        let front = packingFront(kind.archiveBaseName, fileName: fileName, job: job, createdAt: createdAt)
+        let reserved = front?.reservedBytes ?? 0
+        let alreadyOnDisk = max(Self.bytesAlreadyOnDisk(for: destination) - reserved, 0)
         let result = try await downloader.download(
             to: destination,
             expectedSize: resource.size,
+            front: front,
             resolveURL: {
                 if let initial = first.withLock({ value -> ResolvedSource? in
                     defer { value = nil }
@@ -282,6 +321,7 @@ extension WorkerQueue {
             provenance: provenance
         )
         staged.contentSeal = result.contentSeal  // lets packing skip a second SHA-256 of these bytes
+        staged.dataOffset = Int64(reserved)
         return staged
     }
 

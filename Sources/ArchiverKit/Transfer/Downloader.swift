@@ -55,8 +55,28 @@ public struct Downloader: Sendable {
         resolveURL: @Sendable () async throws -> ResolvedSource,
         logger: Logger
     ) async throws -> DownloadResult {
+        try await download(
+            to: destination,
+            expectedSize: expectedSize,
+            reusesExistingDestination: reusesExistingDestination,
+            front: nil,
+            resolveURL: resolveURL,
+            logger: logger
+        )
+    }
+
+    /// ``download(to:expectedSize:reusesExistingDestination:resolveURL:logger:)`` writing the body after `front`'s
+    /// reserved bytes (see ``PartialFile``): the result's size and digests cover the body only.
+    func download(
+        to destination: URL,
+        expectedSize: Int?,
+        reusesExistingDestination: Bool = false,
+        front: PackingFront?,
+        resolveURL: @Sendable () async throws -> ResolvedSource,
+        logger: Logger
+    ) async throws -> DownloadResult {
         let configuration = self.configuration
-        if reusesExistingDestination,
+        if reusesExistingDestination, front == nil,
             let existing = try await Self.existingFile(destination, expectedSize, configuration)
         {
             let now = Date()
@@ -75,7 +95,8 @@ public struct Downloader: Sendable {
                     PartialFile(
                         destination: destination,
                         readBufferBytes: configuration.rehashBufferBytes,
-                        seals: configuration.sealsContent
+                        seals: configuration.sealsContent,
+                        front: front
                     )
                 )
             }

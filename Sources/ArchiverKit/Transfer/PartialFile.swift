@@ -9,7 +9,9 @@ import Glibc
 /// The `<destination>.partial` file of one download, with running SHA-256/SHA-512 digests of its content.
 ///
 /// The digests always describe exactly the bytes on disk: opening an existing partial re-hashes its prefix,
-/// ``append(_:)`` hashes what it writes, and ``truncate()`` resets both. The resume validator (the ETag, or
+/// ``append(_:)`` hashes what it writes, and ``truncate()`` resets both. With a ``PackingFront`` the body starts
+/// after the front's reserved bytes (``dataOffset``): they hold the front's placeholder while downloading and the
+/// tar headers for the real size after ``commit()``; ``length`` and the digests cover the body only. The resume validator (the ETag, or
 /// `Last-Modified` when there is no ETag) lives in a sidecar `<destination>.partial.etag`; never the URL.
 ///
 /// - Important: Blocking file I/O. Used from one thread at a time (the transfer's blocking thread); see
@@ -19,7 +21,12 @@ final class PartialFile {
     let partialURL: URL
     let validatorURL: URL
     private var descriptor: FileDescriptor?
+    /// The body's length (the reserved front excluded).
     private(set) var length: Int = 0
+    /// The front reserved before the body, if any.
+    let front: PackingFront?
+    /// Where the body starts: the front's reserved bytes, or 0.
+    var dataOffset: Int { front?.reservedBytes ?? 0 }
     /// Where the range not yet handed to writeback starts.
     private var writebackStart = 0
     /// How many appended bytes are handed to writeback at a time.
@@ -33,8 +40,17 @@ final class PartialFile {
     ///
     /// A partial without a validator sidecar cannot be resumed safely, so it is truncated. With `seals: true` the
     /// digests include a ``ContentSeal`` of the same bytes (the re-hashed prefix included).
-    init(destination: URL, readBufferBytes: Int, seals: Bool = false) throws(TransferError) {
+    ///
+    /// With `front`, a partial that does not start with the front's placeholder (one of an earlier version, or
+    /// another file) is not resumed but restarted.
+    init(
+        destination: URL,
+        readBufferBytes: Int,
+        seals: Bool = false,
+        front: PackingFront? = nil
+    ) throws(TransferError) {
         hasher = DigestPipeline(seals: seals)
+        self.front = front
         self.destination = destination
         self.partialURL = URL(fileURLWithPath: destination.path + ".partial")
         self.validatorURL = URL(fileURLWithPath: destination.path + ".partial.etag")
@@ -51,7 +67,7 @@ final class PartialFile {
             ? (try? String(contentsOf: validatorURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
             : nil
         validator = (stored?.isEmpty ?? true) ? nil : stored
-        if validator == nil {
+        if validator == nil || !Self.startsWithPlaceholder(descriptor, front) {
             try truncate()
         } else {
             try rehashPrefix(descriptor, bufferBytes: readBufferBytes)
@@ -70,13 +86,27 @@ final class PartialFile {
         }
     }
 
+    /// Whether a partial is one of this front: it starts with the placeholder, or with the headers for the body it
+    /// holds (killed in ``commit()`` between writing them and the rename).
+    private static func startsWithPlaceholder(_ descriptor: FileDescriptor, _ front: PackingFront?) -> Bool {
+        guard let front else { return true }
+        var bytes = [UInt8](repeating: 0, count: front.reservedBytes)
+        let count = try? bytes.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
+        guard count == front.reservedBytes else { return false }
+        if bytes == front.placeholder { return true }
+        guard let end = try? descriptor.seek(offset: 0, from: .end), end > Int64(front.reservedBytes) else {
+            return false
+        }
+        return bytes == front.header(size: end - Int64(front.reservedBytes))
+    }
+
     private func rehashPrefix(_ descriptor: FileDescriptor, bufferBytes: Int) throws(TransferError) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bufferBytes, 4096), alignment: 16)
         defer { buffer.deallocate() }
         var total = 0
         do {
             while true {
-                let count = try descriptor.read(fromAbsoluteOffset: Int64(total), into: buffer)
+                let count = try descriptor.read(fromAbsoluteOffset: Int64(dataOffset + total), into: buffer)
                 if count == 0 { break }
                 hasher.update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 total += count
@@ -95,7 +125,7 @@ final class PartialFile {
         do {
             while written < bytes.count {
                 written += try descriptor.write(
-                    toAbsoluteOffset: Int64(length + written),
+                    toAbsoluteOffset: Int64(dataOffset + length + written),
                     UnsafeRawBufferPointer(rebasing: bytes[written...])
                 )
             }
@@ -107,16 +137,23 @@ final class PartialFile {
         // Start writing the partial to disk every few MiB rather than leaving all of it to the fsync in ``commit()``
         // (still what makes it durable): the disk works while the rest arrives, and the fsync waits for less.
         if length - writebackStart >= Self.writebackBytes {
-            _ = clibarchive_start_writeback(descriptor.rawValue, Int64(writebackStart), Int64(length - writebackStart))
+            _ = clibarchive_start_writeback(
+                descriptor.rawValue,
+                Int64(dataOffset + writebackStart),
+                Int64(length - writebackStart)
+            )
             writebackStart = length
         }
     }
 
-    /// Empties the partial, resets the digests and forgets the validator.
+    /// Empties the partial (back to the front's placeholder, if any), resets the digests and forgets the validator.
     func truncate() throws(TransferError) {
         guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
         do {
             try descriptor.resize(to: 0)
+            if let front {
+                _ = try front.placeholder.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: 0, $0) }
+            }
         } catch {
             throw Self.ioError("cannot truncate \(partialURL.lastPathComponent)", error)
         }
@@ -146,8 +183,18 @@ final class PartialFile {
     }
 
     /// Makes the partial durable and atomically renames it over the destination, then syncs the directory.
+    ///
+    /// With a front, the tar headers for the body's real size are first written over the placeholder (when they
+    /// have its length; otherwise the placeholder stays and packing copies the body).
     func commit() throws(TransferError) {
         guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        if let header = front?.header(size: Int64(length)) {
+            do {
+                _ = try header.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: 0, $0) }
+            } catch {
+                throw Self.ioError("cannot write the tar header into \(partialURL.lastPathComponent)", error)
+            }
+        }
         guard fsync(descriptor.rawValue) == 0 else {
             throw Self.ioError("cannot fsync \(partialURL.lastPathComponent)", Errno(rawValue: errno))
         }

@@ -13,10 +13,10 @@ import Testing
             let members = try PackingFixture.members(of: packed.tarURL)
             #expect(
                 members.map(\.name) == [
-                    "rec_123/", "rec_123/bagit.txt", "rec_123/bag-info.txt", "rec_123/archive-manifest.json",
-                    "rec_123/data/", "rec_123/data/recording.json", "rec_123/data/video.webm",
-                    "rec_123/data/thumbnail.png", "rec_123/data/console-log.ndjson", "rec_123/data/network-log.json",
-                    "rec_123/data/actions.json", "rec_123/manifest-sha256.txt", "rec_123/manifest-sha512.txt",
+                    "rec_123/", "rec_123/data/", "rec_123/data/video.webm", "rec_123/data/thumbnail.png",
+                    "rec_123/data/console-log.ndjson", "rec_123/data/network-log.json", "rec_123/data/actions.json",
+                    "rec_123/data/recording.json", "rec_123/bagit.txt", "rec_123/bag-info.txt",
+                    "rec_123/archive-manifest.json", "rec_123/manifest-sha256.txt", "rec_123/manifest-sha512.txt",
                     "rec_123/tagmanifest-sha256.txt", "rec_123/tagmanifest-sha512.txt",
                 ]
             )

@@ -125,6 +125,18 @@ enum PackingFixture {
         return members
     }
 
+    /// `members` of a data-first archive in the order earlier versions wrote: the bag directory, `bagit.txt`,
+    /// `bag-info.txt`, `archive-manifest.json`, then `data/` and the rest as they were.
+    static func earlierVersionOrder(_ members: [Member]) -> [Member] {
+        let leading = ["bagit.txt", "bag-info.txt", ArchiveLayout.manifestFileName]
+        let bag = members.first { $0.isDirectory && $0.name.split(separator: "/").count == 1 }
+        let tags = leading.compactMap { name in members.first { $0.name.hasSuffix("/" + name) && !$0.isDirectory } }
+        let rest = members.filter { member in
+            member != bag && !tags.contains { $0.name == member.name }
+        }
+        return (bag.map { [$0] } ?? []) + tags + rest
+    }
+
     /// Rewrites a tar through `transform`, then writes a sidecar that matches the new bytes.
     static func rewrite(_ tar: URL, _ transform: ([Member]) -> [Member]) throws {
         let members = transform(try members(of: tar))
