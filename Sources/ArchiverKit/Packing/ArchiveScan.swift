@@ -2,6 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One streaming pass over a tar for ``ArchiveVerifier``, then the consistency checks over what it saw.
 struct ArchiveScan {
     struct Member {
