@@ -10,12 +10,20 @@ extension WorkerQueue {
     /// - Parameters:
     ///   - job: The job.
     ///   - createdAt: The recording's creation time, which names the folder (the API's, else the queued one).
+    /// Called again just before packing, since the folder may have been replaced while downloading.
+    ///
+    /// - Returns: The tar's path below the root, its destination, and where it is packed.
     /// - Throws: ``PrivateFile/UnsafePath`` naming the link (or the file in the way) and what to do.
-    func prepareArchiveFolder(for job: Job, createdAt: Date) throws {
-        guard configuration.kind == .archive else { return }
+    @discardableResult
+    func prepareArchiveFolder(
+        for job: Job,
+        createdAt: Date
+    ) throws -> (relativePath: String, destination: any ArchiveDestination, tarURL: URL) {
         let relativePath = configuration.archiveRelativePath(recordingID: job.recordingID, createdAt: createdAt)
         let destination = configuration.destination ?? LocalDirectoryDestination(root: configuration.root)
         let tarURL = destination.packingURL(relativePath: relativePath)
+        guard configuration.kind == .archive else { return (relativePath, destination, tarURL) }
         try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)
+        return (relativePath, destination, tarURL)
     }
 }

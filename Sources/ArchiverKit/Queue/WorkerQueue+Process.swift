@@ -95,10 +95,7 @@ extension WorkerQueue {
             recordingJSON: detail.rawData,
             resources: staged
         )
-        let relativePath = configuration.archiveRelativePath(recordingID: job.recordingID, createdAt: createdAt)
-        let destination = configuration.destination ?? LocalDirectoryDestination(root: configuration.root)
-        let tarURL = destination.packingURL(relativePath: relativePath)
-        try PrivateFile.makeDirectories(tarURL.deletingLastPathComponent(), under: destination.packingRoot)
+        let (relativePath, destination, tarURL) = try prepareArchiveFolder(for: job, createdAt: createdAt)
         let packager = self.packager
         let packed: PackedArchive
         switch await BlockingExecutor.run({
