@@ -6,7 +6,7 @@ import Testing
 
 /// A root with archives but no readable state is refused; `rebuildCatalog` restores the catalog from the
 /// archives and the holds from `holds.jsonl`.
-@Suite struct CatalogRebuildTests {
+@Suite(.timeLimit(.minutes(5))) struct CatalogRebuildTests {
     /// Packs a real archive at `<root>/ws_1/2024/05/<id>.tar`.
     static func packArchive(_ id: String, root: URL, scratch: URL) throws -> PackedArchive {
         let recording = try PackingFixture.fullRecording(in: scratch, id: id, videoBytes: 4096)
