@@ -255,38 +255,41 @@ extension WorkerQueue {
         )
         let api = self.api
         let front = packingFront(kind.archiveBaseName, fileName: fileName, job: job, createdAt: createdAt)
-        let reserved = front?.reservedBytes ?? 0
-        let alreadyOnDisk = max(Self.bytesAlreadyOnDisk(for: destination) - reserved, 0)
-        let result = try await downloader.download(
-            to: destination,
-            expectedSize: resource.size,
-            front: front,
-            resolveURL: {
-                if let initial = first.withLock({ value -> ResolvedSource? in
-                    defer { value = nil }
-                    return value
-                }) {
-                    return initial
-                }
-                let fresh = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
-                guard let url = fresh.url else {
-                    throw TransferError(
-                        code: .httpStatus,
-                        message: "the \(kind) of this recording is no longer available: \(fresh.message ?? "no URL")",
-                        httpStatus: 404
-                    )
-                }
-                return ResolvedSource(url: url, expectedSize: fresh.size, mediaType: fresh.type)
-            },
-            logger: logger
-        )
-        // Bytes fetched by this run: what is on disk now minus what an earlier run left. The provenance's
-        // `resumedBytes` is not that: it also holds bytes fetched by this run before a dropped connection.
-        let fetched = Int64(max(result.byteCount - alreadyOnDisk, 0))
-        var bytesEvent = ArchiveEvent(kind: .bytes, runID: configuration.runID, recordingID: job.recordingID)
-        bytesEvent.bytes = fetched
-        onEvent(bytesEvent)
-        state.withLock { $0.report.bytesDownloaded += fetched }
+        // Bytes that travelled in this run, counted also when the download throws: a partial an earlier attempt
+        // of this run left and a later attempt resumes was fetched in this run too (one left by an earlier run
+        // was not, and is not counted).
+        let received = ReceivedBytes()
+        let result: DownloadResult
+        do {
+            result = try await downloader.download(
+                to: destination,
+                expectedSize: resource.size,
+                front: front,
+                received: received,
+                resolveURL: {
+                    if let initial = first.withLock({ value -> ResolvedSource? in
+                        defer { value = nil }
+                        return value
+                    }) {
+                        return initial
+                    }
+                    let fresh = try await api.resource(workspace: workspace, recording: job.recordingID, kind: kind)
+                    guard let url = fresh.url else {
+                        throw TransferError(
+                            code: .httpStatus,
+                            message: "the \(kind) of this recording is no longer available: \(fresh.message ?? "no URL")",
+                            httpStatus: 404
+                        )
+                    }
+                    return ResolvedSource(url: url, expectedSize: fresh.size, mediaType: fresh.type)
+                },
+                logger: logger
+            )
+        } catch {
+            countDownloaded(received.value, recordingID: job.recordingID)
+            throw error
+        }
+        countDownloaded(received.value, recordingID: job.recordingID)
         var provenance = result.provenance
         provenance.resolvedAt = provenance.resolvedAt ?? resolvedAt
         if existing {
@@ -318,7 +321,7 @@ extension WorkerQueue {
             provenance: provenance
         )
         staged.contentSeal = result.contentSeal  // lets packing skip a second SHA-256 of these bytes
-        staged.dataOffset = Int64(reserved)
+        staged.dataOffset = Int64(front?.reservedBytes ?? 0)
         return staged
     }
 
@@ -370,15 +373,12 @@ extension WorkerQueue {
         )
     }
 
-    /// Bytes of `destination` an earlier run left that the downloader will reuse: the complete file, or a
-    /// `.partial` with its validator sidecar (a partial without one is truncated before resuming).
-    static func bytesAlreadyOnDisk(for destination: URL) -> Int {
-        func size(_ path: String) -> Int? {
-            (try? FileManager.default.attributesOfItem(atPath: path))?[.size].flatMap { ($0 as? NSNumber)?.intValue }
-        }
-        if let complete = size(destination.path) { return complete }
-        guard FileManager.default.fileExists(atPath: destination.path + ".partial.etag") else { return 0 }
-        return size(destination.path + ".partial") ?? 0
+    /// Adds blob bytes fetched for `recordingID` to the report and tells the observer.
+    private func countDownloaded(_ bytes: Int, recordingID: String) {
+        var event = ArchiveEvent(kind: .bytes, runID: configuration.runID, recordingID: recordingID)
+        event.bytes = Int64(bytes)
+        onEvent(event)
+        state.withLock { $0.report.bytesDownloaded += Int64(bytes) }
     }
 
     /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).

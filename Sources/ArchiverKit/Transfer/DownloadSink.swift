@@ -33,6 +33,9 @@ final class DownloadSink: @unchecked Sendable {
     let reservedFreeBytes: Int64?
     let freeSpaceCheckInterval: Int
     private var bytesSinceFreeSpaceCheck = 0
+    /// Body bytes written to the partial by every attempt so far, including attempts that failed or whose bytes
+    /// a restart from zero threw away: what travelled from the blob host into this download.
+    private(set) var bodyBytesReceived = 0
 
     // MARK: - Per attempt
 
@@ -184,6 +187,7 @@ final class DownloadSink: @unchecked Sendable {
             return false
         }
         bytesThisAttempt += bytes.count
+        bodyBytesReceived += bytes.count
         return true
     }
 

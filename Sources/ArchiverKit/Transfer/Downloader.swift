@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 
 /// Streams blobs from presigned URLs to disk with libcurl: resumable, hashed as bytes arrive, never leaking the URL.
 ///
@@ -67,11 +68,16 @@ public struct Downloader: Sendable {
 
     /// ``download(to:expectedSize:reusesExistingDestination:resolveURL:logger:)`` writing the body after `front`'s
     /// reserved bytes (see ``PartialFile``): the result's size and digests cover the body only.
+    ///
+    /// `received`, when given, is increased by the body bytes this call took from the blob host, whether it returns
+    /// or throws: unlike the result's size it counts neither bytes an earlier call left in the partial nor fewer
+    /// than travelled when an attempt failed or restarted.
     func download(
         to destination: URL,
         expectedSize: Int?,
         reusesExistingDestination: Bool = false,
         front: PackingFront?,
+        received: ReceivedBytes? = nil,
         resolveURL: @Sendable () async throws -> ResolvedSource,
         logger: Logger
     ) async throws -> DownloadResult {
@@ -121,6 +127,8 @@ public struct Downloader: Sendable {
             reservedFreeBytes: configuration.reservedFreeBytes,
             freeSpaceCheckInterval: configuration.freeSpaceCheckIntervalBytes
         )
+        // Every attempt has finished when this runs: BlockingExecutor returns only after its thread's work.
+        defer { received?.add(sink.bodyBytesReceived) }
         var logger = logger
         logger[metadataKey: "transfer.destination"] = "\(destination.lastPathComponent)"
         if partial.length > 0 {
@@ -315,6 +323,21 @@ public struct Downloader: Sendable {
         )
         result.contentSeal = file.digests.seal
         return result
+    }
+}
+
+/// A running count of blob body bytes received by downloads, shared across tasks.
+package final class ReceivedBytes: Sendable {
+    private let total = Atomic<Int>(0)
+
+    /// Creates a count of zero.
+    package init() {}
+
+    /// The bytes counted so far.
+    package var value: Int { total.load(ordering: .relaxed) }
+
+    func add(_ count: Int) {
+        total.wrappingAdd(count, ordering: .relaxed)
     }
 }
 
