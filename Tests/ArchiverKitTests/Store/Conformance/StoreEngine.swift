@@ -124,14 +124,18 @@ struct ContractTimeline: Sendable {
         }
     }
 
-    /// Whether a lease's recorded end is the one expected from the caller's `start` plus `duration`
-    /// (exactly for a caller-clock engine; within five seconds for one with its own clock: `now` is rounded
-    /// down to the second, and a loaded 2-core machine adds seconds between the call and the database's clock).
+    /// Whether a lease's recorded end is the one expected from the caller's `start` plus `duration`, checked
+    /// right after the call that set it: exactly for a caller-clock engine; for one with its own clock (on this
+    /// host), between `start` and the real time now, plus `duration`, with a second of slack: a loaded 2-core
+    /// machine may add seconds between the caller's `start` and the database's clock, and only that much.
     func isLeaseEnd(_ end: Date, startingAt start: Date, lasting duration: TimeInterval) -> Bool {
-        let expected = start.addingTimeInterval(duration)
         switch leaseClock {
-        case .caller: return end == expected
-        case .engine: return abs(end.timeIntervalSince(expected)) < 5
+        case .caller:
+            return end == start.addingTimeInterval(duration)
+        case .engine:
+            let earliest = start.addingTimeInterval(duration - 1)
+            let latest = Date().addingTimeInterval(duration + 1)
+            return earliest <= end && end <= latest
         }
     }
 }
