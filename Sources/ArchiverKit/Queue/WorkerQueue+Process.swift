@@ -277,7 +277,8 @@ extension WorkerQueue {
                     guard let url = fresh.url else {
                         throw TransferError(
                             code: .httpStatus,
-                            message: "the \(kind) of this recording is no longer available: \(fresh.message ?? "no URL")",
+                            message:
+                                "the \(kind) of this recording is no longer available: \(fresh.message ?? "no URL")",
                             httpStatus: 404
                         )
                     }

@@ -23,7 +23,11 @@ import UserplaneSimulator
         return configuration
     }
 
-    static func configuration(_ simulator: RunningSimulator, root: URL, clock: CorruptStagingTests.Box<Date>)
+    static func configuration(
+        _ simulator: RunningSimulator,
+        root: URL,
+        clock: CorruptStagingTests.Box<Date>
+    )
         -> ArchiveRun.Configuration
     {
         var configuration = ArchiveRunTests.configuration(simulator, root: root, workspaces: [simulator.workspaceID])
@@ -82,8 +86,8 @@ import UserplaneSimulator
                 faults.blobDropAfterBytes = Self.dropAfterBytes
                 simulator.setFaults(faults)
                 let queue = CorruptStagingTests.Box<WorkerQueue?>(nil)
-                let first = try await ArchiveRun.withRun(configuration: configuration, logger: ArchiveRunTests.logger)
-                { run in
+                let first = try await ArchiveRun.withRun(configuration: configuration, logger: ArchiveRunTests.logger) {
+                    run in
                     await run.workspaces(
                         onEvent: { event in
                             guard event.kind == .recordingFailed else { return }
