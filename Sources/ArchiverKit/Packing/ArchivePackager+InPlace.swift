@@ -27,14 +27,8 @@ extension ArchivePackager {
         guard let first = plan.payloadFiles.first, first.dataOffset > 0 else { return nil }
         let reserved = first.dataOffset
         let end = reserved + first.size
-        guard
-            let expected = try? ArchiveWriteHandle.leadingBytes(
-                bagName: plan.bagName,
-                fileName: first.fileName,
-                size: first.size,
-                metadata: .init(mtime: plan.mtime)
-            ),
-            Int64(expected.count) == reserved
+        guard let front = try? PackingFront(bagName: plan.bagName, fileName: first.fileName, mtime: plan.mtime),
+            Int64(front.reservedBytes) == reserved, let expected = front.header(size: first.size)
         else { return nil }
         let stagedPath = first.stagedPath
         let tarPath = folder.path
@@ -128,21 +122,11 @@ extension ArchivePackager {
         return try writeRest(plan, payloadFiles: plan.payloadFiles.dropFirst(), into: writer)
     }
 
-    /// Whether the regular file at `path` (not followed if a link) starts with `bytes`.
+    /// Whether the file at `path` (not followed if a link) starts with `bytes`.
     private static func fileStarts(with bytes: [UInt8], path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: bytes.count)
-        var offset = 0
-        while offset < head.count {
-            let count = head.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return -1 }
-                return pread(fd, base + offset, buffer.count - offset, off_t(offset))
-            }
-            guard count > 0 else { return false }
-            offset += count
-        }
-        return head == bytes
+        return DurableFile.firstBytes(of: fd, count: bytes.count) == bytes
     }
 }
