@@ -328,6 +328,9 @@ package final class WorkerQueue: Service, Sendable {
         onEvent(event)
     }
 
+    /// The most UTF-8 bytes of a rejected recording id written to a log line (the id is capped, then escaped).
+    static let maximumLoggedIDBytes = 256
+
     /// `page` without recordings whose id cannot be archived (see ``RecordingPathComponent/rejectionReason(for:)``);
     /// each one is counted as listed and failed, with its reason, so the run exits 3.
     private func rejectingHostileIds(_ page: RecordingPage) -> RecordingPage {
@@ -339,7 +342,10 @@ package final class WorkerQueue: Service, Sendable {
             return true
         }
         for (id, reason) in rejected {
-            logger.warning("hostile recording id rejected", metadata: ["recording.id": "\(id.debugDescription)"])
+            logger.warning(
+                "hostile recording id rejected",
+                metadata: ["recording.id": "\(SafeText.printable(id, maximumBytes: Self.maximumLoggedIDBytes))"]
+            )
             var event = ArchiveEvent(kind: .recordingFailed, runID: configuration.runID, recordingID: id)
             event.reason = reason
             event.attempts = 0
