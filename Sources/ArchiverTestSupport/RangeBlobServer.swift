@@ -48,6 +48,9 @@ public final class RangeBlobServer: Sendable {
         /// Answer 200 with chunked transfer coding and no `Content-Length`, send the first `bytes` of the blob and
         /// end the body cleanly (the terminating zero-length chunk): a well-formed but short answer.
         case chunkedPrefix(bytes: Int)
+        /// Honour `Range`, announce the length, then send the body `bytes` at a time with a pause of `interval`
+        /// after each piece: a slow-drip host that never stalls long enough for a stall timeout.
+        case drip(bytes: Int, interval: Duration)
     }
 
     private struct Blob {
@@ -223,6 +226,26 @@ public final class RangeBlobServer: Sendable {
             chunked += Array("0\r\n\r\n".utf8)
             send(head(200, fields), chunked, on: connection)
             _ = shutdown(connection, Int32(SHUT_WR))
+        case .drip(let count, let interval):
+            send(head(isPartial ? 206 : 200, fields), [], on: connection)
+            let pause = useconds_t(
+                clamping: max(
+                    interval.components.seconds * 1_000_000
+                        + interval.components.attoseconds / 1_000_000_000_000,
+                    0
+                )
+            )
+            var offset = 0
+            while offset < body.count, !isStopped.load(ordering: .relaxed) {
+                let piece = Array(body[offset..<min(offset + max(count, 1), body.count)])
+                // A client that went away fails the send: stop dripping.
+                let sent = piece.withUnsafeBytes { buffer in
+                    Glibc.send(connection, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL))
+                }
+                guard sent > 0 else { break }
+                offset += sent
+                usleep(pause)
+            }
         case .stallAfter(let count):
             send(head(isPartial ? 206 : 200, fields), Array(body.prefix(count)), on: connection)
             var scratch = [UInt8](repeating: 0, count: 4096)

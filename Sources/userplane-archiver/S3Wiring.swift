@@ -102,7 +102,9 @@ enum S3Wiring {
         guard let lock else { return "" }
         var parts: [String] = []
         if let mode = lock.mode {
-            parts.append("\(mode) until \(lock.retainUntil.map { $0.formatted(.iso8601) } ?? "?")")
+            // The mode is the store's header value, printed as sent: capped and escaped.
+            let shown = SafeText.printable(mode.rawValue, maximumBytes: 64)
+            parts.append("\(shown) until \(lock.retainUntil.map { $0.formatted(.iso8601) } ?? "?")")
         } else {
             parts.append("no retention")
         }

@@ -4,9 +4,13 @@ import Foundation
 import Testing
 import UserplaneSimulator
 
-/// `archive` into a root whose year folder (`<root>/<workspace>/<YYYY>`) is a symbolic link to a folder outside the
-/// root: the recording fails with a message naming the link before any of its resources is downloaded, and
-/// nothing is written through the link.
+/// `archive` into a root whose year folder is a symbolic link fails the recording at once and archives it next run.
+///
+/// The year folder (`<root>/<workspace>/<YYYY>`) links to a folder outside the root: the recording fails with a
+/// message naming the link before any of its resources is downloaded, and nothing is written through the link.
+/// Only an operator can remove the link, so the job is not retried in the same run (which used to wait 30 s, then
+/// 60 s, for the same refusal): the run exits 3 at once, and the next run, after the link is removed, archives the
+/// recording.
 @Suite(.timeLimit(.minutes(5))) struct LinkedFolderArchiveCLITests {
     @Test func aLinkedYearFolderIsRefusedBeforeAnyDownload() async throws {
         var configuration = SimulatorConfiguration()
@@ -36,6 +40,26 @@ import UserplaneSimulator
                 #expect(sim.counters().blobRequests == 0, "nothing downloaded: \(sim.counters())")
                 #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
                 #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == outside.path)
+                let reports = try ArchiveRootInspection(root: root).runReports()
+                let failure = try #require(reports.last?.failures.first)
+                #expect(failure.willRetry == false, "\(failure)")
+                #expect(failure.attempts == 1, "retried in the same run: \(failure)")
+                #expect(failure.reason.contains("next run"), "\(failure.reason)")
+
+                // The operator removes the link: the next run archives the recording.
+                try FileManager.default.removeItem(at: link)
+                let again = try await RetentionCLITests.archiver(
+                    ["archive", "--workspace", sim.workspaceID, "--archive", root.path, "--base-url", sim.apiBaseURL],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(again.status == 0, "\(again.stdout + again.stderr)")
+                let tars = RetentionCLITests.tars(under: root).filter { $0.hasSuffix(".tar") }
+                #expect(tars.count == sim.archivableRecordingIDs().count, "\(tars)")
+                #expect(
+                    tars.contains { $0.hasSuffix("/" + RecordingPathComponent.encode(recording.recordingID) + ".tar") }
+                )
+                #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
             }
         }
     }

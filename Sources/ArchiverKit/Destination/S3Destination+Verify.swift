@@ -19,7 +19,7 @@ extension S3Destination {
         let key = location.key(relativePath)
         let name = describe(relativePath)
         func failure(_ message: String) -> ArchiveVerification {
-            ArchiveVerification(path: name, problems: [.init(code: .unreadable, message: message)])
+            ArchiveVerification(path: name, problems: [.init(code: .unreadable, message: Self.printable(message))])
         }
         let sidecar: [UInt8]??
         do {
@@ -74,12 +74,12 @@ extension S3Destination {
                 scan.problems = [
                     .init(
                         code: .archiveMissing,
-                        message: "the object does not exist (its sidecar may): \(error.message)"
+                        message: Self.printable("the object does not exist (its sidecar may): \(error.message)")
                     )
                 ]
             } else if error.code != .io || scan.problems.isEmpty {
                 scan.problems.insert(
-                    .init(code: .unreadable, message: "cannot read the object: \(error.message)"),
+                    .init(code: .unreadable, message: Self.printable("cannot read the object: \(error.message)")),
                     at: 0
                 )
             }
@@ -94,6 +94,12 @@ extension S3Destination {
         )
         verdict.objectLock = lock
         return verdict
+    }
+
+    /// A problem text that holds what the store sent (its error message, an object key): capped and escaped like
+    /// the local verifier's (``ArchiveScan``), so neither can forge an output line or reorder a terminal's text.
+    static func printable(_ text: String) -> String {
+        SafeText.printable(text, maximumBytes: ArchiveScan.maximumPrintedMessageBytes)
     }
 
     /// Verifies the object `relativePath` names when it ends in `.tar`, else every archive under that prefix (all

@@ -181,6 +181,23 @@ enum DurableFile {
         }
     }
 
+    /// The first `count` bytes of the open file `fd` (read with `pread`, the file position is left alone), or
+    /// `nil` when it holds fewer or cannot be read: how a staged video's or a partial's reserved front is read.
+    static func firstBytes(of fd: Int32, count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            let read = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return -1 }
+                return pread(fd, base + offset, count - offset, off_t(offset))
+            }
+            if read < 0, errno == EINTR { continue }
+            guard read > 0 else { return nil }
+            offset += read
+        }
+        return bytes
+    }
+
     /// An I/O error from the current `errno`; `ENOSPC`/`EDQUOT` give ``PackingError/Code/diskFull``.
     static func ioError(_ message: String) -> PackingError {
         let code = errno

@@ -46,23 +46,8 @@ extension RootedFile {
     /// - Throws: ``PackingError`` `.io` or `.diskFull`; the `.partial` is removed.
     func writeAtomically(_ bytes: [UInt8], suffix: String) throws(PackingError) {
         let partial = suffix + ".partial"
-        guard unlinkIfPresent(suffix: partial) else { throw DurableFile.ioError("cannot remove \(path + partial)") }
-        let fd = openat(
-            directory,
-            name + partial,
-            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-            PrivateFile.fileMode
-        )
-        guard fd >= 0 else { throw DurableFile.ioError("cannot create \(path + partial)") }
+        let fd = try createAfresh(suffix: partial)
         do throws(PackingError) {
-            guard fchmod(fd, PrivateFile.fileMode) == 0 else {
-                throw DurableFile.ioError("cannot chmod \(path + partial)")
-            }
-            do {
-                try PrivateFile.applyGroup(fd)
-            } catch {
-                throw PackingError(code: .io, message: "cannot give \(path + partial) its group", cause: error)
-            }
             let written = bytes.withUnsafeBytes { buffer in
                 Result { () throws(PackingError) in try DurableFile.writeAll(fd, buffer, path: path + partial) }
             }
@@ -80,5 +65,37 @@ extension RootedFile {
             _ = unlinkIfPresent(suffix: partial)
             throw error
         }
+    }
+
+    /// Creates `name + suffix` afresh in the folder and opens it for writing: whatever had that name (a stale file,
+    /// a link) is removed first, never followed, and the new file is created with `O_EXCL | O_NOFOLLOW` through
+    /// the folder's descriptor, mode 0640 whatever the umask, with the archive group.
+    ///
+    /// - Returns: The descriptor (the caller closes it).
+    /// - Throws: ``PackingError`` `.io` or `.diskFull` naming the file; nothing is left under the name.
+    func createAfresh(suffix: String) throws(PackingError) -> Int32 {
+        guard unlinkIfPresent(suffix: suffix) else { throw DurableFile.ioError("cannot remove \(path + suffix)") }
+        let fd = openat(
+            directory,
+            name + suffix,
+            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+            PrivateFile.fileMode
+        )
+        guard fd >= 0 else { throw DurableFile.ioError("cannot create \(path + suffix)") }
+        do throws(PackingError) {
+            guard fchmod(fd, PrivateFile.fileMode) == 0 else {
+                throw DurableFile.ioError("cannot chmod \(path + suffix)")
+            }
+            do {
+                try PrivateFile.applyGroup(fd)
+            } catch {
+                throw PackingError(code: .io, message: "cannot give \(path + suffix) its group", cause: error)
+            }
+        } catch {
+            close(fd)
+            _ = unlinkIfPresent(suffix: suffix)
+            throw error
+        }
+        return fd
     }
 }

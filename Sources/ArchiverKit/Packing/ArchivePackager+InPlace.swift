@@ -15,40 +15,48 @@ extension ArchivePackager {
     /// the padding and the other members, through libarchive; then fsync, and the caller renames and writes the
     /// sidecar as for a copy. The result is byte-for-byte the tar the copy would write.
     ///
+    /// Every name in the tar's folder is reached through `folder`'s descriptor (`linkat`, `openat` with
+    /// `O_NOFOLLOW`, `fstatat`, `unlinkat`), never by path: a folder replaced by a link after it was opened is
+    /// never linked into, written through or unlinked from.
+    ///
     /// Crash safety: the bytes `[0, front + size)` are never written here. Bytes after them are left by a pack that
     /// was interrupted, and are cut off first. A `<tar>` that is the staged file itself is the tar of a pack that
     /// was interrupted before it was catalogued: it is unlinked (with its sidecar), never rewritten. A staged file
     /// with any other name (a link elsewhere) is not touched: the copy is used.
-    func packInPlace(_ plan: PackPlan, tarPath: String) throws(PackingError) -> (size: Int64, sha256: String)? {
+    func packInPlace(_ plan: PackPlan, in folder: RootedFile) throws(PackingError) -> (size: Int64, sha256: String)? {
         guard let first = plan.payloadFiles.first, first.dataOffset > 0 else { return nil }
         let reserved = first.dataOffset
         let end = reserved + first.size
-        guard
-            let expected = try? ArchiveWriteHandle.leadingBytes(
-                bagName: plan.bagName,
-                fileName: first.fileName,
-                size: first.size,
-                metadata: .init(mtime: plan.mtime)
-            ),
-            Int64(expected.count) == reserved
+        guard let front = try? PackingFront(bagName: plan.bagName, fileName: first.fileName, mtime: plan.mtime),
+            Int64(front.reservedBytes) == reserved, let expected = front.header(size: first.size)
         else { return nil }
         let stagedPath = first.stagedPath
+        let tarPath = folder.path
         let partialPath = tarPath + ".partial"
         var staged = stat()
         guard lstat(stagedPath, &staged) == 0, staged.st_mode & S_IFMT == S_IFREG, Int64(staged.st_size) >= end,
             Self.fileStarts(with: expected, path: stagedPath)
         else { return nil }
         var existing = stat()
-        if lstat(tarPath, &existing) == 0, existing.st_dev == staged.st_dev, existing.st_ino == staged.st_ino {
+        if fstatat(folder.directory, folder.name, &existing, AT_SYMLINK_NOFOLLOW) == 0,
+            existing.st_dev == staged.st_dev, existing.st_ino == staged.st_ino
+        {
             // An interrupted pack's tar that was never catalogued: its names go, its bytes are not rewritten.
-            unlink(tarPath + ".sha256")
-            guard unlink(tarPath) == 0 else { throw DurableFile.ioError("cannot remove the unfinished \(tarPath)") }
+            _ = folder.unlinkIfPresent(suffix: ".sha256")
+            guard folder.unlinkIfPresent(suffix: "") else {
+                throw DurableFile.ioError("cannot remove the unfinished \(tarPath)")
+            }
         }
-        unlink(partialPath)
-        guard link(stagedPath, partialPath) == 0 else { return nil }  // e.g. EXDEV: staging on another file system
-        let fd = open(partialPath, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        guard folder.unlinkIfPresent(suffix: ".partial") else {
+            throw DurableFile.ioError("cannot remove \(partialPath)")
+        }
+        // The staged file itself (not a link's target: no AT_SYMLINK_FOLLOW) gets its second name in the folder.
+        guard linkat(AT_FDCWD, stagedPath, folder.directory, folder.name + ".partial", 0) == 0 else {
+            return nil  // e.g. EXDEV: staging on another file system
+        }
+        let fd = openat(folder.directory, folder.name + ".partial", O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else {
-            unlink(partialPath)
+            _ = folder.unlinkIfPresent(suffix: ".partial")
             return nil
         }
         var info = stat()
@@ -56,7 +64,7 @@ extension ArchivePackager {
             info.st_ino == staged.st_ino, info.st_nlink == 2
         else {
             close(fd)
-            unlink(partialPath)
+            _ = folder.unlinkIfPresent(suffix: ".partial")
             return nil
         }
         guard Int64(info.st_size) >= end else {
@@ -114,21 +122,11 @@ extension ArchivePackager {
         return try writeRest(plan, payloadFiles: plan.payloadFiles.dropFirst(), into: writer)
     }
 
-    /// Whether the regular file at `path` (not followed if a link) starts with `bytes`.
+    /// Whether the file at `path` (not followed if a link) starts with `bytes`.
     private static func fileStarts(with bytes: [UInt8], path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: bytes.count)
-        var offset = 0
-        while offset < head.count {
-            let count = head.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return -1 }
-                return pread(fd, base + offset, buffer.count - offset, off_t(offset))
-            }
-            guard count > 0 else { return false }
-            offset += count
-        }
-        return head == bytes
+        return DurableFile.firstBytes(of: fd, count: bytes.count) == bytes
     }
 }

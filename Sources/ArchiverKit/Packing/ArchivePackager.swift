@@ -76,21 +76,27 @@ public struct ArchivePackager: Sendable {
                     "the archive for recording \(bagName) must be named \(bagName).tar, not \(tarURL.lastPathComponent)"
             )
         }
-        let plan = try PackPlan(staged: staged, bagName: bagName, sourceOrganization: configuration.sourceOrganization)
-        let tarPath = tarURL.path
-        let partialPath = tarPath + ".partial"
         let folder = try RootedFile.folder(of: tarURL, under: configuration.root)
+        return try pack(staged, to: tarURL, in: folder)
+    }
+
+    /// ``pack(_:to:)`` into `folder`, the tar's folder already open: every name in it (`<tar>.partial`, the tar,
+    /// the sidecar) is created, linked, renamed and removed through that descriptor, never by path, so a folder
+    /// replaced by a link after it was opened never receives a byte.
+    func pack(_ staged: StagedRecording, to tarURL: URL, in folder: RootedFile) throws(PackingError) -> PackedArchive {
+        let bagName = RecordingPathComponent.encode(staged.recordingID)
+        let plan = try PackPlan(staged: staged, bagName: bagName, sourceOrganization: configuration.sourceOrganization)
+        let sidecarPath = tarURL.path + ".sha256"
         let result: (size: Int64, sha256: String)
-        let sidecarPath = tarPath + ".sha256"
         do throws(PackingError) {
             do {
-                if let inPlace = try packInPlace(plan, tarPath: tarPath) {
+                if let inPlace = try packInPlace(plan, in: folder) {
                     result = inPlace
                 } else {
-                    result = try write(plan, to: partialPath)
+                    result = try write(plan, in: folder)
                 }
             } catch {
-                unlink(partialPath)
+                _ = folder.unlinkIfPresent(suffix: ".partial")
                 throw error
             }
             _ = folder.unlinkIfPresent(suffix: ".sha256")  // a stale sidecar must never vouch for the new tar
@@ -119,8 +125,14 @@ public struct ArchivePackager: Sendable {
         )
     }
 
-    private func write(_ plan: PackPlan, to path: String) throws(PackingError) -> (size: Int64, sha256: String) {
-        let writer = try ArchiveWriteHandle(path: path, bufferBytes: max(configuration.chunkBytes, 4096))
+    /// The copy: `<tar>.partial` created afresh in `folder` (``RootedFile/createAfresh(suffix:)``) and written.
+    private func write(_ plan: PackPlan, in folder: RootedFile) throws(PackingError) -> (size: Int64, sha256: String) {
+        let fd = try folder.createAfresh(suffix: ".partial")
+        let writer = try ArchiveWriteHandle(
+            fd: fd,
+            path: folder.path + ".partial",
+            bufferBytes: max(configuration.chunkBytes, 4096)
+        )
         let metadata = ArchiveWriteHandle.MemberMetadata(mtime: plan.mtime)
         let root = plan.bagName + "/"
         try writer.addDirectory(root, metadata: metadata)

@@ -27,6 +27,11 @@ public struct ArchiveVerification: Sendable, Hashable, Codable {
         public static var payloadOxum: Self { Self(rawValue: "payload-oxum") }
         /// A tag file (`bagit.txt`, a manifest, `archive-manifest.json`) is malformed or inconsistent.
         public static var manifestInvalid: Self { Self(rawValue: "manifest-invalid") }
+        /// A valid archive whose manifest names another workspace or recording than the folder and file name it
+        /// was found at (`rebuild-catalog`): left out of the catalog.
+        public static var misplaced: Self { Self(rawValue: "misplaced") }
+        /// A valid archive of a recording another valid archive was catalogued for (`rebuild-catalog`).
+        public static var duplicate: Self { Self(rawValue: "duplicate") }
 
         /// Creates a code from its wire value.
         public init(rawValue: String) { self.rawValue = rawValue }

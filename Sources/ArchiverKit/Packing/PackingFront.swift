@@ -26,9 +26,21 @@ struct PackingFront: Sendable, Hashable {
     ///
     /// - Throws: ``PackingError`` when libarchive refuses the headers.
     init(recordingID: String, fileName: String, createdAt: Date) throws(PackingError) {
-        bagName = RecordingPathComponent.encode(recordingID)
+        try self.init(
+            bagName: RecordingPathComponent.encode(recordingID),
+            fileName: fileName,
+            mtime: Int(createdAt.timeIntervalSince1970.rounded(.down))
+        )
+    }
+
+    /// The front for the video `fileName` in the bag `bagName`, every member's mtime `mtime` (as a ``PackPlan``
+    /// has them).
+    ///
+    /// - Throws: ``PackingError`` when libarchive refuses the headers.
+    init(bagName: String, fileName: String, mtime: Int) throws(PackingError) {
+        self.bagName = bagName
         self.fileName = fileName
-        mtime = Int(createdAt.timeIntervalSince1970.rounded(.down))
+        self.mtime = mtime
         placeholder = try ArchiveWriteHandle.leadingBytes(
             bagName: bagName,
             fileName: fileName,

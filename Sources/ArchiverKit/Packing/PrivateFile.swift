@@ -132,12 +132,14 @@ enum PrivateFile {
                 throw UnsafePath(
                     path: path,
                     message: "\(path) is a symbolic link; the archiver never follows links below the archive root. "
-                        + "Inspect it, remove the link (rm \(path)) and re-run"
+                        + "Inspect it, remove the link (rm \(path)) and re-run",
+                    reason: .symbolicLink
                 )
             default:
                 throw UnsafePath(
                     path: path,
-                    message: "\(path) exists and is not a directory; move it away and re-run"
+                    message: "\(path) exists and is not a directory; move it away and re-run",
+                    reason: .notADirectory
                 )
             }
         }
@@ -311,6 +313,11 @@ enum PrivateFile {
         /// What is wrong with the path.
         var reason: Reason = .unusable
         var description: String { message }
+        /// Whether only an operator can clear it.
+        ///
+        /// A link, or something that is not a directory, where a folder should be: trying again later in the same
+        /// run cannot help, so the job is not retried in this run.
+        var needsOperator: Bool { reason == .symbolicLink || reason == .notADirectory }
     }
 }
 

@@ -171,7 +171,8 @@ extension WorkerQueue {
     private func processWithLease(_ job: Job, lease: JobLease) async throws -> Outcome {
         var logger = self.logger
         logger[metadataKey: "job.id"] = "\(job.id)"
-        logger[metadataKey: "recording.id"] = "\(job.recordingID)"
+        logger[metadataKey: "recording.id"] =
+            "\(SafeText.printable(job.recordingID, maximumBytes: Self.maximumLoggedIDBytes))"
         let jobLogger = logger
         return try await withThrowingTaskGroup(of: Outcome?.self) { group in
             group.addTask {

@@ -328,6 +328,18 @@ package final class WorkerQueue: Service, Sendable {
         onEvent(event)
     }
 
+    /// The most UTF-8 bytes of a rejected recording id written to a log line (the id is capped, then escaped).
+    static let maximumLoggedIDBytes = 256
+
+    /// A rejected id as the events and the run report keep it: whole, unless it is longer than any id can sensibly
+    /// be (``RecordingPathComponent/maximumIDBytes``); then its first ``maximumLoggedIDBytes`` bytes, how many were
+    /// cut, and the SHA-256 of the whole id, so that a hostile server cannot grow every report by megabytes.
+    static func reportedID(_ id: String) -> String {
+        guard id.utf8.count > RecordingPathComponent.maximumIDBytes else { return id }
+        return SafeText.capped(id, maximumBytes: maximumLoggedIDBytes) + " (sha256 "
+            + HashState.hex(.sha256, of: Array(id.utf8)) + ")"
+    }
+
     /// `page` without recordings whose id cannot be archived (see ``RecordingPathComponent/rejectionReason(for:)``);
     /// each one is counted as listed and failed, with its reason, so the run exits 3.
     private func rejectingHostileIds(_ page: RecordingPage) -> RecordingPage {
@@ -335,11 +347,14 @@ package final class WorkerQueue: Service, Sendable {
         var rejected: [(id: String, reason: String)] = []
         page.recordings.removeAll { recording in
             guard let reason = RecordingPathComponent.rejectionReason(for: recording.recordingID) else { return false }
-            rejected.append((recording.recordingID, reason))
+            rejected.append((Self.reportedID(recording.recordingID), reason))
             return true
         }
         for (id, reason) in rejected {
-            logger.warning("hostile recording id rejected", metadata: ["recording.id": "\(id.debugDescription)"])
+            logger.warning(
+                "hostile recording id rejected",
+                metadata: ["recording.id": "\(SafeText.printable(id, maximumBytes: Self.maximumLoggedIDBytes))"]
+            )
             var event = ArchiveEvent(kind: .recordingFailed, runID: configuration.runID, recordingID: id)
             event.reason = reason
             event.attempts = 0

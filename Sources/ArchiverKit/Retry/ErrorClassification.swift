@@ -33,7 +33,10 @@ extension RetryPolicy {
     ///
     /// Wider than ``isRetryable(_:)``: a failed job is retried by a later attempt or run (up to the job
     /// state machine's attempt limit), so an API failure without a response, any blob HTTP status, a
-    /// size or digest mismatch, an I/O error and a full disk all count; an API refusal does not.
+    /// size or digest mismatch, an I/O error and a full disk all count; an API refusal does not, nor a link (or a
+    /// file) planted where the archive's folder should be (``PrivateFile/UnsafePath/needsOperator``): only an
+    /// operator can remove it, so the job fails for this run at once instead of waiting for retries, and the next
+    /// run (which re-queues failed jobs) archives it once the path is fixed.
     ///
     /// - Parameter error: What stopped the job.
     /// - Returns: Whether the job goes back to the queue.
@@ -43,13 +46,19 @@ extension RetryPolicy {
         case let error as TransferError:
             return error.isRetryable || error.code == .httpStatus || error.code == .sizeMismatch
                 || error.code == .diskFull
+        case let error as PrivateFile.UnsafePath: return !error.needsOperator
         case let error as PackingError:
+            if let cause = error.cause as? PrivateFile.UnsafePath, cause.needsOperator { return false }
             return error.code == .digestMismatch || error.code == .sizeMismatch || error.code == .io
                 || error.code == .diskFull
         case let error as S3Error: return !error.stopsRun && error.code != .invalidRequest
         default: return true
         }
     }
+
+    /// Added to the reason of a job failed by ``PrivateFile/UnsafePath/needsOperator``.
+    private static let notRetriedNote =
+        "; not retried in this run: the next run archives the recording once the path is fixed"
 
     /// A job failure in words, capped (``SafeText/maximumStoredBytes``) and escaped, as stored in the
     /// queue and printed in the run report.
@@ -61,9 +70,16 @@ extension RetryPolicy {
         switch error {
         case let error as APIError: raw = "\(error.code): \(error.message)"
         case let error as TransferError: raw = error.description
-        case let error as PackingError: raw = error.description
+        case let error as PackingError:
+            if let cause = error.cause as? PrivateFile.UnsafePath, cause.needsOperator {
+                raw = cause.message + Self.notRetriedNote
+            } else {
+                raw = error.description
+            }
         case let error as StoreError: raw = error.description
         case let error as S3Error: raw = error.message
+        case let error as PrivateFile.UnsafePath where error.needsOperator:
+            raw = error.message + Self.notRetriedNote
         default: raw = String(describing: error)
         }
         return SafeText.printable(raw)

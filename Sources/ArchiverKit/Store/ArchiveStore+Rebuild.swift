@@ -26,7 +26,10 @@ extension ArchiveStore {
     /// Every `*.tar` under the root (outside `.userplane-archiver/`) is verified like `verify` does (sidecar,
     /// BagIt manifests, archive manifest); each valid one becomes a catalog entry stamped verified `now`,
     /// from its `archive-manifest.json` (workspace, recording, createdAt, archivedAt) and sidecar digest. An
-    /// archive that fails is reported and left out (and on disk as it is). Then `holds.jsonl` is replayed in
+    /// archive that fails is reported and left out (and on disk as it is), and so is a valid one found in another
+    /// workspace's folder or under another recording's name than its manifest says
+    /// (``ArchiveVerification/Code/misplaced``), or one of a recording another archive is catalogued for
+    /// (``ArchiveVerification/Code/duplicate``, see `resolvingDuplicates`). Then `holds.jsonl` is replayed in
     /// order. The new database is written to `state.sqlite.rebuild.partial`, closed, and renamed into place;
     /// an existing empty or damaged state file (and its `-wal`/`-shm`) is first moved to
     /// `state.sqlite.unreadable-<time>`. The job queue starts empty: the next `archive` run lists the
@@ -82,6 +85,7 @@ extension ArchiveStore {
     ) async throws {
         let rootPath = archiveRoot.standardizedFileURL.path
         let walk = ArchiveVerifier.archiveFiles(under: archiveRoot)
+        var found: [(record: ArchiveRecord, path: String)] = []
         for file in walk.unfollowed {
             // A link or special file is never followed: it stays out of the catalog and is reported.
             let problem = ArchiveVerification.Problem(
@@ -129,20 +133,36 @@ extension ArchiveStore {
             }
             var status = stat()
             let size = fstatat(tar.directory, tar.name, &status, AT_SYMLINK_NOFOLLOW) == 0 ? Int(status.st_size) : 0
-            try await store.catalog.recordArchived(
-                ArchiveRecord(
-                    workspaceID: manifest.workspaceID,
-                    recordingID: manifest.recordingID,
-                    relativePath: relative,
-                    sizeBytes: size,
-                    sha256: sha256,
-                    archivedAt: manifest.archivedAt,
-                    verifiedAt: now,
-                    recordingCreatedAt: manifest.createdAt,
-                    manifestSummary: manifest.resources.mapValues(\.availability)
-                )
+            let record = ArchiveRecord(
+                workspaceID: manifest.workspaceID,
+                recordingID: manifest.recordingID,
+                relativePath: relative,
+                sizeBytes: size,
+                sha256: sha256,
+                archivedAt: manifest.archivedAt,
+                verifiedAt: now,
+                recordingCreatedAt: manifest.createdAt,
+                manifestSummary: manifest.resources.mapValues(\.availability)
             )
-            report.catalogued.append(relative)
+            // Its folder and name must agree with its manifest; of two archives of one recording, one is kept.
+            if let problem = placementProblem(of: record) {
+                report.rejected.append(
+                    ArchiveVerification(
+                        path: file,
+                        recordingID: manifest.recordingID,
+                        sha256: sha256,
+                        problems: [.init(code: .misplaced, message: problem)]
+                    )
+                )
+                continue
+            }
+            found.append((record, file))
+        }
+        let (kept, duplicates) = resolvingDuplicates(found)
+        report.rejected += duplicates
+        for (record, _) in kept {
+            try await store.catalog.recordArchived(record)
+            report.catalogued.append(record.relativePath)
         }
         let log = HoldsLog(databasePath: databaseURL(archiveRoot: archiveRoot).path)
         let (entries, unreadable) = try log.entries()

@@ -11,6 +11,8 @@ final class DownloadSink: @unchecked Sendable {
     enum AbortReason: Sendable {
         case cancelled
         case stalled
+        /// Fewer bytes than the minimum speed asks for arrived in one window (a drip-feeding host).
+        case tooSlow(bytes: Int)
         case status(Int)
         case validatorChanged
         case rangeMismatch(String)
@@ -22,6 +24,10 @@ final class DownloadSink: @unchecked Sendable {
     let partial: PartialFile
     let cancelled: CancellationFlag
     let stallTimeout: Duration
+    /// The least bytes per second a request must average over each ``minimumSpeedWindow``; 0 checks nothing.
+    let minimumBytesPerSecond: Int
+    /// The window the minimum speed is measured over.
+    let minimumSpeedWindow: Duration
     /// The size the caller or the API announced.
     var expectedSize: Int?
     /// Set after a 200 without any length: the next request asks for the bytes after the partial, so that a
@@ -51,11 +57,16 @@ final class DownloadSink: @unchecked Sendable {
     var effectiveURL: RedactedURL?
     private var lastProgressBytes = 0
     private var lastProgressAt = ContinuousClock.now
+    /// Where the current minimum-speed window started, and how many bytes the request had then.
+    private var windowStartAt = ContinuousClock.now
+    private var windowStartBytes = 0
 
     init(
         partial: PartialFile,
         cancelled: CancellationFlag,
         stallTimeout: Duration,
+        minimumBytesPerSecond: Int = 0,
+        minimumSpeedWindow: Duration = .seconds(60),
         expectedSize: Int?,
         maximumBytes: Int64 = .max,
         reservedFreeBytes: Int64? = nil,
@@ -64,6 +75,8 @@ final class DownloadSink: @unchecked Sendable {
         self.partial = partial
         self.cancelled = cancelled
         self.stallTimeout = stallTimeout
+        self.minimumBytesPerSecond = max(minimumBytesPerSecond, 0)
+        self.minimumSpeedWindow = minimumSpeedWindow
         self.expectedSize = expectedSize
         self.maximumBytes = Int(clamping: maximumBytes)
         self.reservedFreeBytes = reservedFreeBytes
@@ -80,6 +93,13 @@ final class DownloadSink: @unchecked Sendable {
         effectiveURL = nil
         lastProgressBytes = 0
         lastProgressAt = .now
+        windowStartAt = lastProgressAt
+        windowStartBytes = 0
+    }
+
+    /// The bytes one ``minimumSpeedWindow`` must bring: ``minimumBytesPerSecond`` times its length in seconds.
+    var minimumBytesPerWindow: Int {
+        Int((Double(minimumBytesPerSecond) * Double(minimumSpeedWindow.milliseconds) / 1000).rounded(.up))
     }
 
     func header(_ name: String) -> String? {
@@ -203,7 +223,11 @@ final class DownloadSink: @unchecked Sendable {
             + "\(reservedFreeBytes) bytes; free some space and re-run (the partial download is kept)"
     }
 
-    /// Returns `false` to abort the transfer (cancelled or stalled).
+    /// Returns `false` to abort the transfer (cancelled, stalled, or slower than the minimum speed).
+    ///
+    /// The stall timeout catches a host that sends nothing; the minimum speed catches one that sends a byte now
+    /// and then to keep the stall timeout from firing: every ``minimumSpeedWindow`` of the request must bring
+    /// ``minimumBytesPerWindow`` bytes.
     func progress(downloaded: Int) -> Bool {
         if cancelled.isCancelled {
             abortReason = .cancelled
@@ -216,6 +240,15 @@ final class DownloadSink: @unchecked Sendable {
         } else if now - lastProgressAt > stallTimeout {
             abortReason = .stalled
             return false
+        }
+        if minimumBytesPerSecond > 0, now - windowStartAt >= minimumSpeedWindow {
+            let bytes = downloaded - windowStartBytes
+            if bytes < minimumBytesPerWindow {
+                abortReason = .tooSlow(bytes: bytes)
+                return false
+            }
+            windowStartAt = now
+            windowStartBytes = downloaded
         }
         return true
     }

@@ -78,6 +78,15 @@ extension Downloader {
                 return .failed(
                     TransferError(code: .stalled, message: "\(request): no data for \(sink.stallTimeout)")
                 )
+            case .tooSlow(let bytes):
+                return .failed(
+                    TransferError(
+                        code: .stalled,
+                        message: "\(request): only \(bytes) bytes in \(sink.minimumSpeedWindow), below the minimum "
+                            + "speed of \(sink.minimumBytesPerSecond) bytes/s; the blob host is too slow, the download "
+                            + "is retried (and resumed)"
+                    )
+                )
             case .status(403):
                 return .forbidden
             case .status(let status):

@@ -11,6 +11,18 @@ extension Downloader {
         ///
         /// Default 60 s.
         public var stallTimeout: Duration = .seconds(60)
+        /// The least a request must average, in bytes per second, over each ``minimumSpeedWindow``.
+        ///
+        /// A request slower than that (a host that drips a byte now and then, which the stall timeout alone would wait
+        /// on for as long as the size cap allows) is aborted as ``TransferError/Code/stalled`` and retried, resuming
+        /// from what arrived. 0 turns the check off.
+        ///
+        /// Default 1024 (1 KiB/s).
+        public var minimumBytesPerSecond: Int = 1024
+        /// The window ``minimumBytesPerSecond`` is averaged over, from the start of each request.
+        ///
+        /// Default 120 s.
+        public var minimumSpeedWindow: Duration = .seconds(120)
         /// When a failed request is tried again: the shared ``RetryPolicy`` with ``Backoff/Jitter/equal``.
         ///
         /// ``RetryPolicy/maximumAttempts`` counts the HTTP requests allowed for one download before its last

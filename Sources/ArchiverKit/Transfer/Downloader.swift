@@ -122,6 +122,8 @@ public struct Downloader: Sendable {
             partial: partial,
             cancelled: cancelled,
             stallTimeout: configuration.stallTimeout,
+            minimumBytesPerSecond: configuration.minimumBytesPerSecond,
+            minimumSpeedWindow: configuration.minimumSpeedWindow,
             expectedSize: expectedSize,
             maximumBytes: configuration.maximumBlobBytes,
             reservedFreeBytes: configuration.reservedFreeBytes,

@@ -90,9 +90,9 @@ final class PartialFile {
     /// holds (killed in ``commit()`` between writing them and the rename).
     private static func startsWithPlaceholder(_ descriptor: FileDescriptor, _ front: PackingFront?) -> Bool {
         guard let front else { return true }
-        var bytes = [UInt8](repeating: 0, count: front.reservedBytes)
-        let count = try? bytes.withUnsafeMutableBytes { try descriptor.read(fromAbsoluteOffset: 0, into: $0) }
-        guard count == front.reservedBytes else { return false }
+        guard let bytes = DurableFile.firstBytes(of: descriptor.rawValue, count: front.reservedBytes) else {
+            return false
+        }
         if bytes == front.placeholder { return true }
         guard let end = try? descriptor.seek(offset: 0, from: .end), end > Int64(front.reservedBytes) else {
             return false

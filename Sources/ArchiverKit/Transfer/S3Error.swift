@@ -88,8 +88,10 @@ public struct S3Error: Error, Sendable, CustomStringConvertible {
     /// - Returns: The error, with a message that says what to do.
     static func fromResponse(status: Int, body: [UInt8], what: String) -> S3Error {
         let storeCode = S3XML.firstValue(of: "Code", in: body)
-        let storeMessage = S3XML.firstValue(of: "Message", in: body).map { SafeText.capped($0) }
-        let detail = [storeCode, storeMessage].compactMap { $0 }.joined(separator: ": ")
+        // What the store says is printed and logged: capped and escaped, so it cannot forge a line or reorder text.
+        let storeMessage = S3XML.firstValue(of: "Message", in: body).map { SafeText.printable($0) }
+        let shownCode = storeCode.map { SafeText.printable($0, maximumBytes: 128) }
+        let detail = [shownCode, storeMessage].compactMap { $0 }.joined(separator: ": ")
         let said = detail.isEmpty ? "HTTP \(status)" : "HTTP \(status) \(detail)"
         switch (status, storeCode) {
         case (_, "InvalidAccessKeyId"?), (_, "SignatureDoesNotMatch"?), (_, "InvalidToken"?), (_, "ExpiredToken"?),

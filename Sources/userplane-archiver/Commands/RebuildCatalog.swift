@@ -74,8 +74,9 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
             if !report.rejected.isEmpty {
                 FileHandle.standardError.write(
                     Data(
-                        ("error: \(report.rejected.count) archive(s) failed verification and were not catalogued; "
-                            + "run verify on them, then restore or remove them and re-run rebuild-catalog\n").utf8
+                        ("error: \(report.rejected.count) archive(s) were not catalogued (failed verification, "
+                            + "misplaced or a duplicate: see each reason); run verify on them, then restore, move "
+                            + "or remove them and rebuild again\n").utf8
                     )
                 )
                 throw ExitCodes.exit(.verificationFailed)
