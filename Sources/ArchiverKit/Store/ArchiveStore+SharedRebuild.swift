@@ -69,3 +69,53 @@ extension ArchiveStore {
         ].joined(separator: "/")
     }
 }
+
+extension ArchiveStore {
+    /// Refuses to start archiving into a never-used shared store while archives already exist where the run stores
+    /// them.
+    ///
+    /// A store with no catalogued archive and no job next to existing archives means the database was lost or
+    /// reset: a new catalog would forget the legal holds and archive everything again (product.md §10). This is
+    /// the shared-store twin of the check ``init(archiveRoot:configuration:)`` makes on `state.sqlite`.
+    ///
+    /// A store any process has archived into, or is archiving into, has jobs, so hosts starting together on a new
+    /// database are never refused.
+    ///
+    /// - Parameters:
+    ///   - store: The shared store, open.
+    ///   - describing: How to name it in the message (a URL without its password).
+    ///   - archiveRoot: The local archive root (ignored with `destination`).
+    ///   - destination: The S3 destination, when the archives are objects.
+    /// - Throws: ``StoreError`` with ``StoreError/Code/catalogMissing`` naming an archive found; ``S3Error`` when
+    ///   the listing fails.
+    package static func refuseMissingCatalog(
+        in store: some StateStore,
+        describing: String,
+        archiveRoot: URL,
+        destination: S3Destination?
+    ) async throws {
+        guard try await store.catalog.totals().archives == 0,
+            try await store.jobs.counts(kind: nil).values.reduce(0, +) == 0
+        else { return }
+        let example: String?
+        let archive: String
+        if let destination {
+            example = try await destination.list().first.map(destination.describe)
+            archive = destination.location.description
+        } else {
+            example = firstArchive(under: archiveRoot).map { archiveRoot.path + "/" + $0 }
+            archive = archiveRoot.path
+        }
+        guard let example else { return }
+        throw StoreError(
+            code: .catalogMissing,
+            message: """
+                \(SafeText.escaped(example)) and other archives exist but the catalog in \(describing) is empty: \
+                refusing to start a new catalog, which would forget legal holds and archive everything again. Point \
+                --database at the database that holds this archive's catalog, or rebuild it there from the \
+                archives (they are not modified): userplane-archiver rebuild-catalog --archive \(archive) \
+                --database URL
+                """
+        )
+    }
+}
