@@ -49,6 +49,16 @@ import UserplaneSimulator
 
                     try FileManager.default.removeItem(at: lost)
                     let state = directory.appendingPathComponent("new-state", isDirectory: true)
+                    let unsafe = try await ArchiverProcess.run(
+                        archiveArguments + ["--state-dir", state.path],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(unsafe.status == 65, "\(unsafe.output.suffix(3000))")
+                    #expect(
+                        unsafe.stderr.contains("rebuild-catalog --archive \(target) --state-dir \(state.path)"),
+                        "the refusal names the command that restores the catalog: \(unsafe.stderr.suffix(2000))"
+                    )
                     let rebuild = try await ArchiverProcess.run(
                         ["rebuild-catalog", "--archive", target, "--state-dir", state.path, "--json"],
                         environment: environment,
