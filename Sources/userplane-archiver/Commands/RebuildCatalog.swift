@@ -62,13 +62,15 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                 let store = try await PostgresStateStore.open(
                     url,
                     logger: Logger(label: "userplane.state"),
-                    maximumConnections: 2
+                    maximumConnections: 3
                 )
                 defer { try? store.close() }
-                if let s3 {
-                    report = try await s3.rebuildCatalog(into: store, describing: "\(url)", stateRoot: rootURL)
-                } else {
-                    report = try await ArchiveStore.rebuildCatalog(
+                // One rebuild at a time per database, whichever host runs it.
+                report = try await store.whileRebuilding {
+                    if let s3 {
+                        return try await s3.rebuildCatalog(into: store, describing: "\(url)", stateRoot: rootURL)
+                    }
+                    return try await ArchiveStore.rebuildCatalog(
                         archiveRoot: rootURL,
                         into: store,
                         describing: "\(url)"

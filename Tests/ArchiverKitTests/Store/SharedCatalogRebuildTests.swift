@@ -86,6 +86,41 @@ import Testing
         }
     }
 
+    /// Two hosts rebuilding into one database: while one holds the rebuild lock, the real binary's
+    /// `rebuild-catalog --database` on another is refused (exit 1) and writes nothing; once it is released, it runs.
+    @Test func oneRebuildAtATimePerDatabase() async throws {
+        try await withTemporaryDirectory { scratch in
+            let root = scratch.appendingPathComponent("root")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            _ = try CatalogRebuildTests.packArchive("rec_1", root: root, scratch: scratch)
+            let database = try await PostgresTestServer.suiteServer().createDatabase("rebuild_lock")
+            let url = try DatabaseURL(parsing: database.url)
+            let store = try await PostgresStateStore.open(
+                url,
+                logger: Logger(label: "rebuild.test"),
+                maximumConnections: 3
+            )
+            defer { try? store.close() }
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("USERPLANE_") }
+            environment["USERPLANE_DATABASE_URL"] = database.url
+            func rebuild() async throws -> ChildProcess.Result {
+                try await ChildProcess.run(
+                    ExecutableLocator.url(of: "userplane-archiver"),
+                    ["rebuild-catalog", "--archive", root.path],
+                    environment: environment
+                )
+            }
+            let refused = try await store.whileRebuilding { try await rebuild() }
+            #expect(refused.status == 1, "\(refused.stderr)")
+            #expect(refused.stderr.contains("another rebuild-catalog is filling"), "\(refused.stderr)")
+            #expect(!refused.stderr.contains(database.password))
+            #expect(try await store.catalog.allArchives().isEmpty, "the refused rebuild wrote nothing")
+            let rebuilt = try await rebuild()
+            #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+            #expect(try await store.catalog.allArchives().map(\.recordingID) == ["rec_1"])
+        }
+    }
+
     @Test func holdEventsAloneMakeTheDatabaseNotEmpty() async throws {
         try await withTemporaryDirectory { root in
             let (store, url) = try await Self.openDatabase("rebuild_holds")
