@@ -27,7 +27,7 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
 
             With --database URL (or USERPLANE_DATABASE_URL), the catalog is rebuilt into that PostgreSQL database, \
             from a local root or an s3:// archive; it refuses (exit 1, nothing written) unless the database's \
-            catalog is empty (no archives, no hold events). A holds.jsonl in the root or state directory is \
+            catalog is empty (no archives, no hold events) or another rebuild into it is running. A holds.jsonl in the root or state directory is \
             replayed into it.
 
             Examples:
