@@ -125,6 +125,24 @@ package final class PostgresStoreDatabase: Sendable {
         }
     }
 
+    /// Runs `body` on one connection of the pool, outside any transaction (session-level advisory locks).
+    ///
+    /// - Parameters:
+    ///   - doing: What it is for, for the error message.
+    ///   - body: The work; use ``collect(_:_:)`` on the connection it gets.
+    /// - Returns: What `body` returns.
+    /// - Throws: ``StoreError`` for the database's errors; anything else `body` throws passes through unchanged.
+    package func withConnection<Value: Sendable>(
+        doing: String,
+        _ body: (PostgresConnection) async throws -> Value
+    ) async throws -> Value {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch let error where error is PSQLError || error is PostgresDecodingError {
+            throw PostgresErrors.store(error, doing: doing, url: url)
+        }
+    }
+
     /// Runs one statement on `connection` and collects its rows.
     ///
     /// - Parameters:

@@ -62,10 +62,25 @@ struct QueueRun {
             // USERPLANE_DATABASE_LEASE_SECONDS shortens it for tests and drills), heartbeats at a third.
             let seconds = ProcessInfo.processInfo.environment["USERPLANE_DATABASE_LEASE_SECONDS"].flatMap(Int.init)
             let keySource = keySource
+            let (root, s3, isArchive) = (root, destination as? S3Destination, kind == .archive)
             configuration.sharedState = ArchiveRun.SharedState(
                 leaseDuration: .seconds(min(max(seconds ?? 60, 3), 3600))
             ) {
                 let postgres = try await PostgresStateStore.open(database, logger: logger)
+                if isArchive {
+                    // A lost or reset database next to existing archives: refused (exit 65), as a missing state.sqlite.
+                    do {
+                        try await ArchiveStore.refuseMissingCatalog(
+                            in: postgres,
+                            describing: "\(database)",
+                            archiveRoot: root,
+                            destination: s3
+                        )
+                    } catch {
+                        try? postgres.close()
+                        throw error
+                    }
+                }
                 let pacing = PostgresPacer(
                     database: postgres.database,
                     keyHash: PostgresPacer.keyHash(for: try keySource.loadForIdentity())

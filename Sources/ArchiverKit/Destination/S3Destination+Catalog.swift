@@ -17,8 +17,10 @@ extension S3Destination {
             message: """
                 \(describe(example)) and other archives exist but \(database.path) is \
                 \(size == nil ? "missing" : "empty"): refusing to start a new catalog, which would forget legal \
-                holds and archive everything again. Restore the state directory from its backup, or pass \
-                --state-dir with the directory that holds this archive's state.sqlite
+                holds and archive everything again. Restore the state directory from its backup, pass \
+                --state-dir with the directory that holds this archive's state.sqlite, or rebuild the catalog \
+                from the objects (they are not modified): userplane-archiver rebuild-catalog --archive \
+                \(location) --state-dir \(stateRoot.path)
                 """
         )
     }

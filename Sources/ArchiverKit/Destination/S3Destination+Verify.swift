@@ -16,10 +16,22 @@ extension S3Destination {
 
     /// Verifies one version of an archive (the current one when `versionId` is `nil`).
     public func verify(relativePath: String, versionId: String?) async -> ArchiveVerification {
+        await verifyKeepingManifest(relativePath: relativePath, versionId: versionId).verification
+    }
+
+    /// ``verify(relativePath:versionId:)``, also returning the `archive-manifest.json` read in the same pass
+    /// (`rebuild-catalog`): the manifest catalogued is the one verified.
+    func verifyKeepingManifest(
+        relativePath: String,
+        versionId: String?
+    ) async -> (verification: ArchiveVerification, manifest: ArchiveManifest?) {
         let key = location.key(relativePath)
         let name = describe(relativePath)
-        func failure(_ message: String) -> ArchiveVerification {
-            ArchiveVerification(path: name, problems: [.init(code: .unreadable, message: Self.printable(message))])
+        func failure(_ message: String) -> (ArchiveVerification, ArchiveManifest?) {
+            (
+                ArchiveVerification(path: name, problems: [.init(code: .unreadable, message: Self.printable(message))]),
+                nil
+            )
         }
         let sidecar: [UInt8]??
         do {
@@ -93,7 +105,7 @@ extension S3Destination {
             problems: scan.problems
         )
         verdict.objectLock = lock
-        return verdict
+        return (verdict, scan.manifest)
     }
 
     /// A problem text that holds what the store sent (its error message, an object key): capped and escaped like

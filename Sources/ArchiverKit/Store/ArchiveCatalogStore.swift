@@ -133,6 +133,12 @@ package protocol ArchiveCatalogStore: Sendable {
     /// - Throws: ``StoreError``.
     func holdEvents() async throws -> [HoldEvent]
 
+    /// Applies one line of the holds log (`holds.jsonl`) as it was recorded, at its own time, without appending it
+    /// to that log again (`rebuild-catalog`).
+    ///
+    /// - Throws: ``StoreError``.
+    func replay(_ entry: HoldsLog.Entry) async throws
+
     // MARK: Deletion log
 
     /// Appends a deletion attempt and, when it took effect, stamps the catalog entry (`deletedLocallyAt` or

@@ -19,6 +19,10 @@ extension ArchiveStore {
         package var unreadableHoldLines = 0
         /// Where the previous (empty or damaged) state file was moved, if there was one.
         package var previousStateMovedTo: String?
+        /// Holds placed because S3 reported a legal hold on an archive no replayed hold covered.
+        package var legalHoldsFromS3 = 0
+        /// Archives catalogued from S3 whose object version has its legal hold on (`s3://` description, key).
+        var legalHoldsOnS3: [(object: String, key: ArchiveKey)] = []
     }
 
     /// Rebuilds `state.sqlite` from the archives' own manifests and the holds log, without touching the archives.
@@ -45,6 +49,21 @@ extension ArchiveStore {
         verifier: ArchiveVerifier = .init(),
         now: Date = Date()
     ) async throws -> RebuildReport {
+        try await rebuildCatalog(stateRoot: archiveRoot, now: now) { store, report in
+            try await fill(store, archiveRoot: archiveRoot, verifier: verifier, now: now, report: &report)
+        }
+    }
+
+    /// Writes a new `state.sqlite` under `stateRoot` aside, lets `filling` catalogue the archives into it, replays
+    /// `holds.jsonl`, and renames it into place (see ``rebuildCatalog(archiveRoot:verifier:now:)``).
+    ///
+    /// - Throws: ``StoreError`` with ``StoreError/Code/catalogIntact`` when the current state file opens cleanly,
+    ///   or whatever `filling` throws (then no state file is written).
+    static func rebuildCatalog(
+        stateRoot archiveRoot: URL,
+        now: Date,
+        filling: (ArchiveStore, inout RebuildReport) async throws -> Void
+    ) async throws -> RebuildReport {
         try prepareStateDirectory(archiveRoot: archiveRoot)
         let path = databaseURL(archiveRoot: archiveRoot).path
         if isReadableCatalog(path) {
@@ -60,7 +79,8 @@ extension ArchiveStore {
         var report = RebuildReport()
         do {
             let store = try ArchiveStore(path: partial)
-            try await fill(store, archiveRoot: archiveRoot, verifier: verifier, now: now, report: &report)
+            try await filling(store, &report)
+            try await restoreHolds(stateRoot: archiveRoot, into: store, now: now, report: &report)
             try store.close()
         } catch {
             for suffix in ["", "-wal", "-shm"] { unlink(partial + suffix) }
@@ -76,8 +96,9 @@ extension ArchiveStore {
         return report
     }
 
-    private static func fill(
-        _ store: ArchiveStore,
+    /// Verifies every archive under the local `archiveRoot` and catalogues each valid one into `store`.
+    static func fill(
+        _ store: some StateStore,
         archiveRoot: URL,
         verifier: ArchiveVerifier,
         now: Date,
@@ -164,12 +185,34 @@ extension ArchiveStore {
             try await store.catalog.recordArchived(record)
             report.catalogued.append(record.relativePath)
         }
-        let log = HoldsLog(databasePath: databaseURL(archiveRoot: archiveRoot).path)
+    }
+
+    /// Replays the holds log of `stateRoot`'s state directory into `store`, in order; then places a hold on every
+    /// archive S3 reported under legal hold that no active hold covers (so a rebuilt catalog never lets `prune`
+    /// or `delete-remote` touch it); then counts the active holds.
+    static func restoreHolds(
+        stateRoot: URL,
+        into store: some StateStore,
+        now: Date,
+        report: inout RebuildReport
+    ) async throws {
+        let log = HoldsLog(databasePath: databaseURL(archiveRoot: stateRoot).path)
         let (entries, unreadable) = try log.entries()
         report.unreadableHoldLines = unreadable
         for entry in entries {
             try await store.catalog.replay(entry)
             report.holdEventsReplayed += 1
+        }
+        for (object, key) in report.legalHoldsOnS3 {
+            if try await store.catalog.isHeld(recordingID: key.recordingID, workspaceID: key.workspaceID) { continue }
+            try await store.catalog.addHold(
+                recordingID: key.recordingID,
+                workspaceID: key.workspaceID,
+                reason: "legal hold found on \(object) by rebuild-catalog",
+                operatorName: "rebuild-catalog",
+                now: now
+            )
+            report.legalHoldsFromS3 += 1
         }
         report.activeHolds = try await store.catalog.holds().count
     }

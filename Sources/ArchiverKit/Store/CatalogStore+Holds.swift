@@ -57,7 +57,7 @@ extension CatalogStore {
     /// Applies one line of the holds log without appending it to the log again (`rebuild-catalog`).
     ///
     /// - Throws: ``StoreError``.
-    func replay(_ entry: HoldsLog.Entry) async throws {
+    package func replay(_ entry: HoldsLog.Entry) async throws {
         switch entry.action {
         case .add:
             _ = try await placeHold(

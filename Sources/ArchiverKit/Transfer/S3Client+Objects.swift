@@ -150,12 +150,12 @@ extension S3Client {
 
     // MARK: - Objects
 
-    /// The object's metadata, or `nil` when there is none under `key`.
+    /// The object's metadata (ETag without quotes), or `nil` when there is none under `key`.
     public func head(
         _ key: String,
         versionId: String? = nil
     ) async throws(S3Error) -> (
-        size: Int64, lock: S3ObjectLock, versionId: String?
+        size: Int64, lock: S3ObjectLock, versionId: String?, etag: String?
     )? {
         let query = versionId.map { [("versionId", $0)] } ?? []
         let response = try await send(
@@ -166,7 +166,8 @@ extension S3Client {
         return (
             Int64(response.header("content-length") ?? "") ?? 0,
             Self.lock(from: response),
-            response.header("x-amz-version-id")
+            response.header("x-amz-version-id"),
+            response.header("etag").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         )
     }
 

@@ -141,7 +141,10 @@ struct ArchiveCommand: AsyncParsableCommand {
                     staging: staging
                 )
                 try await s3.preflight()
-                try await s3.refuseMissingCatalog(stateRoot: rootURL)
+                // With --database the catalog is not in the state directory (QueueRun checks the database instead).
+                if try StateStoreFactory.sharedDatabase(database, global: global) == nil {
+                    try await s3.refuseMissingCatalog(stateRoot: rootURL)
+                }
                 destination = s3
             } else if objectLock != nil || retainFor != nil || staging != nil {
                 throw ValidationError("--object-lock, --retain-for and --staging need --archive s3://BUCKET[/PREFIX].")

@@ -1,6 +1,8 @@
 import ArchiverKit
+import ArchiverPostgres
 import ArgumentParser
 import Foundation
+import Logging
 
 struct RebuildCatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,14 +19,29 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
             The job queue starts empty: the next archive run lists the workspace again and skips every \
             catalogued recording.
 
+            With --archive s3://BUCKET[/PREFIX], every .tar object under the prefix is streamed through the same \
+            checks (never to disk) and catalogued with its bucket, key, version ids, ETag, lock mode and \
+            retain-until as S3 reports them, into the state directory's state.sqlite (--state-dir); an object whose \
+            version S3 reports under legal hold gets a hold in the catalog too. An object not at the key an archive \
+            run stores its recording under is rejected like an invalid one.
+
+            With --database URL (or USERPLANE_DATABASE_URL), the catalog is rebuilt into that PostgreSQL database, \
+            from a local root or an s3:// archive; it refuses (exit 1, nothing written) unless the database's \
+            catalog is empty (no archives, no hold events) or another rebuild into it is running. A holds.jsonl in the root or state directory is \
+            replayed into it.
+
             Examples:
               userplane-archiver rebuild-catalog --archive /srv/userplane-archive
               userplane-archiver rebuild-catalog --archive /srv/ua --json
+              userplane-archiver rebuild-catalog --archive s3://compliance-archive/userplane --state-dir /var/lib/ua
+              userplane-archiver rebuild-catalog --archive s3://compliance-archive/userplane \\
+                --database postgres://archiver@db.internal/userplane --database-password-file /etc/ua/pgpass
             """
     )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var root: ArchiveRootOptions
+    @OptionGroup var database: DatabaseOptions
 
     @Flag(name: .long, help: "Wait for another run on the same archive root to finish instead of exiting 75.")
     var waitLock = false
@@ -32,11 +49,39 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let rootURL = try root.resolvedURL(global: global)
+            let (settings, rootURL) = try root.resolved(global: global)
             try RetentionCLI.requireDirectory(rootURL)
             let lock = try ArchiveRootLock(root: rootURL, waits: waitLock)
             defer { withExtendedLifetime(lock) {} }
-            let report = try await ArchiveStore.rebuildCatalog(archiveRoot: rootURL)
+            let s3 = try await DestinationWiring.destination(settings: settings, rootURL: rootURL) as? S3Destination
+            let source = s3?.location.description ?? rootURL.path
+            var target = ""
+            let report: ArchiveStore.RebuildReport
+            if let url = try StateStoreFactory.sharedDatabase(database, global: global) {
+                target = " into \(url)"
+                let store = try await PostgresStateStore.open(
+                    url,
+                    logger: Logger(label: "userplane.state"),
+                    maximumConnections: 3
+                )
+                defer { try? store.close() }
+                // One rebuild at a time per database, whichever host runs it.
+                report = try await store.whileRebuilding {
+                    if let s3 {
+                        return try await s3.rebuildCatalog(into: store, describing: "\(url)", stateRoot: rootURL)
+                    }
+                    return try await ArchiveStore.rebuildCatalog(
+                        archiveRoot: rootURL,
+                        into: store,
+                        describing: "\(url)"
+                    )
+                }
+            } else if let s3 {
+                target = " into \(ArchiveStore.databaseURL(archiveRoot: rootURL).path)"
+                report = try await s3.rebuildCatalog(stateRoot: rootURL)
+            } else {
+                report = try await ArchiveStore.rebuildCatalog(archiveRoot: rootURL)
+            }
             if global.json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -45,16 +90,23 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                     rejected: report.rejected,
                     holdEventsReplayed: report.holdEventsReplayed,
                     activeHolds: report.activeHolds,
+                    legalHoldsFromS3: report.legalHoldsFromS3,
                     unreadableHoldLines: report.unreadableHoldLines,
                     previousStateMovedTo: report.previousStateMovedTo
                 )
                 FileHandle.standardOutput.write(try encoder.encode(document) + Data("\n".utf8))
             } else {
                 var lines = [
-                    "rebuilt the catalog of \(rootURL.path): \(report.catalogued.count) archive(s) catalogued, "
+                    "rebuilt the catalog of \(source)\(target): \(report.catalogued.count) archive(s) catalogued, "
                         + "\(report.rejected.count) rejected; \(report.holdEventsReplayed) hold event(s) replayed, "
                         + "\(report.activeHolds) active hold(s)"
                 ]
+                if report.legalHoldsFromS3 > 0 {
+                    lines.append(
+                        "\(report.legalHoldsFromS3) archive(s) under S3 legal hold that no replayed hold covered "
+                            + "now have a hold in the catalog (hold list shows them)"
+                    )
+                }
                 if let moved = report.previousStateMovedTo {
                     lines.append("the previous state file is kept as \(moved)")
                 }
@@ -89,6 +141,7 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
         var rejected: [ArchiveVerification]
         var holdEventsReplayed: Int
         var activeHolds: Int
+        var legalHoldsFromS3: Int
         var unreadableHoldLines: Int
         var previousStateMovedTo: String?
     }
