@@ -153,7 +153,7 @@ import UserplaneSimulator
                 let logs = EndToEnd.logDirectory(directory)
                 // Failed jobs due for retry soon are waited for within the run; --max-duration bounds that.
                 let outcome = try await ArchiverProcess.run(
-                    EndToEnd.archiveArguments(simulator, root: root, ["--max-duration", "8s"]),
+                    EndToEnd.archiveArguments(simulator, root: root, ["--max-duration", "15s"]),
                     environment: EndToEnd.environment(simulator),
                     logDirectory: logs,
                     timeout: .seconds(60)

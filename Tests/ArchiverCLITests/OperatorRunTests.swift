@@ -103,7 +103,7 @@ import UserplaneSimulator
                 )
                 let result = try await OperatorProcess.run(
                     [
-                        "archive", "--config", config.path, "--metrics-file", metrics.path, "--max-duration", "5s",
+                        "archive", "--config", config.path, "--metrics-file", metrics.path, "--max-duration", "15s",
                         "--quiet",
                     ],
                     home: home,
