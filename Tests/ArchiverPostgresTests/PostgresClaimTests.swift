@@ -76,12 +76,15 @@ import Testing
         let store = try await Self.open(database)
         defer { try? store.close() }
         _ = try await store.jobs.enqueue(Self.items(1), kind: .archive, now: Date())
-        let job = try #require(try await Self.claim(store, "a:1:r:w0", lease: .seconds(3)))
+        // 10 s: long enough that a loaded machine still claims and applies within it (3 s was not, once).
+        let job = try #require(try await Self.claim(store, "a:1:r:w0", lease: .seconds(10)))
         let lease = try #require(job.lease)
         try await store.jobs.apply(.listingConfirmed, to: lease, configuration: .init(), now: Date())
         try await store.jobs.apply(.downloadStarted, to: lease, configuration: .init(), now: Date())
         #expect(try await Self.claim(store, "b:2:r:w0") == nil, "the lease is live")
-        try await Task.sleep(for: .milliseconds(3_500))
+        // Until just past the lease's end on the database clock (this host's clock too).
+        let wait = lease.expiresAt.timeIntervalSinceNow + 0.5
+        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
         // Expired on the database clock, not yet reclaimed: the owner still writes nothing.
         let heartbeat = await #expect(throws: StoreError.self) {
             try await store.jobs.heartbeat(lease, leaseDuration: .seconds(60), now: Date())
