@@ -7,8 +7,8 @@
 #               SHA-512 while writing, no fsync (the "afternoon script" of issue 13),
 #   curl-hash   `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` + `sync` of each file,
 #   curl-plain  `curl -o` alone (no hashing), for reference.
-# Prints, per contender, the median wall time, throughput, CPU s/GiB and peak RSS (/usr/bin/time -v), then the
-# ratios of ours to each (median of the per-round ratios, and their range).
+# Prints the machine's load average around the rounds, per contender the median wall time, throughput, CPU s/GiB and
+# peak RSS (/usr/bin/time -v), then the ratios of ours to each (median of the per-round ratios, and their range).
 # The blob server is a small Range/If-Range-capable Python server using sendfile(2) on 127.0.0.1 (cheap, so the
 # contenders get the CPU). Source files are sparse, so they cost no disk and serve from the page cache.
 #
@@ -190,17 +190,22 @@ run() {  # run <contender> <round>: one timed run into $out/<contender>, removed
     rm -rf "${out:?}/$name"
 }
 contenders=(ours python curl-hash curl-plain)
+# The 1-minute load average before each round and after the last (other work on the machine skews wall times).
+loads=()
 for round in $(seq 1 "$rounds"); do
-    echo "bench-transfer: round $round/$rounds" >&2
+    loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+    echo "bench-transfer: round $round/$rounds (load average ${loads[-1]})" >&2
     for index in "${!contenders[@]}"; do
         run "${contenders[$(((index + round - 1) % ${#contenders[@]}))]}" "$round"
     done
 done
 
-python3 - "$work" "$total_bytes" "$rounds" <<'PY'
+loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+
+python3 - "$work" "$total_bytes" "$rounds" "${loads[*]}" <<'PY'
 import json, re, statistics, sys
 
-work, total, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+work, total, rounds, loads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 gib = total / (1 << 30)
 names = ("ours", "python", "curl-hash", "curl-plain")
 
@@ -227,6 +232,7 @@ mismatches = [f["source"] for f in ours["files"] if curl_digests.get(base(f["sou
 python_digests = sorted(f["sha256"] for f in python["files"])
 mismatches += [] if python_digests == sorted(curl_digests.values()) else ["python"]
 print(f"files: {len(ours['files'])}, bytes: {total} ({gib:.2f} GiB), concurrency: {ours['concurrency']}, rounds: {rounds}")
+print(f"load average (1 min) before each round and after the last: {', '.join(loads.split())}")
 for name in names:
     wall = statistics.median(r[0] for r in runs[name])
     cpu = statistics.median(r[1] for r in runs[name])

@@ -19,6 +19,9 @@ struct TransferBench: AsyncParsableCommand {
     @Option(help: "PEM file of trusted CAs.")
     var caBundle: String?
 
+    @Option(help: "libcurl's receive buffer in bytes (CURLOPT_BUFFERSIZE); the engine's default when omitted.")
+    var receiveBufferBytes: Int?
+
     @Argument(help: "The URLs to download.")
     var urls: [String]
 
@@ -27,6 +30,7 @@ struct TransferBench: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Downloader.Configuration()
         configuration.caBundlePath = caBundle
+        if let receiveBufferBytes { configuration.receiveBufferBytes = receiveBufferBytes }
         let downloader = Downloader(configuration: configuration)
         let logger = Logger(label: "archiver-bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let urls = self.urls

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Running SHA-256 and SHA-512 of one byte stream, with the SHA-512 work on a dedicated hashing thread.
 ///
@@ -11,6 +12,12 @@ import Foundation
 /// With `seals: true` it also computes a ``ContentSeal`` of the same bytes on the caller's thread, which a packer in
 /// this process checks instead of hashing the staged file's SHA-256 again.
 ///
+/// The hand-off costs a copy into the ring and a thread wake-up per buffer, which buys wall time only while a core is
+/// idle. So while at least `inlineFromActiveStreams` pipelines are open in the process (by default as many as there
+/// are cores: e.g. four concurrent downloads on two cores), ``update(_:)`` hashes SHA-512 on the caller's thread too,
+/// straight from the caller's bytes, after draining the ring so the order is kept; below that it hands off again.
+/// Both ways give the same digests.
+///
 /// - Important: One producer thread at a time (calls are not concurrent); call ``shutdown()`` when done so the
 ///   hashing thread exits (``PartialFile/close()`` does).
 final class DigestPipeline {
@@ -19,18 +26,37 @@ final class DigestPipeline {
     private let sha512: BackgroundDigest
     /// The content seal, when asked for (and Poly1305 is available).
     private let sealer: ContentSeal.Sealer?
+    /// How many pipelines must be open in the process for ``update(_:)`` to hash SHA-512 on the caller's thread.
+    var inlineFromActiveStreams: Int
+    private var isShutDown = false
 
-    init(bufferBytes: Int = 128 << 10, bufferCount: Int = 4, seals: Bool = false) {
+    /// Pipelines created and not yet shut down, in this process.
+    private static let activeStreams = Atomic<Int>(0)
+
+    init(
+        bufferBytes: Int = 128 << 10,
+        bufferCount: Int = 4,
+        seals: Bool = false,
+        inlineFromActiveStreams: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
         sha512 = BackgroundDigest(.sha512, bufferBytes: bufferBytes, bufferCount: bufferCount)
         sealer = seals ? ContentSeal.Sealer() : nil
+        self.inlineFromActiveStreams = inlineFromActiveStreams
+        Self.activeStreams.add(1, ordering: .relaxed)
     }
+
+    deinit { shutdown() }
 
     /// Adds `bytes` to both digests (and the seal).
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         sha256.update(bytes)
         sealer?.update(bytes)
-        sha512.update(bytes)
+        if Self.activeStreams.load(ordering: .relaxed) >= inlineFromActiveStreams {
+            sha512.updateOnCallerThread(bytes)
+        } else {
+            sha512.update(bytes)
+        }
     }
 
     /// The hex digests (and the seal, if asked for) of everything passed to ``update(_:)`` since creation or the last
@@ -49,6 +75,9 @@ final class DigestPipeline {
 
     /// Stops the hashing thread once it has drained the ring; the pipeline cannot be used afterwards.
     func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        Self.activeStreams.subtract(1, ordering: .relaxed)
         sha512.shutdown()
     }
 }

@@ -134,4 +134,37 @@ import Testing
         }
         #expect(digest.finalizeHex() == HexDigest.string(SHA256.hash(data: bytes)))
     }
+
+    /// A download's SHA-512 runs on the caller's thread while enough streams are hashing, else on the pipeline's
+    /// hashing thread, and a stream may switch between the two at any chunk (downloads start and finish around it):
+    /// every mix must give the single-threaded digests, with the bytes in order.
+    @Test func digestPipelineAgreesWhetherSHA512RunsInlineOrOnItsThread() {
+        let bytes = PackingFixture.bytes(2 << 20 | 4321, seed: 14)
+        let expected = (HexDigest.string(SHA256.hash(data: bytes)), HexDigest.string(SHA512.hash(data: bytes)))
+        // Always on the hashing thread, always inline, and switching every few chunks.
+        for mode in ["thread", "inline", "mixed"] {
+            let pipeline = DigestPipeline(
+                bufferBytes: 65536,
+                bufferCount: 2,
+                inlineFromActiveStreams: mode == "inline" ? 0 : .max
+            )
+            defer { pipeline.shutdown() }
+            var offset = 0
+            var step = 1
+            var chunk = 0
+            bytes.withUnsafeBytes { buffer in
+                while offset < buffer.count {
+                    chunk += 1
+                    if mode == "mixed" { pipeline.inlineFromActiveStreams = chunk % 5 < 2 ? 0 : .max }
+                    let count = min(step, buffer.count - offset)
+                    pipeline.update(UnsafeRawBufferPointer(rebasing: buffer[offset..<(offset + count)]))
+                    offset += count
+                    step = step * 7 % 100_003 + 1
+                }
+            }
+            let digests = pipeline.finalize()
+            #expect(digests.sha256 == expected.0, "\(mode)")
+            #expect(digests.sha512 == expected.1, "\(mode)")
+        }
+    }
 }
