@@ -59,9 +59,17 @@ final class ArchiverProcess: Sendable {
     }
 
     /// Waits for the process to exit, killing it and throwing ``Timeout`` after `timeout`.
+    ///
+    /// The exit is seen with `waitid(WNOWAIT)`, not only through `Process.isRunning`: Foundation learns of a child's
+    /// exit when a socket the child inherited is closed, and a child that another test thread spawns at the same
+    /// moment can inherit that socket too (Foundation's `socketpair` is not close-on-exec), so `isRunning` can stay
+    /// `true` for as long as that other child lives, with the archiver long dead (a zombie).
     func waitForExit(timeout: Duration) async throws -> Outcome {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
+            if let exited = exitSeenByKernel() {
+                return Outcome(status: exited.status, reason: exited.reason, stdout: stdout, stderr: stderr)
+            }
             if ContinuousClock.now >= deadline {
                 send(SIGKILL)
                 process.waitUntilExit()
@@ -79,6 +87,16 @@ final class ArchiverProcess: Sendable {
             stdout: stdout,
             stderr: stderr
         )
+    }
+
+    /// The exit status of a child that has exited but may not be reaped yet; `nil` while it runs (or once reaped).
+    private func exitSeenByKernel() -> (status: Int32, reason: Process.TerminationReason)? {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0,
+            info._sifields._sigchld.si_pid == pid
+        else { return nil }
+        let status = info._sifields._sigchld.si_status
+        return info.si_code == CLD_EXITED ? (status, .exit) : (status, .uncaughtSignal)
     }
 
     /// Polls stdout until it contains `text`; returns `false` when the process exits or `timeout` passes first.
