@@ -153,6 +153,7 @@ public struct S3Destination: ArchiveDestination {
         }
         let head = try await client.head(key)
         var stored = StoredArchive(relativePath: relativePath, versionId: head?.versionId, lock: head?.lock)
+        stored.etag = head?.etag  // the catalog records the ETag of an adopted object like that of an uploaded one
         stored.wasAdopted = true
         if onlySidecarMissing {
             let line = Array("\(sha256)  \((relativePath as NSString).lastPathComponent)\n".utf8)

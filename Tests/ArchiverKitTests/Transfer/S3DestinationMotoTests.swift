@@ -60,6 +60,7 @@ import Testing
                 let adopted = try await destination.putOnce(again, relativePath: relative)
                 #expect(adopted.wasAdopted)
                 #expect(adopted.versionId == stored.versionId)
+                #expect(adopted.etag != nil && adopted.etag == stored.etag, "the adopted object's ETag is recorded")
                 #expect(try await client.listVersions(prefix: "team/archive/").count == 2, "no new version")
 
                 let verdict = await destination.verify(relativePath: relative)
