@@ -6,6 +6,17 @@ public enum ArchiveLayout {
     public static let recordingFileName = "recording.json"
     /// The archive manifest tag file.
     public static let manifestFileName = "archive-manifest.json"
+    /// Where archive runs store the archive of `recordingID` in `workspaceID`, relative to the archive root (or
+    /// the S3 prefix): `<workspace>/<YYYY>/<MM>/<recording>.tar`, with `YYYY/MM` from `createdAt` in UTC and both
+    /// ids encoded as path components (product.md §2, §5).
+    static func relativePath(workspaceID: String, recordingID: String, createdAt: Date) -> String {
+        let parts = UTCTime.fields(createdAt)
+        return [
+            RecordingPathComponent.encode(workspaceID), UTCTime.digits(parts.year, 4), UTCTime.digits(parts.month, 2),
+            RecordingPathComponent.encode(recordingID) + ".tar",
+        ].joined(separator: "/")
+    }
+
     /// The stable order of known resource kinds in the tar; unknown kinds follow, sorted.
     static let kindOrder = ["video", "thumbnail", "console-log", "network-log", "actions"]
 

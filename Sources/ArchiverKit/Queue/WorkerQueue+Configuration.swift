@@ -116,11 +116,7 @@ extension WorkerQueue {
 
         /// `<workspace>/<YYYY>/<MM>/<recording>.tar` below the root, with `YYYY/MM` from `createdAt` in UTC.
         func archiveRelativePath(recordingID: String, createdAt: Date) -> String {
-            let parts = UTCTime.fields(createdAt)
-            return [
-                RecordingPathComponent.encode(workspaceID), UTCTime.digits(parts.year, 4),
-                UTCTime.digits(parts.month, 2), RecordingPathComponent.encode(recordingID) + ".tar",
-            ].joined(separator: "/")
+            ArchiveLayout.relativePath(workspaceID: workspaceID, recordingID: recordingID, createdAt: createdAt)
         }
 
         /// `<out>/<recording>/`: where `download` writes a recording's plain files.

@@ -1,16 +1,6 @@
 import Foundation
 
 extension ArchiveStore {
-    /// Where archive runs put the archive of `recordingID` in `workspaceID`, created at `createdAt`, relative to
-    /// the root: `<ws>/<YYYY>/<MM>/<encodedId>.tar` (see ``WorkerQueue/Configuration/archiveRelativePath``).
-    static func layoutPath(workspaceID: String, recordingID: String, createdAt: Date) -> String {
-        let parts = UTCTime.fields(createdAt)
-        return [
-            RecordingPathComponent.encode(workspaceID), UTCTime.digits(parts.year, 4), UTCTime.digits(parts.month, 2),
-            RecordingPathComponent.encode(recordingID) + ".tar",
-        ].joined(separator: "/")
-    }
-
     /// Why a verified archive found at `relativePath` must not be catalogued as the record `record` it describes,
     /// or `nil` when its place agrees with its manifest.
     ///
@@ -27,11 +17,7 @@ extension ArchiveStore {
         {
             return nil
         }
-        let expected = layoutPath(
-            workspaceID: record.workspaceID,
-            recordingID: record.recordingID,
-            createdAt: record.recordingCreatedAt
-        )
+        let expected = layoutPath(of: record)
         return SafeText.printable(
             "its archive-manifest.json describes recording \(record.recordingID) of workspace \(record.workspaceID), "
                 + "which archive runs file as \(expected), not as \(record.relativePath): it was left out of the "
@@ -95,7 +81,7 @@ extension ArchiveStore {
     }
 
     private static func layoutPath(of record: ArchiveRecord) -> String {
-        layoutPath(
+        ArchiveLayout.relativePath(
             workspaceID: record.workspaceID,
             recordingID: record.recordingID,
             createdAt: record.recordingCreatedAt

@@ -62,11 +62,11 @@ extension ArchiveStore {
 
     /// `<workspace>/<YYYY>/<MM>/<recording>.tar`, where an archive run stores the archive `manifest` describes.
     static func layoutPath(of manifest: ArchiveManifest) -> String {
-        let parts = UTCTime.fields(manifest.createdAt)
-        return [
-            RecordingPathComponent.encode(manifest.workspaceID), UTCTime.digits(parts.year, 4),
-            UTCTime.digits(parts.month, 2), RecordingPathComponent.encode(manifest.recordingID) + ".tar",
-        ].joined(separator: "/")
+        ArchiveLayout.relativePath(
+            workspaceID: manifest.workspaceID,
+            recordingID: manifest.recordingID,
+            createdAt: manifest.createdAt
+        )
     }
 }
 
