@@ -32,11 +32,7 @@ enum StateStoreFactory {
         global: GlobalOptions
     ) async throws -> any StateStore {
         if let url = try sharedDatabase(database, global: global) {
-            return try await PostgresStateStore.open(
-                url,
-                logger: Logger(label: "userplane.state"),
-                maximumConnections: 2
-            )
+            return try await openShared(url)
         }
         return try RetentionCLI.openExistingRoot(root, global: global)
     }
@@ -58,11 +54,7 @@ enum StateStoreFactory {
         whenMissing: String
     ) async throws -> any StateStore {
         if isConfigured(database, global: global), let url = try sharedDatabase(database, global: global) {
-            return try await PostgresStateStore.open(
-                url,
-                logger: Logger(label: "userplane.state"),
-                maximumConnections: 2
-            )
+            return try await openShared(url)
         }
         let file = ArchiveStore.databaseURL(archiveRoot: rootURL)
         guard FileManager.default.fileExists(atPath: file.path) else {
@@ -88,11 +80,22 @@ enum StateStoreFactory {
         }
         try RetentionCLI.requireDirectory(rootURL)
         let lock = try ArchiveRootLock(root: rootURL, waits: waits)
-        let store = try await PostgresStateStore.open(
+        let store = try await openShared(url)
+        return (lock, store)
+    }
+
+    /// Opens the shared PostgreSQL state at `url` with the commands' logger label and a small connection pool.
+    ///
+    /// - Parameters:
+    ///   - url: `--database`.
+    ///   - maximumConnections: The pool's size; a command needs few.
+    /// - Returns: The open store; close it when done.
+    /// - Throws: ``StoreError`` (the database cannot be reached or was migrated by a newer archiver).
+    static func openShared(_ url: DatabaseURL, maximumConnections: Int = 2) async throws -> PostgresStateStore {
+        try await PostgresStateStore.open(
             url,
             logger: Logger(label: "userplane.state"),
-            maximumConnections: 2
+            maximumConnections: maximumConnections
         )
-        return (lock, store)
     }
 }

@@ -2,7 +2,6 @@ import ArchiverKit
 import ArchiverPostgres
 import ArgumentParser
 import Foundation
-import Logging
 
 struct RebuildCatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,11 +58,7 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
             let report: ArchiveStore.RebuildReport
             if let url = try StateStoreFactory.sharedDatabase(database, global: global) {
                 target = " into \(url)"
-                let store = try await PostgresStateStore.open(
-                    url,
-                    logger: Logger(label: "userplane.state"),
-                    maximumConnections: 3
-                )
+                let store = try await StateStoreFactory.openShared(url, maximumConnections: 3)
                 defer { try? store.close() }
                 // One rebuild at a time per database, whichever host runs it.
                 report = try await store.whileRebuilding {
