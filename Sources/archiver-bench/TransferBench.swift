@@ -22,6 +22,12 @@ struct TransferBench: AsyncParsableCommand {
     @Option(help: "libcurl's receive buffer in bytes (CURLOPT_BUFFERSIZE); the engine's default when omitted.")
     var receiveBufferBytes: Int?
 
+    @Option(
+        help:
+            "Direct-I/O write buffer in bytes per download (0 writes through the page cache); the engine's default when omitted."
+    )
+    var directWriteBufferBytes: Int?
+
     @Argument(help: "The URLs to download.")
     var urls: [String]
 
@@ -31,6 +37,7 @@ struct TransferBench: AsyncParsableCommand {
         var configuration = Downloader.Configuration()
         configuration.caBundlePath = caBundle
         if let receiveBufferBytes { configuration.receiveBufferBytes = receiveBufferBytes }
+        if let directWriteBufferBytes { configuration.directWriteBufferBytes = directWriteBufferBytes }
         let downloader = Downloader(configuration: configuration)
         let logger = Logger(label: "archiver-bench", factory: { _ in SwiftLogNoOpLogHandler() })
         let urls = self.urls

@@ -55,6 +55,14 @@ extension Downloader {
         ///
         /// Default 256 KiB.
         public var receiveBufferBytes: Int = 256 << 10
+        /// The buffer each download gathers its bytes in to write them with direct I/O (`O_DIRECT`), past the page
+        /// cache, a full buffer at a time.
+        ///
+        /// Only on file systems where that goes straight to a local disk (ext2/3/4, XFS, Btrfs); elsewhere, where
+        /// the kernel refuses it, or with 0, bytes are written through the page cache. Spares the copy into the page
+        /// cache and the writeback before the final fsync; costs this much memory per running download.
+        /// Default 1 MiB.
+        public var directWriteBufferBytes: Int = 1 << 20
         /// Read buffer used to re-hash an existing partial or a complete destination.
         ///
         /// Default 1 MiB.

@@ -102,7 +102,8 @@ public struct Downloader: Sendable {
                         destination: destination,
                         readBufferBytes: configuration.rehashBufferBytes,
                         seals: configuration.sealsContent,
-                        front: front
+                        front: front,
+                        directWriteBufferBytes: configuration.directWriteBufferBytes
                     )
                 )
             }

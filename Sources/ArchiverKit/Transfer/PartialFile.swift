@@ -35,6 +35,8 @@ final class PartialFile {
     private let hasher: DigestPipeline
     /// The validator from the sidecar, or the one last stored.
     private(set) var validator: String?
+    /// Appends with direct I/O past the page cache, when asked for and the file system allows it.
+    private var direct: DirectAppender?
 
     /// Opens (creating if needed) the partial of `destination` and re-hashes what it already holds.
     ///
@@ -43,11 +45,16 @@ final class PartialFile {
     ///
     /// With `front`, a partial that does not start with the front's placeholder (one of an earlier version, or
     /// another file) is not resumed but restarted.
+    ///
+    /// With `directWriteBufferBytes` > 0 the body is appended with direct I/O through a ``DirectAppender`` of that
+    /// buffer size, on file systems where that goes straight to a local disk; elsewhere, or with 0, through the page
+    /// cache.
     init(
         destination: URL,
         readBufferBytes: Int,
         seals: Bool = false,
-        front: PackingFront? = nil
+        front: PackingFront? = nil,
+        directWriteBufferBytes: Int = 0
     ) throws(TransferError) {
         hasher = DigestPipeline(seals: seals)
         self.front = front
@@ -72,7 +79,15 @@ final class PartialFile {
         } else {
             try rehashPrefix(descriptor, bufferBytes: readBufferBytes)
         }
+        direct = DirectAppender(
+            fd: descriptor.rawValue,
+            offset: dataOffset + length,
+            bufferBytes: directWriteBufferBytes
+        )
     }
+
+    /// Whether appended bytes go past the page cache (a ``DirectAppender`` the file system has not refused).
+    var writesDirectly: Bool { direct?.usesDirectIO ?? false }
 
     deinit { close() }
 
@@ -121,6 +136,16 @@ final class PartialFile {
     /// Writes `bytes` at the end of the partial and adds them to the digests.
     func append(_ bytes: UnsafeRawBufferPointer) throws(TransferError) {
         guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        if let direct {
+            do {
+                try direct.append(bytes)
+            } catch {
+                throw Self.ioError("cannot write \(partialURL.lastPathComponent)", error)
+            }
+            hasher.update(bytes)
+            length += bytes.count
+            return
+        }
         var written = 0
         do {
             while written < bytes.count {
@@ -150,6 +175,7 @@ final class PartialFile {
     func truncate() throws(TransferError) {
         guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
         do {
+            try direct?.reset(to: dataOffset)
             try descriptor.resize(to: 0)
             if let front {
                 _ = try front.placeholder.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: 0, $0) }
@@ -188,6 +214,7 @@ final class PartialFile {
     /// have its length; otherwise the placeholder stays and packing copies the body).
     func commit() throws(TransferError) {
         guard let descriptor else { throw TransferError(code: .io, message: "partial file is closed") }
+        try flush()
         if let header = front?.header(size: Int64(length)) {
             do {
                 _ = try header.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: 0, $0) }
@@ -209,9 +236,21 @@ final class PartialFile {
     /// Closes the descriptor and stops the hashing thread; the partial and its sidecar stay on disk for a later
     /// resume.
     func close() {
+        // What is gathered for direct I/O goes to disk first, so that the partial holds every byte counted in
+        // ``length`` (best effort: a later open re-hashes whatever is there).
+        try? flush()
         if let descriptor { try? descriptor.close() }
         descriptor = nil
         hasher.shutdown()
+    }
+
+    /// Writes the bytes gathered for direct I/O, if any.
+    private func flush() throws(TransferError) {
+        do {
+            try direct?.flush()
+        } catch {
+            throw Self.ioError("cannot write \(partialURL.lastPathComponent)", error)
+        }
     }
 
     static func syncDirectory(of file: URL) throws(TransferError) {
