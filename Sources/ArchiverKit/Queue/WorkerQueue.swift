@@ -57,7 +57,11 @@ package final class WorkerQueue: Service, Sendable {
         self.onEvent = onEvent
         var transfer = configuration.downloader
         transfer.reservedFreeBytes = transfer.reservedFreeBytes ?? configuration.reservedFreeBytes
-        transfer.sealsContent = configuration.kind != .download  // archives pack what they download
+        if configuration.kind != .download {
+            transfer.sealsContent = true  // archives pack what they download
+            // and packing reads each staged file right after its download: from the page cache, not the disk.
+            transfer.directWriteBufferBytes = 0
+        }
         self.downloader = Downloader(configuration: transfer)
         var packing = ArchivePackager.Configuration()
         packing.root = configuration.destination?.packingRoot ?? configuration.root  // the tar's folder: no link
