@@ -51,7 +51,27 @@ final class DirectAppender {
     var endOffset: Int { start + pending }
 
     /// Appends `bytes` at ``endOffset``.
+    ///
+    /// Fails as a whole: after an error ``endOffset`` is where it was, so that nothing of `bytes` is counted twice
+    /// when appended again (what reached the disk meanwhile is overwritten in place by later writes).
     func append(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        let end = endOffset
+        do {
+            try gather(bytes)
+        } catch {
+            // The buffer still holds the bytes from `start` up to `end` (a failed write does not change it), and
+            // when a full buffer was written in this call, everything before `end` is on disk.
+            if start <= end {
+                pending = end - start
+            } else {
+                start = end
+                pending = 0
+            }
+            throw error
+        }
+    }
+
+    private func gather(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
         var rest = bytes
         while !rest.isEmpty {
             if pending == 0, start % Self.alignment != 0 || !usesDirectIO {
