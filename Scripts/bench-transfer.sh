@@ -2,7 +2,8 @@
 # Benchmarks the transfer engine on loopback against what a user could use instead, in one invocation, with the
 # contenders alternated round by round (the order rotates) so that a noisy shared machine affects all alike:
 #   ours        `archiver-bench transfer` (our Downloader: streaming to .partial, SHA-256 + SHA-512 as bytes
-#               arrive, fsync, rename),
+#               arrive, written with direct I/O where the file system is a local disk's, fsync, rename),
+#   ours-pc     the same through the page cache (`--direct-write-buffer-bytes 0`): what direct I/O gains here,
 #   python      Scripts/bench-baseline.py download: http.client + hashlib, 4 threads, 1 MiB reads, SHA-256 +
 #               SHA-512 while writing, no fsync (the "afternoon script" of issue 13),
 #   curl-hash   `curl -o` at the same concurrency, then `sha256sum` + `sha512sum` + `sync` of each file,
@@ -156,6 +157,7 @@ read -r port <"$work/port"
 urls=()
 for name in "${names[@]}"; do urls+=("http://127.0.0.1:$port/blobs/$name?X-Amz-Signature=bench"); done
 echo "bench-transfer: ${#urls[@]} files, $total_bytes bytes, concurrency $concurrency, server port $port" >&2
+echo "bench-transfer: downloads land in $out ($(stat -f -c %T "$out"); direct I/O only on ext2/3/4, xfs, btrfs, overlay)" >&2
 
 cat >"$work/curl-one.sh" <<'SH'
 #!/usr/bin/env bash
@@ -169,6 +171,10 @@ run() {  # run <contender> <round>: one timed run into $out/<contender>, removed
     local timing="$work/$name.$round.time"
     mkdir -p "$out/$name"
     case "$name" in
+    ours-pc)
+        /usr/bin/time -v -o "$timing" "$bench" transfer --concurrency "$concurrency" --direct-write-buffer-bytes 0 \
+            --output-directory "$out/ours-pc" "${urls[@]}" >"$work/ours-pc.json"
+        ;;
     ours)
         /usr/bin/time -v -o "$timing" "$bench" transfer --concurrency "$concurrency" \
             --output-directory "$out/ours" "${urls[@]}" >"$work/ours.json"
@@ -189,7 +195,7 @@ run() {  # run <contender> <round>: one timed run into $out/<contender>, removed
     esac
     rm -rf "${out:?}/$name"
 }
-contenders=(ours python curl-hash curl-plain)
+contenders=(ours ours-pc python curl-hash curl-plain)
 # The 1-minute load average before each round and after the last (other work on the machine skews wall times).
 loads=()
 for round in $(seq 1 "$rounds"); do
@@ -207,7 +213,7 @@ import json, re, statistics, sys
 
 work, total, rounds, loads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 gib = total / (1 << 30)
-names = ("ours", "python", "curl-hash", "curl-plain")
+names = ("ours", "ours-pc", "python", "curl-hash", "curl-plain")
 
 def timing(name, round):
     text = open(f"{work}/{name}.{round}.time").read()
@@ -240,7 +246,7 @@ for name in names:
     print(f"{name:11s} median wall {wall:7.2f} s  {total / wall / (1 << 20):8.1f} MiB/s  cpu {cpu / gib:6.2f} s/GiB  "
           f"peak RSS {rss:7.1f} MiB  (walls: {', '.join(f'{r[0]:.2f}' for r in runs[name])})")
 for name, label in (("python", "Python baseline (target >= 1.3)"), ("curl-hash", "curl+sha256sum+sha512sum+sync (target >= 1.5)"),
-                    ("curl-plain", "curl alone, no hashing")):
+                    ("curl-plain", "curl alone, no hashing"), ("ours-pc", "ours through the page cache")):
     ratios = [runs[name][r][0] / runs["ours"][r][0] for r in range(rounds)]
     print(f"throughput ratio ours / {label}: {statistics.median(ratios):.2f} (rounds {min(ratios):.2f}-{max(ratios):.2f})")
 print(f"our peak RSS: {max(r[2] for r in runs['ours']):.1f} MiB (target <= 32 for 4 x 256 MiB at concurrency 4)")
