@@ -8,8 +8,10 @@ import Glibc
 
 /// The `<destination>.partial` file of one download, with running SHA-256/SHA-512 digests of its content.
 ///
-/// The digests always describe exactly the bytes on disk: opening an existing partial re-hashes its prefix,
-/// ``append(_:)`` hashes what it writes, and ``truncate()`` resets both. With a ``PackingFront`` the body starts
+/// The digests always describe exactly the partial's bytes: opening an existing partial re-hashes its prefix,
+/// ``append(_:)`` hashes what it writes, and ``truncate()`` resets both. With direct I/O (``DirectAppender``) the last
+/// appended bytes may wait in its buffer; ``commit()`` and ``close()`` write them, and a process killed before that
+/// leaves a shorter partial, which the next open re-hashes as it is. With a ``PackingFront`` the body starts
 /// after the front's reserved bytes (``dataOffset``): they hold the front's placeholder while downloading and the
 /// tar headers for the real size after ``commit()``; ``length`` and the digests cover the body only. The resume validator (the ETag, or
 /// `Last-Modified` when there is no ETag) lives in a sidecar `<destination>.partial.etag`; never the URL.
