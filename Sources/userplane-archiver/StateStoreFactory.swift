@@ -29,8 +29,9 @@ enum StateStoreFactory {
     ///   - database: `--database`.
     ///   - global: The global options (config file).
     ///   - recordingHolds: Whether the command places or lifts holds (`hold add/remove`): the shared database then
-    ///     records each one a second time where the archives are (see ``secondHoldRecord(root:global:)``); the
-    ///     SQLite engine always does, in `holds.jsonl`.
+    ///     records each one a second time where the archives are (see ``secondHoldRecord(root:global:)``), after
+    ///     recording there every earlier hold event if that record is still empty; the SQLite engine always does,
+    ///     in `holds.jsonl`.
     /// - Returns: The open state; close it when done.
     /// - Throws: ``StoreError`` (the database cannot be reached or was migrated by a newer archiver),
     ///   ``CLIError`` (no catalogue in the root, or no archive root for the record), ``S3Error``.
@@ -42,7 +43,15 @@ enum StateStoreFactory {
     ) async throws -> any StateStore {
         if let url = try sharedDatabase(database, global: global) {
             let record = recordingHolds ? try await secondHoldRecord(root: root, global: global) : nil
-            return try await openShared(url, holdRecord: record)
+            let store = try await openShared(url, holdRecord: record)
+            do {
+                // Holds placed before the record existed get their second home first.
+                try await record?.backfill { try await store.catalog.holdEvents() }
+            } catch {
+                try? store.close()
+                throw error
+            }
+            return store
         }
         return try RetentionCLI.openExistingRoot(root, global: global)
     }

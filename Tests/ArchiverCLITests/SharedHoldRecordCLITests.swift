@@ -1,6 +1,8 @@
 import ArchiverKit
+import ArchiverPostgres
 import ArchiverTestSupport
 import Foundation
+import Logging
 import Testing
 import UserplaneSimulator
 
@@ -13,6 +15,23 @@ import UserplaneSimulator
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return try decoder.decode(RetentionReport.self, from: Data(stdout.utf8))
+    }
+
+    /// Places a hold in `database` as an archiver older than the second record did: in the database only.
+    static func placeHoldInTheDatabaseOnly(_ id: String, database: PostgresTestServer.Database) async throws {
+        let store = try await PostgresStateStore.open(
+            try DatabaseURL(parsing: database.url),
+            logger: Logger(label: "hold-record.cli.test"),
+            maximumConnections: 1
+        )
+        defer { try? store.close() }
+        try await store.catalog.addHold(
+            recordingID: id,
+            workspaceID: nil,
+            reason: "placed before the record",
+            operatorName: "old",
+            now: Date(timeIntervalSinceNow: -60)
+        )
     }
 
     /// A local root: the events are lines of the root's `holds.jsonl`, replayed into the new database.
@@ -35,8 +54,10 @@ import UserplaneSimulator
                 )
                 #expect(first.status == 0, "\(first.stderr.suffix(3000))")
                 let ids = simulator.archivableRecordingIDs().sorted()
-                try #require(ids.count >= 2)
-                let (held, lifted) = (ids[0], ids[1])
+                try #require(ids.count >= 3)
+                let (held, lifted, older) = (ids[0], ids[1], ids[2])
+                // A hold the database got before the record existed: the next hold command backfills it.
+                try await Self.placeHoldInTheDatabaseOnly(older, database: lost)
                 for arguments in [
                     ["hold", "add", held, "--reason", "case 31"],
                     ["hold", "add", lifted, "--reason", "case 32"],
@@ -51,9 +72,12 @@ import UserplaneSimulator
                 }
                 let log = try Data(contentsOf: root.appendingPathComponent(".userplane-archiver/holds.jsonl"))
                 let entries = log.split(separator: 0x0A).compactMap { HoldsLog.entry(decoding: $0) }
-                #expect(entries.map(\.action) == [.add, .add, .remove], "\(String(decoding: log, as: UTF8.self))")
-                #expect(entries.map(\.recordingID) == [held, lifted, lifted])
-                #expect(entries.first?.reason == "case 31")
+                #expect(
+                    entries.map(\.action) == [.add, .add, .add, .remove],
+                    "\(String(decoding: log, as: UTF8.self))"
+                )
+                #expect(entries.map(\.recordingID) == [older, held, lifted, lifted])
+                #expect(entries.map(\.reason) == ["placed before the record", "case 31", "case 32", "closed"])
 
                 // The database is lost: a new, empty one is rebuilt from the archives and the root's record.
                 let fresh = try await server.createDatabase("holdrec_fresh")
@@ -68,8 +92,8 @@ import UserplaneSimulator
                 )
                 #expect(rebuild.status == 0, "\(rebuild.output.suffix(3000))")
                 let document = try JSONSerialization.jsonObject(with: Data(rebuild.stdout.utf8)) as? [String: Any]
-                #expect(document?["holdEventsReplayed"] as? Int == 3, "\(rebuild.stdout)")
-                #expect(document?["activeHolds"] as? Int == 1, "\(rebuild.stdout)")
+                #expect(document?["holdEventsReplayed"] as? Int == 4, "\(rebuild.stdout)")
+                #expect(document?["activeHolds"] as? Int == 2, "\(rebuild.stdout)")
 
                 let prune = try await ArchiverProcess.run(
                     ["prune", "--archive", root.path, "--keep-within", "1s", "--yes", "--json"] + rebuiltShared,
@@ -78,10 +102,15 @@ import UserplaneSimulator
                 )
                 #expect(prune.status == 0, "\(prune.output.suffix(3000))")
                 let report = try Self.pruneReport(prune.stdout)
-                #expect(report.entries.first { $0.recordingID == held }?.action == .held, "\(prune.stdout)")
+                for id in [held, older] {
+                    #expect(report.entries.first { $0.recordingID == id }?.action == .held, "\(prune.stdout)")
+                }
                 #expect(report.entries.first { $0.recordingID == lifted }?.action == .deleted, "\(prune.stdout)")
                 let tars = RetentionCLITests.tars(under: root).filter { $0.hasSuffix(".tar") }
-                #expect(tars.count == 1 && tars.first?.hasSuffix("/\(held).tar") == true, "\(tars)")
+                #expect(
+                    tars.map { ($0 as NSString).lastPathComponent }.sorted()
+                        == ["\(held).tar", "\(older).tar"].sorted()
+                )
             }
         }
     }
@@ -109,6 +138,9 @@ import UserplaneSimulator
                     let ids = simulator.archivableRecordingIDs().sorted()
                     try #require(ids.count >= 2)
                     let (held, lifted) = (ids[0], ids[1])
+                    // Held in the database before the record existed: the next hold command backfills it, and
+                    // `hold add` of it again adds nothing.
+                    try await Self.placeHoldInTheDatabaseOnly(held, database: lost)
                     for arguments in [
                         ["hold", "add", held, "--reason", "case 41"],
                         ["hold", "add", lifted, "--reason", "case 42"],

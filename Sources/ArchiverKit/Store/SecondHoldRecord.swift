@@ -40,6 +40,43 @@ package enum SecondHoldRecord: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Gives the holds a shared database recorded before this record existed their second home: when the record is
+    /// still empty (no `holds.jsonl`, no hold object), every hold event of the database is recorded, in order, as
+    /// the SQLite engine does for a catalog older than its `holds.jsonl`.
+    ///
+    /// Two hosts backfilling at once record the same events twice, interleaved; replaying that gives the same
+    /// holds (placing an active hold again, or lifting a lifted one, changes nothing).
+    ///
+    /// - Parameter events: The database's hold events, oldest first (read only when the record is empty).
+    /// - Returns: How many events were recorded.
+    /// - Throws: ``StoreError``, ``S3Error``.
+    @discardableResult
+    package func backfill(_ events: () async throws -> [HoldEvent]) async throws -> Int {
+        let isEmpty: Bool
+        switch self {
+        case .log(let log):
+            isEmpty = !FileManager.default.fileExists(atPath: log.path) && !PrivateFile.isSymbolicLink(log.path)
+        case .objects(let destination):
+            let folder = destination.location.key(S3Destination.holdRecordsFolder)
+            isEmpty = try await destination.client.list(prefix: folder).isEmpty
+        }
+        guard isEmpty else { return 0 }
+        let all = try await events()
+        for event in all {
+            try await append(
+                .init(
+                    action: event.action,
+                    recordingID: event.recordingID,
+                    workspaceID: event.workspaceID,
+                    reason: event.reason,
+                    operator: event.operatorName,
+                    at: event.at
+                )
+            )
+        }
+        return all.count
+    }
+
     /// The file, or the `s3://` prefix of the objects.
     package var description: String {
         switch self {

@@ -94,6 +94,40 @@ import Glibc
         }
     }
 
+    /// Holds a database got before its record existed are recorded there once, in order, by the first backfill.
+    @Test func holdsPlacedBeforeTheRecordExistedAreBackfilledOnce() async throws {
+        try await withTemporaryDirectory { root in
+            let store = try await Self.openDatabase("record_backfill", record: nil)
+            defer { try? store.close() }
+            let at = Date(timeIntervalSince1970: 1_760_000_000)
+            for id in ["rec_1", "rec_2"] {
+                try await store.catalog.addHold(
+                    recordingID: id,
+                    workspaceID: nil,
+                    reason: "old",
+                    operatorName: "ana",
+                    now: at
+                )
+            }
+            try await store.catalog.removeHold(
+                recordingID: "rec_2",
+                workspaceID: nil,
+                reason: nil,
+                operatorName: "ana",
+                now: at.addingTimeInterval(1)
+            )
+            let record = try SecondHoldRecord.log(archiveRoot: root)
+            #expect(try await record.backfill { try await store.catalog.holdEvents() } == 3)
+            #expect(
+                try await record.backfill { try await store.catalog.holdEvents() } == 0,
+                "only into an empty record"
+            )
+            let entries = try HoldsLog(archiveRoot: root).entries().entries
+            #expect(entries.map(\.recordingID) == ["rec_1", "rec_2", "rec_2"])
+            #expect(entries.map(\.action) == [.add, .add, .remove] && entries.last?.at == at.addingTimeInterval(1))
+        }
+    }
+
     /// A placement whose record cannot be written is rolled back, so the database never holds a hold the record
     /// lacks.
     ///
