@@ -311,6 +311,25 @@ import Glibc
         }
     }
 
+    /// A rebuild of an `s3://` archive into a new `state.sqlite` replays the bucket's hold records too.
+    @Test func holdRecordsAreReplayedIntoARebuiltStateFile() async throws {
+        try await withMotoServer { moto in
+            try await withTemporaryDirectory { state in
+                try await moto.createBucket("hold-records-sqlite", objectLock: false)
+                let destination = try Self.destination(moto, bucket: "hold-records-sqlite", lock: nil)
+                try await destination.putHoldRecord(Self.entry(.add, "rec_1", at: 100))
+                try await destination.putHoldRecord(Self.entry(.add, "rec_2", at: 200))
+                try await destination.putHoldRecord(Self.entry(.remove, "rec_2", at: 300))
+                let report = try await destination.rebuildCatalog(stateRoot: state)
+                #expect(report.holdEventsReplayed == 3 && report.holdRecordsReplayed == 3 && report.activeHolds == 1)
+                let store = try ArchiveStore(archiveRoot: state)
+                defer { try? store.close() }
+                #expect(try await store.catalog.holds().map(\.recordingID) == ["rec_1"])
+                #expect(try await store.catalog.holdEvents().map(\.at.timeIntervalSince1970) == [100, 200, 300])
+            }
+        }
+    }
+
     /// The merge keeps the log's own order, puts the bucket's records between by time, and drops duplicates.
     @Test func theMergeKeepsTheLogsOrderAndDropsDuplicates() {
         let log = [Self.entry(.add, "a", at: 10), Self.entry(.remove, "a", at: 10), Self.entry(.add, "b", at: 30)]
