@@ -210,4 +210,45 @@ import UserplaneSimulator
             }
         }
     }
+
+    /// With `object_lock`/`retain_for` configured, the hold records are locked like the archives: write-once.
+    @Test func holdRecordsGetTheConfiguredObjectLock() async throws {
+        try await withUserplaneSimulator(EndToEnd.configuration(recordings: 2, seed: 43)) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { directory in
+                    let database = try await PostgresTestServer.suiteServer().createDatabase("holdrec_locked")
+                    try await moto.createBucket("holdrec-locked", objectLock: true)
+                    let target = "s3://holdrec-locked/p"
+                    let config = directory.appendingPathComponent("config.toml")
+                    try Data("object_lock = \"governance\"\nretain_for = \"1d\"\n".utf8).write(to: config)
+                    let logs = EndToEnd.logDirectory(directory)
+                    var environment = S3ArchiveCLITests.environment(simulator, moto, stateHome: directory)
+                    environment["USERPLANE_DATABASE_URL"] = database.url
+                    let first = try await ArchiverProcess.run(
+                        S3ArchiveCLITests.archive(simulator, target, ["--config", config.path]),
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(first.status == 0, "\(first.stderr.suffix(3000))")
+                    let held = try #require(simulator.archivableRecordingIDs().sorted().first)
+                    let hold = try await ArchiverProcess.run(
+                        ["hold", "add", held, "--archive", target, "--reason", "case 51", "--config", config.path],
+                        environment: environment,
+                        logDirectory: logs
+                    )
+                    #expect(hold.status == 0, "\(hold.output.suffix(2000))")
+                    let client = S3Client(
+                        bucket: "holdrec-locked",
+                        configuration: try .init(environment: moto.environment)
+                    )
+                    let records = try await client.list(prefix: "p/.userplane-archiver/holds/")
+                    let record = try #require(records.first)
+                    #expect(records.count == 1)
+                    let lock = try await client.objectLock(record.key, versionId: nil)
+                    #expect(lock.mode == .governance, "\(lock)")
+                    #expect((lock.retainUntil ?? .distantPast) > Date().addingTimeInterval(23 * 3600), "\(lock)")
+                }
+            }
+        }
+    }
 }
