@@ -42,14 +42,22 @@ extension S3Destination {
     ///
     /// The objects come from a bucket that may have been tampered with: at most ``maximumHoldRecords`` are read,
     /// each at most ``maximumHoldRecordBytes``; one that is larger, not a hold event, or cannot be replayed as
-    /// written (``HoldsLog/Entry/replayProblem``) is skipped and described in `skipped` (its key escaped), never
-    /// replayed.
+    /// written (``HoldsLog/Entry/replayProblem``) is skipped and described in `skipped` (its key escaped; the first
+    /// ``ArchiveStore/RebuildReport/maximumSkippedDescriptions``, then one line counting the rest), never replayed.
     ///
     /// - Throws: ``S3Error`` when an object cannot be read (a rebuild must not lose a hold to a network error).
     func readHoldRecords(in listing: [S3ListedObject]) async throws -> (entries: [HoldsLog.Entry], skipped: [String]) {
         let folder = location.key(Self.holdRecordsFolder)
         var found: [(key: String, entry: HoldsLog.Entry)] = []
         var skipped: [String] = []
+        var beyond = 0
+        func skip(_ description: String) {
+            if skipped.count < ArchiveStore.RebuildReport.maximumSkippedDescriptions {
+                skipped.append(description)
+            } else {
+                beyond += 1
+            }
+        }
         let records = listing.filter { $0.key.hasPrefix(folder) }
         for (index, object) in records.enumerated() {
             let name = SafeText.printable(describe(location.relativePath(ofKey: object.key) ?? object.key))
@@ -61,31 +69,32 @@ extension S3Destination {
                 break
             }
             guard object.size <= Self.maximumHoldRecordBytes else {
-                skipped.append("\(name) is \(object.size) bytes, larger than any hold record; it was not read")
+                skip("\(name) is \(object.size) bytes, larger than any hold record; it was not read")
                 continue
             }
             guard let bytes = try await client.getSmall(object.key) else {
-                skipped.append("\(name) was listed but is gone")
+                skip("\(name) was listed but is gone")
                 continue
             }
             guard bytes.count <= Self.maximumHoldRecordBytes else {
-                skipped.append("\(name) is \(bytes.count) bytes, larger than any hold record; it was not replayed")
+                skip("\(name) is \(bytes.count) bytes, larger than any hold record; it was not replayed")
                 continue
             }
             guard let entry = HoldsLog.entry(decoding: bytes) else {
-                skipped.append(
+                skip(
                     "\(name) is not a hold record (one JSON object with action, recordingId, operator and at); "
                         + "it was not replayed"
                 )
                 continue
             }
             if let problem = entry.replayProblem {
-                skipped.append("\(name) \(problem); it was not replayed")
+                skip("\(name) \(problem); it was not replayed")
                 continue
             }
             found.append((object.key, entry))
         }
         found.sort { $0.entry.at != $1.entry.at ? $0.entry.at < $1.entry.at : $0.key < $1.key }
+        if beyond > 0 { skipped.append("and \(beyond) more hold record(s) skipped (only the first ones are listed)") }
         return (found.map(\.entry), skipped)
     }
 }

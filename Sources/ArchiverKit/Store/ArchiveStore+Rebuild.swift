@@ -30,6 +30,9 @@ extension ArchiveStore {
         /// Hold records of the bucket, and lines of `holds.jsonl`, that were read but not replayed (larger than a
         /// record, not one, or ``HoldsLog/Entry/replayProblem``), each described with its key or file escaped.
         package var skippedHoldRecords: [String] = []
+        /// The most skipped records described one by one (from the bucket, and again from `holds.jsonl`); one more
+        /// line counts the rest, so a bucket stuffed with junk cannot flood the output.
+        package static let maximumSkippedDescriptions = 100
     }
 
     /// Rebuilds `state.sqlite` from the archives' own manifests and the holds log, without touching the archives.
@@ -208,12 +211,24 @@ extension ArchiveStore {
         let (entries, unreadable) = try log.entries()
         report.unreadableHoldLines = unreadable
         var replayable: [HoldsLog.Entry] = []
+        var skipped = 0
         for entry in entries {
             guard let problem = entry.replayProblem else {
                 replayable.append(entry)
                 continue
             }
-            report.skippedHoldRecords.append("a line of \(SafeText.escaped(log.path)) \(problem); it was not replayed")
+            skipped += 1
+            if skipped <= RebuildReport.maximumSkippedDescriptions {
+                report.skippedHoldRecords.append(
+                    "a line of \(SafeText.escaped(log.path)) \(problem); it was not replayed"
+                )
+            }
+        }
+        if skipped > RebuildReport.maximumSkippedDescriptions {
+            report.skippedHoldRecords.append(
+                "and \(skipped - RebuildReport.maximumSkippedDescriptions) more line(s) of \(SafeText.escaped(log.path)) "
+                    + "skipped (only the first ones are listed)"
+            )
         }
         for (entry, fromBucket) in merge(log: replayable, bucket: report.holdRecordsFromS3) {
             try await store.catalog.replay(entry)

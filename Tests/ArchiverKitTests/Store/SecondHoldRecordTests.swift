@@ -311,6 +311,30 @@ import Glibc
         }
     }
 
+    /// A bucket stuffed with junk under the records' folder gets the first skipped records described, then one line
+    /// counting the rest; the valid record among them is still replayed.
+    @Test func junkBeyondTheDescriptionCapIsCountedInOneLine() async throws {
+        try await withMotoServer { moto in
+            try await moto.createBucket("hold-records-junk", objectLock: false)
+            let destination = try Self.destination(moto, bucket: "hold-records-junk", lock: nil)
+            let cap = ArchiveStore.RebuildReport.maximumSkippedDescriptions
+            for index in 0..<(cap + 5) {
+                _ = try await destination.client.putOnce(
+                    "team/archive/.userplane-archiver/holds/junk-\(index).json",
+                    bytes: Array("[]".utf8),
+                    contentType: "application/json",
+                    lock: nil
+                )
+            }
+            try await destination.putHoldRecord(Self.entry(.add, "rec_1", at: 100))
+            let listing = try await destination.client.list(prefix: "team/archive/")
+            let (entries, skipped) = try await destination.readHoldRecords(in: listing)
+            #expect(entries.map(\.recordingID) == ["rec_1"])
+            #expect(skipped.count == cap + 1)
+            #expect(skipped.last == "and 5 more hold record(s) skipped (only the first ones are listed)")
+        }
+    }
+
     /// A rebuild of an `s3://` archive into a new `state.sqlite` replays the bucket's hold records too.
     @Test func holdRecordsAreReplayedIntoARebuiltStateFile() async throws {
         try await withMotoServer { moto in
