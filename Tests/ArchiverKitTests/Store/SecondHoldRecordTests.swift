@@ -354,6 +354,26 @@ import Glibc
         }
     }
 
+    /// A tampered `holds.jsonl` (on a shared filesystem anyone with access can write): lines that decode but name an
+    /// id with a control character, or hold a NUL, are reported escaped and skipped; the rest is replayed.
+    @Test func tamperedLinesOfTheHoldsLogAreSkippedOnReplay() async throws {
+        try await withTemporaryDirectory { scratch in
+            let root = scratch.appendingPathComponent("root")
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            _ = try CatalogRebuildTests.packArchive("rec_1", root: root, scratch: scratch)
+            let log = try SecondHoldRecord.log(archiveRoot: root)
+            try await log.append(Self.entry(.add, "rec_1", at: 100))
+            try await log.append(Self.entry(.remove, "rec_1\u{1B}]0;x\u{7}", at: 200))
+            try await log.append(Self.entry(.remove, "rec_1", at: 300, reason: "lifted\u{0}"))
+            let report = try await ArchiveStore.rebuildCatalog(archiveRoot: root)
+            #expect(report.holdEventsReplayed == 1 && report.activeHolds == 1, "\(report)")
+            #expect(report.skippedHoldRecords.count == 2, "\(report.skippedHoldRecords)")
+            #expect(report.skippedHoldRecords.first?.contains("control character U+001B") == true)
+            #expect(report.skippedHoldRecords.last?.contains("NUL") == true)
+            #expect(!report.skippedHoldRecords.joined().contains("\u{1B}"))
+        }
+    }
+
     /// The merge keeps the log's own order, puts the bucket's records between by time, and drops duplicates.
     @Test func theMergeKeepsTheLogsOrderAndDropsDuplicates() {
         let log = [Self.entry(.add, "a", at: 10), Self.entry(.remove, "a", at: 10), Self.entry(.add, "b", at: 30)]
