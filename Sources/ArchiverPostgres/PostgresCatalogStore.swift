@@ -14,14 +14,23 @@ import PostgresNIO
 ///   ``deletingUnlessHeld(recordingID:workspaceID:_:)``: a hold added on another host either commits first (the
 ///   deletion sees it and does nothing) or after (and follows the deletion in both logs).
 /// - `hold_events`, `deletion_log` and `audit_events` refuse `UPDATE`, `DELETE` and `TRUNCATE` (triggers).
+/// - With a ``holdRecord``, every hold placed is recorded there before its transaction commits, and every hold
+///   lifted after its transaction committed (``SecondHoldRecord``), so that the record never lacks a hold the
+///   database has.
 package struct PostgresCatalogStore: ArchiveCatalogStore {
     let database: PostgresStoreDatabase
+    /// The second, append-only record of holds `hold add/remove` write beside the database (product.md §10), or
+    /// `nil` for the commands that place no hold.
+    package let holdRecord: SecondHoldRecord?
 
     /// Creates the catalog.
     ///
-    /// - Parameter database: The shared database.
-    package init(database: PostgresStoreDatabase) {
+    /// - Parameters:
+    ///   - database: The shared database.
+    ///   - holdRecord: Where holds placed and lifted are recorded a second time, if anywhere.
+    package init(database: PostgresStoreDatabase, holdRecord: SecondHoldRecord? = nil) {
         self.database = database
+        self.holdRecord = holdRecord
     }
 
     // MARK: - Archives
@@ -175,6 +184,18 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
                 at: now,
                 on: connection
             )
+            // Recorded before the commit: a failure here rolls the hold back; a failed commit after it leaves the
+            // record one hold ahead, which a rebuild keeps (the safe side).
+            try await holdRecord?.append(
+                .init(
+                    action: .add,
+                    recordingID: recordingID,
+                    workspaceID: workspaceID,
+                    reason: reason,
+                    operator: operatorName,
+                    at: now
+                )
+            )
             return true
         }
     }
@@ -187,7 +208,7 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
         operatorName: String,
         now: Date
     ) async throws -> Bool {
-        try await database.transaction(doing: "lift a legal hold") { connection in
+        let lifted = try await database.transaction(doing: "lift a legal hold") { connection in
             try await lockRecording(recordingID, on: connection)
             let lifted = try await database.collect(
                 connection,
@@ -211,6 +232,30 @@ package struct PostgresCatalogStore: ArchiveCatalogStore {
             )
             return true
         }
+        // Recorded after the commit: until it is, the record still shows the hold, and a rebuild keeps it.
+        guard lifted, let holdRecord else { return lifted }
+        do {
+            try await holdRecord.append(
+                .init(
+                    action: .remove,
+                    recordingID: recordingID,
+                    workspaceID: workspaceID,
+                    reason: reason,
+                    operator: operatorName,
+                    at: now
+                )
+            )
+        } catch {
+            throw StoreError(
+                code: .io,
+                message: "the hold on \(SafeText.escaped(recordingID)) was lifted in the database, but recording that "
+                    + "in \(SafeText.escaped(holdRecord.description)) failed (\(error)); a catalog rebuilt from that "
+                    + "record would hold it again: fix the cause, then run hold add --force and hold remove for it "
+                    + "again so that both records agree",
+                cause: error
+            )
+        }
+        return true
     }
 
     package func holds(includingRemoved: Bool) async throws -> [Hold] {

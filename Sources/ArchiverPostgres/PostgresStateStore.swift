@@ -14,10 +14,10 @@ package final class PostgresStateStore: StateStore {
     /// The database (for the pacer and for messages).
     package let database: PostgresStoreDatabase
 
-    private init(database: PostgresStoreDatabase, isShared: Bool) {
+    private init(database: PostgresStoreDatabase, isShared: Bool, holdRecord: SecondHoldRecord?) {
         self.database = database
         jobs = PostgresJobQueue(database: database, isShared: isShared)
-        catalog = PostgresCatalogStore(database: database)
+        catalog = PostgresCatalogStore(database: database, holdRecord: holdRecord)
     }
 
     /// Connects, migrates (under the advisory lock) and opens the store.
@@ -28,20 +28,23 @@ package final class PostgresStateStore: StateStore {
     ///   - maximumConnections: The pool's size.
     ///   - isShared: Whether other processes may use the queue meanwhile (the default): then leases end only by
     ///     expiry. `false` only where nothing else can run (tests of the contract).
+    ///   - holdRecord: Where `hold add/remove` record each hold a second time (the archive root's `holds.jsonl`, or
+    ///     objects in the bucket), so that `rebuild-catalog` gets the holds back after the database is lost.
     /// - Returns: The store.
     /// - Throws: ``StoreError``.
     package static func open(
         _ url: DatabaseURL,
         logger: Logger,
         maximumConnections: Int = 8,
-        isShared: Bool = true
+        isShared: Bool = true,
+        holdRecord: SecondHoldRecord? = nil
     ) async throws -> PostgresStateStore {
         let database = try await PostgresStoreDatabase.open(
             url,
             logger: logger,
             maximumConnections: maximumConnections
         )
-        return PostgresStateStore(database: database, isShared: isShared)
+        return PostgresStateStore(database: database, isShared: isShared, holdRecord: holdRecord)
     }
 
     /// Stops the connection pool (it finishes closing in the background).

@@ -47,7 +47,8 @@ enum RetentionCLI {
     /// Places a hold: the one write of `hold add`, a write transaction of the catalog that
     /// serialises with the deletion transactions of `prune` and `delete-remote`.
     ///
-    /// A second record of holds would be written here, beside the catalog write.
+    /// The store records the hold a second time in that step: `holds.jsonl` for SQLite, the store's
+    /// ``SecondHoldRecord`` for a shared database (see ``StateStoreFactory/openExisting(root:database:global:recordingHolds:)``).
     static func placeHold(
         _ id: String,
         workspace: String?,

@@ -24,17 +24,57 @@ enum StateStoreFactory {
     /// Opens the state of a command that reads or amends an existing catalogue (`hold`, `status`): the shared
     /// database when one is configured, else the archive root's `state.sqlite`, which must exist.
     ///
+    /// - Parameters:
+    ///   - root: `--archive` (and `--state-dir`).
+    ///   - database: `--database`.
+    ///   - global: The global options (config file).
+    ///   - recordingHolds: Whether the command places or lifts holds (`hold add/remove`): the shared database then
+    ///     records each one a second time where the archives are (see ``secondHoldRecord(root:global:)``), after
+    ///     recording there every earlier hold event if that record is still empty; the SQLite engine always does,
+    ///     in `holds.jsonl`.
+    /// - Returns: The open state; close it when done.
     /// - Throws: ``StoreError`` (the database cannot be reached or was migrated by a newer archiver),
-    ///   ``CLIError`` (no catalogue in the root).
+    ///   ``CLIError`` (no catalogue in the root, or no archive root for the record), ``S3Error``.
     static func openExisting(
         root: ArchiveRootOptions,
         database: DatabaseOptions,
-        global: GlobalOptions
+        global: GlobalOptions,
+        recordingHolds: Bool = false
     ) async throws -> any StateStore {
         if let url = try sharedDatabase(database, global: global) {
-            return try await openShared(url)
+            let record = recordingHolds ? try await secondHoldRecord(root: root, global: global) : nil
+            let store = try await openShared(url, holdRecord: record)
+            do {
+                // Holds placed before the record existed get their second home first.
+                try await record?.backfill { try await store.catalog.holdEvents() }
+            } catch {
+                try? store.close()
+                throw error
+            }
+            return store
         }
         return try RetentionCLI.openExistingRoot(root, global: global)
+    }
+
+    /// Where a shared database's holds are recorded a second time (product.md §10): one object per event under
+    /// `PREFIX/.userplane-archiver/holds/` for an `s3://` archive (with the configured `object_lock` and
+    /// `retain_for`, so the records are write-once too), else the root's `.userplane-archiver/holds.jsonl`.
+    ///
+    /// - Throws: ``CLIError`` when the local root does not exist, ``StoreError``, ``S3Error``, `ValidationError`.
+    static func secondHoldRecord(root: ArchiveRootOptions, global: GlobalOptions) async throws -> SecondHoldRecord {
+        let (settings, rootURL) = try root.resolved(global: global)
+        if let location = try settings.archiveRoot.flatMap({ try S3Location(parsing: $0) }) {
+            let destination = try S3Wiring.destination(
+                location: location,
+                stateRoot: rootURL,
+                objectLock: settings.objectLock,
+                retainFor: settings.retainFor?.description
+            )
+            try await destination.preflight()
+            return .objects(destination)
+        }
+        try RetentionCLI.requireDirectory(rootURL)
+        return try .log(archiveRoot: rootURL)
     }
 
     /// Opens the state of a command that only reads an existing archive (`status`, `audit`): the shared database
@@ -89,13 +129,19 @@ enum StateStoreFactory {
     /// - Parameters:
     ///   - url: `--database`.
     ///   - maximumConnections: The pool's size; a command needs few.
+    ///   - holdRecord: Where holds placed and lifted are recorded a second time (`hold add/remove`).
     /// - Returns: The open store; close it when done.
     /// - Throws: ``StoreError`` (the database cannot be reached or was migrated by a newer archiver).
-    static func openShared(_ url: DatabaseURL, maximumConnections: Int = 2) async throws -> PostgresStateStore {
+    static func openShared(
+        _ url: DatabaseURL,
+        maximumConnections: Int = 2,
+        holdRecord: SecondHoldRecord? = nil
+    ) async throws -> PostgresStateStore {
         try await PostgresStateStore.open(
             url,
             logger: Logger(label: "userplane.state"),
-            maximumConnections: maximumConnections
+            maximumConnections: maximumConnections,
+            holdRecord: holdRecord
         )
     }
 }

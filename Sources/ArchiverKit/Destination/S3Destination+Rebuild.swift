@@ -7,8 +7,8 @@ extension S3Destination {
     /// cleanly.
     ///
     /// See ``catalogue(into:now:report:)`` for what is read and recorded. The state directory's `holds.jsonl` is
-    /// replayed, then every archive whose object version S3 reports under legal hold gets a catalog hold unless one
-    /// already covers it.
+    /// replayed, merged by time with the bucket's hold records, then every archive whose object version S3 reports
+    /// under legal hold gets a catalog hold unless one already covers it.
     ///
     /// - Parameters:
     ///   - stateRoot: The local state directory (`--state-dir`).
@@ -23,8 +23,8 @@ extension S3Destination {
     }
 
     /// Rebuilds the catalog of an `s3://` archive into another engine's store (a shared PostgreSQL database), whose
-    /// catalog must be empty; then replays the state directory's `holds.jsonl`, if there is one, and the S3 legal
-    /// holds, as ``rebuildCatalog(stateRoot:now:)`` does.
+    /// catalog must be empty; then replays the state directory's `holds.jsonl`, if there is one, the bucket's hold
+    /// records and the S3 legal holds, as ``rebuildCatalog(stateRoot:now:)`` does.
     ///
     /// - Parameters:
     ///   - store: The open store to fill.
@@ -47,7 +47,8 @@ extension S3Destination {
         return report
     }
 
-    /// Lists the prefix and catalogues every valid archive in it.
+    /// Lists the prefix, catalogues every valid archive in it, and reads the hold records under
+    /// `.userplane-archiver/holds/` (see ``readHoldRecords(in:)``) for the replay that follows.
     ///
     /// Each `.tar` object's current version is found with `HEAD` (version id, ETag, size, lock), then that version is
     /// streamed through the verifier as `verify s3://...` does (sidecar, BagIt manifests, archive manifest; never to
@@ -60,7 +61,9 @@ extension S3Destination {
     /// - Throws: ``S3Error`` when the listing fails, ``StoreError`` when the store cannot be written.
     func catalogue(into store: some StateStore, now: Date, report: inout ArchiveStore.RebuildReport) async throws {
         let prefix = location.prefix.isEmpty ? "" : location.prefix + "/"
-        for object in try await client.list(prefix: prefix) where object.key.hasSuffix(".tar") {
+        let listing = try await client.list(prefix: prefix)
+        (report.holdRecordsFromS3, report.skippedHoldRecords) = try await readHoldRecords(in: listing)
+        for object in listing where object.key.hasSuffix(".tar") {
             guard let relative = location.relativePath(ofKey: object.key) else { continue }
             let name = describe(relative)
             func reject(_ code: ArchiveVerification.Code, _ message: String) {

@@ -23,6 +23,16 @@ extension ArchiveStore {
         package var legalHoldsFromS3 = 0
         /// Archives catalogued from S3 whose object version has its legal hold on (`s3://` description, key).
         var legalHoldsOnS3: [(object: String, key: ArchiveKey)] = []
+        /// Hold records found in the bucket (`PREFIX/.userplane-archiver/holds/`), in time order, to replay.
+        var holdRecordsFromS3: [HoldsLog.Entry] = []
+        /// Hold records of the bucket replayed.
+        package var holdRecordsReplayed = 0
+        /// Hold records of the bucket, and lines of `holds.jsonl`, that were read but not replayed (larger than a
+        /// record, not one, or ``HoldsLog/Entry/replayProblem``), each described with its key or file escaped.
+        package var skippedHoldRecords: [String] = []
+        /// The most skipped records described one by one (from the bucket, and again from `holds.jsonl`); one more
+        /// line counts the rest, so a bucket stuffed with junk cannot flood the output.
+        package static let maximumSkippedDescriptions = 100
     }
 
     /// Rebuilds `state.sqlite` from the archives' own manifests and the holds log, without touching the archives.
@@ -187,9 +197,10 @@ extension ArchiveStore {
         }
     }
 
-    /// Replays the holds log of `stateRoot`'s state directory into `store`, in order; then places a hold on every
-    /// archive S3 reported under legal hold that no active hold covers (so a rebuilt catalog never lets `prune`
-    /// or `delete-remote` touch it); then counts the active holds.
+    /// Replays the holds log of `stateRoot`'s state directory into `store`, in order, merged by time with the hold
+    /// records read from the bucket (an event in both is replayed once); then places a hold on every archive S3
+    /// reported under legal hold that no active hold covers (so a rebuilt catalog never lets `prune` or
+    /// `delete-remote` touch it); then counts the active holds.
     static func restoreHolds(
         stateRoot: URL,
         into store: some StateStore,
@@ -199,9 +210,30 @@ extension ArchiveStore {
         let log = HoldsLog(databasePath: databaseURL(archiveRoot: stateRoot).path)
         let (entries, unreadable) = try log.entries()
         report.unreadableHoldLines = unreadable
+        var replayable: [HoldsLog.Entry] = []
+        var skipped = 0
         for entry in entries {
+            guard let problem = entry.replayProblem else {
+                replayable.append(entry)
+                continue
+            }
+            skipped += 1
+            if skipped <= RebuildReport.maximumSkippedDescriptions {
+                report.skippedHoldRecords.append(
+                    "a line of \(SafeText.escaped(log.path)) \(problem); it was not replayed"
+                )
+            }
+        }
+        if skipped > RebuildReport.maximumSkippedDescriptions {
+            report.skippedHoldRecords.append(
+                "and \(skipped - RebuildReport.maximumSkippedDescriptions) more line(s) of \(SafeText.escaped(log.path)) "
+                    + "skipped (only the first ones are listed)"
+            )
+        }
+        for (entry, fromBucket) in merge(log: replayable, bucket: report.holdRecordsFromS3) {
             try await store.catalog.replay(entry)
             report.holdEventsReplayed += 1
+            if fromBucket { report.holdRecordsReplayed += 1 }
         }
         for (object, key) in report.legalHoldsOnS3 {
             if try await store.catalog.isHeld(recordingID: key.recordingID, workspaceID: key.workspaceID) { continue }
@@ -215,6 +247,29 @@ extension ArchiveStore {
             report.legalHoldsFromS3 += 1
         }
         report.activeHolds = try await store.catalog.holds().count
+    }
+
+    /// The log's entries in their own order (the order the appends took place in, serialised per recording by the
+    /// catalog's lock) merged with the bucket's records (already in time order) by time, the log's entry first on a
+    /// tie; a bucket record equal to a log entry is left out, so no event counts twice.
+    static func merge(
+        log: [HoldsLog.Entry],
+        bucket: [HoldsLog.Entry]
+    ) -> [(entry: HoldsLog.Entry, fromBucket: Bool)] {
+        let inLog = Set(log)
+        let records = bucket.filter { !inLog.contains($0) }
+        var merged: [(entry: HoldsLog.Entry, fromBucket: Bool)] = []
+        merged.reserveCapacity(log.count + records.count)
+        var next = records.startIndex
+        for entry in log {
+            while next < records.endIndex, records[next].at < entry.at {
+                merged.append((records[next], true))
+                next += 1
+            }
+            merged.append((entry, false))
+        }
+        merged += records[next...].map { ($0, true) }
+        return merged
     }
 
     /// Whether `path` is a non-empty database that opens and passes the quick check.

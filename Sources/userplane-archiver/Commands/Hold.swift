@@ -11,7 +11,9 @@ struct HoldCommand: AsyncParsableCommand {
             the hold in the same catalog transaction that records each deletion, so a hold placed \
             while they run wins. hold needs an existing archive catalogue, and hold add refuses ids \
             that are not in it (matched exactly) unless --force. Holds live in the catalog with who placed them, when and why; lifting a hold keeps it on record, and \
-            every placement and removal is appended to an audit trail.
+            every placement and removal is appended to an audit trail, and to a second record that rebuild-catalog \
+            replays: the root's .userplane-archiver/holds.jsonl, or, with --database and an s3:// archive, one \
+            write-once object per event under PREFIX/.userplane-archiver/holds/.
 
             Examples:
               userplane-archiver hold add rec_123 rec_456 --archive /srv/ua --reason "case 2026-17"
@@ -68,7 +70,12 @@ struct HoldAddCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
+            let store = try await StateStoreFactory.openExisting(
+                root: root,
+                database: database,
+                global: global,
+                recordingHolds: true
+            )
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             // Ids are matched exactly: a trailing space or another case is a different (unknown) id.
@@ -147,7 +154,12 @@ struct HoldRemoveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             _ = LoggingBootstrap.bootstrap(global)
-            let store = try await StateStoreFactory.openExisting(root: root, database: database, global: global)
+            let store = try await StateStoreFactory.openExisting(
+                root: root,
+                database: database,
+                global: global,
+                recordingHolds: true
+            )
             defer { try? store.close() }
             let who = RetentionCLI.operatorName(`operator`)
             var results: [[String: String]] = []

@@ -29,6 +29,13 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
             catalog is empty (no archives, no hold events) or another rebuild into it is running. A holds.jsonl in the root or state directory is \
             replayed into it.
 
+            Holds placed or lifted with --database are recorded a second time where the archives are: in the \
+            root's .userplane-archiver/holds.jsonl, or as one object per event under \
+            PREFIX/.userplane-archiver/holds/ of an s3:// archive. Every rebuild replays them, merged in time order \
+            with holds.jsonl; a hold record that is not one (too large, not JSON, an id no hold command stores) is \
+            reported as a warning and skipped, like an unreadable line of holds.jsonl (exit 0 unless an archive was \
+            rejected).
+
             Examples:
               userplane-archiver rebuild-catalog --archive /srv/userplane-archive
               userplane-archiver rebuild-catalog --archive /srv/ua --json
@@ -87,6 +94,8 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                     activeHolds: report.activeHolds,
                     legalHoldsFromS3: report.legalHoldsFromS3,
                     unreadableHoldLines: report.unreadableHoldLines,
+                    holdRecordsReplayed: report.holdRecordsReplayed,
+                    skippedHoldRecords: report.skippedHoldRecords,
                     previousStateMovedTo: report.previousStateMovedTo
                 )
                 FileHandle.standardOutput.write(try encoder.encode(document) + Data("\n".utf8))
@@ -110,6 +119,14 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
                         "warning: \(report.unreadableHoldLines) line(s) of holds.jsonl could not be read; "
                             + "check the holds with hold list"
                     )
+                }
+                if report.holdRecordsReplayed > 0 {
+                    lines.append(
+                        "\(report.holdRecordsReplayed) of the hold event(s) came from the bucket's hold records"
+                    )
+                }
+                for skipped in report.skippedHoldRecords {
+                    lines.append("warning: hold record skipped: \(skipped); check the holds with hold list")
                 }
                 for rejected in report.rejected {
                     lines.append(
@@ -138,6 +155,8 @@ struct RebuildCatalogCommand: AsyncParsableCommand {
         var activeHolds: Int
         var legalHoldsFromS3: Int
         var unreadableHoldLines: Int
+        var holdRecordsReplayed: Int
+        var skippedHoldRecords: [String]
         var previousStateMovedTo: String?
     }
 }
