@@ -84,11 +84,15 @@ import Testing
                 process.standardOutput = FileHandle.nullDevice
                 try process.run()
                 // Wait for the readiness line the bench prints right before packing, then kill -9.
+                // read(2) itself: Foundation's `availableData` stops the process when a signal interrupts it.
                 var seen = Data()
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let fd = err.fileHandleForReading.fileDescriptor
                 while !String(decoding: seen, as: UTF8.self).contains("packing\n") {
-                    let chunk = err.fileHandleForReading.availableData
-                    if chunk.isEmpty { break }
-                    seen.append(chunk)
+                    let count = read(fd, &chunk, chunk.count)
+                    if count < 0 && errno == EINTR { continue }
+                    if count <= 0 { break }
+                    seen.append(contentsOf: chunk[..<count])
                 }
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()

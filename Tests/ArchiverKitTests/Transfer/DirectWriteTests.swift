@@ -17,15 +17,21 @@ import Glibc
     /// The type of the file system `path` lies on, as GNU `stat -f -c %T` names it (read independently of the code
     /// under test).
     static func fileSystemType(_ path: String) -> String {
+        // Output to a file, not a pipe: Foundation's pipe readers stop the process when a signal interrupts them.
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("stat-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        guard FileManager.default.createFile(atPath: output.path, contents: nil),
+            let handle = try? FileHandle(forWritingTo: output)
+        else { return "" }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/stat")
         process.arguments = ["-f", "-c", "%T", path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
+        process.standardOutput = handle
         guard (try? process.run()) != nil else { return "" }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try? handle.close()
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Whether `directory` lies on ext2/3/4, XFS or Btrfs, where direct I/O must be used.
