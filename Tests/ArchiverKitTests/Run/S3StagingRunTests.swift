@@ -156,6 +156,59 @@ import UserplaneSimulator
         }
     }
 
+    /// Two state directories (two archives) sharing one `--staging`: job ids repeat across states, yet the second
+    /// archive's sweep and jobs leave the first one's staged video alone, and the first archive's next run reuses it.
+    @Test func stateDirectoriesSharingOneStagingKeepTheirOwnDownloads() async throws {
+        var simulatorConfiguration = ArchiveRunTests.simulatorConfiguration(recordings: 1, secondWorkspace: 0)
+        simulatorConfiguration.content.unfinishedFraction = 0
+        try await withUserplaneSimulator(simulatorConfiguration) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { home in
+                    try await moto.createBucket("shared-a", objectLock: false)
+                    try await moto.createBucket("shared-b", objectLock: false)
+                    let staging = home.appendingPathComponent("staging")
+                    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+                    let first = try Self.configuration(
+                        simulator,
+                        moto,
+                        bucket: "shared-a",
+                        state: home.appendingPathComponent("state-a"),
+                        staging: staging
+                    )
+                    try await Self.runUntilTheVideoIsStaged(first)
+                    let video = try #require(Self.stagedVideos(under: staging).first)
+
+                    let other = try Self.configuration(
+                        simulator,
+                        moto,
+                        bucket: "shared-b",
+                        state: home.appendingPathComponent("state-b"),
+                        staging: staging
+                    )
+                    let otherRun = try await ArchiveRun.withRun(configuration: other, logger: ArchiveRunTests.logger) {
+                        run in
+                        await run.workspaces(onEvent: { _ in })
+                    }
+                    #expect(otherRun.reports.first?.counts.archived == 1)
+                    #expect(PrivateFile.isRegularFile(video.path), "the other archive's run kept this staged video")
+
+                    let expected = simulator.expectedResources()
+                    let bytesBefore = simulator.counters().blobBytesSent
+                    let resumed = try await ArchiveRun.withRun(configuration: first, logger: ArchiveRunTests.logger) {
+                        run in
+                        await run.workspaces(onEvent: { _ in })
+                    }
+                    #expect(resumed.reports.first?.counts.archived == 1)
+                    let others = expected.filter { $0.resource != "video" && $0.isAvailable }.reduce(0) {
+                        $0 + $1.size
+                    }
+                    #expect(simulator.counters().blobBytesSent - bytesBefore <= others, "the video was fetched again")
+                    #expect(Self.stagedVideos(under: staging).isEmpty)
+                }
+            }
+        }
+    }
+
     /// Staging an earlier version left below the state directory (`.userplane-archiver/staging/job-<id>`): on the
     /// packing root's file system it is moved there and resumed (the video is not downloaded again); on another
     /// it is removed and downloaded again; a stale directory of no job is removed; nothing stays below the state.
