@@ -156,6 +156,47 @@ import UserplaneSimulator
         }
     }
 
+    /// A symbolic link planted as `.userplane-archiver` in the staging directory is refused before anything is
+    /// downloaded, never followed: the directory it points to stays as it was.
+    @Test func aLinkPlantedInTheStagingDirectoryIsRefusedNotFollowed() async throws {
+        var simulatorConfiguration = ArchiveRunTests.simulatorConfiguration(recordings: 1, secondWorkspace: 0)
+        simulatorConfiguration.content.unfinishedFraction = 0
+        try await withUserplaneSimulator(simulatorConfiguration) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { home in
+                    try await moto.createBucket("planted-link", objectLock: false)
+                    let staging = home.appendingPathComponent("staging")
+                    let elsewhere = home.appendingPathComponent("elsewhere")
+                    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+                    try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+                    try Data("keep".utf8).write(to: elsewhere.appendingPathComponent("keep"))
+                    try FileManager.default.createSymbolicLink(
+                        at: staging.appendingPathComponent(".userplane-archiver"),
+                        withDestinationURL: elsewhere
+                    )
+                    let configuration = try Self.configuration(
+                        simulator,
+                        moto,
+                        bucket: "planted-link",
+                        state: home.appendingPathComponent("state"),
+                        staging: staging
+                    )
+                    let result = try await ArchiveRun.withRun(
+                        configuration: configuration,
+                        logger: ArchiveRunTests.logger
+                    ) { run in
+                        await run.workspaces(onEvent: { _ in })
+                    }
+                    let error = try #require(result.error as? QueueError, "\(String(describing: result.error))")
+                    #expect(error.code == .archiveRootUnusable)
+                    #expect("\(error)".contains("symbolic link"), "\(error)")
+                    #expect(simulator.counters().blobBytesSent == 0)
+                    #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.path) == ["keep"])
+                }
+            }
+        }
+    }
+
     /// Two state directories (two archives) sharing one `--staging`: job ids repeat across states, yet the second
     /// archive's sweep and jobs leave the first one's staged video alone, and the first archive's next run reuses it.
     @Test func stateDirectoriesSharingOneStagingKeepTheirOwnDownloads() async throws {
