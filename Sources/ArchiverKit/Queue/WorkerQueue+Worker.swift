@@ -356,7 +356,8 @@ extension WorkerQueue {
     /// A resumable job's directory is renamed into the new place, so its partial downloads resume, when the two
     /// are on one file system (the default `--staging`, inside the state directory) and the job has none there
     /// yet; any other (another file system: moving it would copy what a resume saves, a job that will not resume,
-    /// a name that is not a directory) is removed, and the job downloads again. Then the empty
+    /// a name that is not a directory) is removed, and the job downloads again. A job another process of a shared
+    /// state (`--database`) holds a live lease on is left for a later run. Then the empty
     /// `.userplane-archiver/staging` goes too. Through directory descriptors, links never followed.
     private func adoptRootStaging(resumable: [JobState]) async throws {
         let root = configuration.root.path
@@ -368,9 +369,13 @@ extension WorkerQueue {
             if let target { close(target) }
         }
         for name in PrivateFile.entries(of: legacy) where name.hasPrefix("job-") {
+            var job: Job?
+            if let id = Int64(name.dropFirst(4)) { job = try await store.jobs.job(id: id) }
+            if let job, job.leaseOwner != nil, let expiry = job.leaseExpiresAt, expiry > now() {
+                continue  // another process of a shared state works on it (still here): a later run moves it
+            }
             var status = stat()
-            if let id = Int64(name.dropFirst(4)), let job = try await store.jobs.job(id: id),
-                resumable.contains(job.state), fstatat(legacy, name, &status, AT_SYMLINK_NOFOLLOW) == 0,
+            if let job, resumable.contains(job.state), fstatat(legacy, name, &status, AT_SYMLINK_NOFOLLOW) == 0,
                 status.st_mode & S_IFMT == S_IFDIR
             {
                 if target == nil {
