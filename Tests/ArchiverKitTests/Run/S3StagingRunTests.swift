@@ -156,6 +156,59 @@ import UserplaneSimulator
         }
     }
 
+    /// A shared state (`--database`): staging an earlier version left below the state directory for a job another
+    /// process holds a live lease on is not moved from under it (a later run moves it); a stale one still goes.
+    @Test func stagingLeftBelowTheStateForAJobAnotherProcessHoldsStaysUntilALaterRun() async throws {
+        var simulatorConfiguration = ArchiveRunTests.simulatorConfiguration(recordings: 1, secondWorkspace: 0)
+        simulatorConfiguration.content.unfinishedFraction = 0
+        try await withUserplaneSimulator(simulatorConfiguration) { simulator in
+            try await withMotoServer { moto in
+                try await withTemporaryDirectory { home in
+                    try await moto.createBucket("staging-leased", objectLock: false)
+                    let state = home.appendingPathComponent("state")
+                    let staging = home.appendingPathComponent("staging")
+                    try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+                    let configuration = try Self.configuration(
+                        simulator,
+                        moto,
+                        bucket: "staging-leased",
+                        state: state,
+                        staging: staging
+                    )
+                    try await Self.runUntilTheVideoIsStaged(configuration)
+                    let job = try #require(Self.stagedVideos(under: staging).first).deletingLastPathComponent()
+                    let legacy = state.appendingPathComponent(".userplane-archiver/staging")
+                    let old = legacy.appendingPathComponent(job.lastPathComponent)
+                    try FileManager.default.createDirectory(at: legacy, withIntermediateDirectories: true)
+                    try FileManager.default.moveItem(at: job, to: old)
+                    let stale = legacy.appendingPathComponent("job-999")
+                    try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+
+                    _ = try await ArchiveRun.withRun(configuration: configuration, logger: ArchiveRunTests.logger) {
+                        run in
+                        await run.workspaces(supervise: { queue in
+                            // Another process (of a shared state) claims the job, then this one sweeps.
+                            let claimed = try await queue.store.jobs.claimNext(
+                                kind: .archive,
+                                owner: "other-host:1:run",
+                                leaseDuration: .seconds(3600),
+                                now: ArchiveRunTests.fixedNow,
+                                runStartedAt: ArchiveRunTests.fixedNow,
+                                workspaceID: nil,
+                                recordingIDs: []
+                            )
+                            #expect(claimed.map { "job-\($0.id)" } == job.lastPathComponent)
+                            try await queue.sweepStaging()
+                        })
+                    }
+                    #expect(FileManager.default.fileExists(atPath: old.path), "the leased job's staging stays")
+                    #expect(!FileManager.default.fileExists(atPath: job.path), "and is not moved from under it")
+                    #expect(!FileManager.default.fileExists(atPath: stale.path), "a stale one is removed")
+                }
+            }
+        }
+    }
+
     /// A symbolic link planted as `.userplane-archiver` in the staging directory is refused before anything is
     /// downloaded, never followed: the directory it points to stays as it was.
     @Test func aLinkPlantedInTheStagingDirectoryIsRefusedNotFollowed() async throws {
