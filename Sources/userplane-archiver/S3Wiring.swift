@@ -42,7 +42,8 @@ enum S3Wiring {
     ///   - stateRoot: The local state directory; tars are packed under its `.userplane-archiver/outgoing/`.
     ///   - objectLock: `--object-lock` (`compliance` / `governance`), or `nil`.
     ///   - retainFor: `--retain-for`, required with `objectLock`.
-    ///   - staging: `--staging`: where tars are packed before upload (default: under the state directory).
+    ///   - staging: `--staging`: where downloads are staged and tars packed before upload (default: under the state
+    ///     directory).
     /// - Returns: The destination (not yet preflighted).
     /// - Throws: ``S3Error`` for missing credentials or a bad endpoint, `ValidationError` for bad flags.
     static func destination(

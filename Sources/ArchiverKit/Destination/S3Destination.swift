@@ -28,7 +28,8 @@ public struct S3Destination: ArchiveDestination {
     public var location: S3Location
     /// Object Lock for new objects, or `nil` to write without.
     public var lock: Lock?
-    /// The local directory the tars are packed in before their upload.
+    /// The local directory the tars are packed in before their upload; the queue stages the downloads below it
+    /// too (see `WorkerQueue.Configuration.stagingBase`), on the file system the tars are packed on.
     public var stagingDirectory: URL
 
     /// Creates a destination.
@@ -37,7 +38,8 @@ public struct S3Destination: ArchiveDestination {
     ///   - client: A client for `location.bucket`.
     ///   - location: Bucket and prefix.
     ///   - lock: Object Lock for new objects.
-    ///   - stagingDirectory: Where tars are packed before upload (a directory under the state directory).
+    ///   - stagingDirectory: Where tars are packed before upload and downloads are staged (`--staging`; default a
+    ///     directory under the state directory).
     public init(client: S3Client, location: S3Location, lock: Lock?, stagingDirectory: URL) {
         self.client = client
         self.location = location

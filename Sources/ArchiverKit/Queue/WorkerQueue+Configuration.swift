@@ -107,10 +107,38 @@ extension WorkerQueue {
             self.exitCode = exitCode
         }
 
-        /// `<root>/.userplane-archiver/staging/job-<id>/`: where a job's resources wait to be packed.
+        /// The existing directory every job's staging lies under: the root, or the packing root of a destination
+        /// that packs elsewhere (an S3 archive's `--staging`), so that the downloads land on the file system the tar
+        /// is packed on (the video becomes the tar in place) and not in the state directory.
+        var stagingBase: URL {
+            guard kind == .archive, let packingRoot = destination?.packingRoot,
+                packingRoot.standardizedFileURL.path != root.standardizedFileURL.path
+            else { return root }
+            return packingRoot
+        }
+
+        /// The directories from ``stagingBase`` down to the one holding the `job-<id>` directories.
+        ///
+        /// `.userplane-archiver/staging` below the root. Below a packing root elsewhere, one more level,
+        /// `state-<hash>` (the first 16 hex digits of the SHA-256 of the state root's path): job ids are only
+        /// unique in one state, and several state directories may share one `--staging DIR`, whose staging sweeps
+        /// must not take each other's downloads.
+        var stagingComponents: [String] {
+            guard stagingBase.standardizedFileURL.path != root.standardizedFileURL.path else {
+                return Self.rootStagingComponents
+            }
+            let digest = HashState(.sha256)
+            digest.update(Array(root.standardizedFileURL.path.utf8))
+            return Self.rootStagingComponents + ["state-" + String(digest.finalizeHex().prefix(16))]
+        }
+
+        /// `.userplane-archiver/staging`: where staging lies below the root (and below a packing root elsewhere).
+        static let rootStagingComponents = [ArchiveStore.stateDirectoryName, "staging"]
+
+        /// `<stagingBase>/<stagingComponents>/job-<id>/`: where a job's resources wait to be packed
+        /// (`<root>/.userplane-archiver/staging/job-<id>/` for a local archive).
         func stagingDirectory(jobID: Int64) -> URL {
-            root.appendingPathComponent(ArchiveStore.stateDirectoryName, isDirectory: true)
-                .appendingPathComponent("staging", isDirectory: true)
+            stagingComponents.reduce(stagingBase) { $0.appendingPathComponent($1, isDirectory: true) }
                 .appendingPathComponent("job-\(jobID)", isDirectory: true)
         }
 

@@ -42,7 +42,10 @@ extension WorkerQueue {
             configuration.kind == .download
             ? configuration.downloadDirectory(recordingID: job.recordingID)
             : configuration.stagingDirectory(jobID: job.id)
-        try PrivateFile.makeDirectories(directory, under: configuration.root)
+        try PrivateFile.makeDirectories(
+            directory,
+            under: configuration.kind == .download ? configuration.root : configuration.stagingBase
+        )
         let recordingJSON = directory.appendingPathComponent("recording.json")
         if configuration.kind == .download {
             try writeOutputFile(detail.rawData, to: recordingJSON)
@@ -382,7 +385,8 @@ extension WorkerQueue {
         state.withLock { $0.report.bytesDownloaded += Int64(bytes) }
     }
 
-    /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×).
+    /// Refuses to start a download that would leave less than the reserve free (staging + tar need 2×), measured
+    /// where the bytes go: the staging directory (on the file system the tar is packed on) or the output directory.
     private func checkFreeSpace(for size: Int?, at directory: URL) throws {
         guard let available = DiskSpace.availableBytes(at: directory) else { return }
         // The size comes from the server: saturate instead of trapping on an absurd value.
@@ -394,7 +398,7 @@ extension WorkerQueue {
             throw QueueError(
                 code: .diskFull,
                 message:
-                    "not enough free space in \(configuration.root.path): \(available) bytes free, \(needed) needed "
+                    "not enough free space in \(directory.path): \(available) bytes free, \(needed) needed "
                     + "for the next resource; free some space and re-run (finished archives are intact)"
             )
         }

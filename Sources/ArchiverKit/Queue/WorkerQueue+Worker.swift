@@ -298,7 +298,8 @@ extension WorkerQueue {
     /// ``removeStaging(_:)`` on the calling thread (blocking).
     func removeStagingNow(_ job: Job) {
         // Through verified descriptors: a link planted as `staging` (or inside it) is never followed.
-        if let staging = PrivateFile.openDirectory(Self.stagingComponents, under: configuration.root.path) {
+        let components = configuration.stagingComponents
+        if let staging = PrivateFile.openDirectory(components, under: configuration.stagingBase.path) {
             PrivateFile.removeTree(named: "job-\(job.id)", in: staging)
             close(staging)
         }
@@ -321,14 +322,99 @@ extension WorkerQueue {
     ///
     /// Runs before any worker starts, under the archive root's lock. Only `job-<id>` entries (what the archiver
     /// creates) are removed, through directory descriptors opened with `O_NOFOLLOW`: links are unlinked, never
-    /// followed, and a `staging` that is itself a link is refused.
+    /// followed, and a `staging` that is itself a link is refused. With a destination that packs elsewhere (S3),
+    /// staging an earlier version left below the state root is then moved or removed
+    /// (``adoptRootStaging(resumable:)``).
     ///
     /// - Throws: ``StoreError`` when the job table cannot be read; ``QueueError/Code/archiveRootUnusable`` when
-    ///   `staging` (or `.userplane-archiver`) is a symbolic link or not a directory.
+    ///   `staging` (or a directory above it) is a symbolic link or not a directory.
     func sweepStaging() async throws {
-        let parent = configuration.stagingDirectory(jobID: 0).deletingLastPathComponent()
+        let base = configuration.stagingBase
+        let components = configuration.stagingComponents
+        try Self.refuseLinks(components, under: base)
+        let resumable: [JobState] = [.queued, .listingConfirmed, .downloading, .packing, .deferred, .failed]
+        if let staging = PrivateFile.openDirectory(components, under: base.path) {
+            defer { close(staging) }
+            for name in PrivateFile.entries(of: staging) where name.hasPrefix("job-") {
+                if let id = Int64(name.dropFirst(4)), let job = try await store.jobs.job(id: id),
+                    resumable.contains(job.state)
+                {
+                    continue
+                }
+                logger.debug("removing stale staging", metadata: ["staging.name": "\(name)"])
+                PrivateFile.removeTree(named: name, in: staging)
+            }
+        }
+        if base.standardizedFileURL.path != configuration.root.standardizedFileURL.path {
+            try await adoptRootStaging(resumable: resumable)
+        }
+    }
+
+    /// Moves the staging an earlier version left below the state root to ``Configuration/stagingBase``, or
+    /// removes it: nothing stays behind there for good.
+    ///
+    /// A resumable job's directory is renamed into the new place, so its partial downloads resume, when the two
+    /// are on one file system (the default `--staging`, inside the state directory) and the job has none there
+    /// yet; any other (another file system: moving it would copy what a resume saves, a job that will not resume,
+    /// a name that is not a directory) is removed, and the job downloads again. A job another process of a shared
+    /// state (`--database`) holds a live lease on is left for a later run. Then the empty
+    /// `.userplane-archiver/staging` goes too. Through directory descriptors, links never followed.
+    private func adoptRootStaging(resumable: [JobState]) async throws {
+        let root = configuration.root.path
+        try Self.refuseLinks(Configuration.rootStagingComponents, under: configuration.root)
+        guard let legacy = PrivateFile.openDirectory(Configuration.rootStagingComponents, under: root) else { return }
+        var target: Int32?
+        defer {
+            close(legacy)
+            if let target { close(target) }
+        }
+        for name in PrivateFile.entries(of: legacy) where name.hasPrefix("job-") {
+            var job: Job?
+            if let id = Int64(name.dropFirst(4)) { job = try await store.jobs.job(id: id) }
+            if let job, job.leaseOwner != nil, let expiry = job.leaseExpiresAt, expiry > now() {
+                continue  // another process of a shared state works on it (still here): a later run moves it
+            }
+            var status = stat()
+            if let job, resumable.contains(job.state), fstatat(legacy, name, &status, AT_SYMLINK_NOFOLLOW) == 0,
+                status.st_mode & S_IFMT == S_IFDIR
+            {
+                if target == nil {
+                    try PrivateFile.makeDirectories(
+                        configuration.stagingComponents,
+                        under: configuration.stagingBase.path
+                    )
+                    target = PrivateFile.openDirectory(
+                        configuration.stagingComponents,
+                        under: configuration.stagingBase.path
+                    )
+                }
+                var existing = stat()
+                if let target, fstatat(target, name, &existing, AT_SYMLINK_NOFOLLOW) != 0,
+                    renameat(legacy, name, target, name) == 0
+                {
+                    logger.debug("moved staging to the packing root", metadata: ["staging.name": "\(name)"])
+                    continue
+                }
+            }
+            logger.debug("removing staging left below the state root", metadata: ["staging.name": "\(name)"])
+            PrivateFile.removeTree(named: name, in: legacy)
+        }
+        if let state = PrivateFile.openDirectory([ArchiveStore.stateDirectoryName], under: root) {
+            _ = unlinkat(state, Configuration.rootStagingComponents[1], AT_REMOVEDIR)  // only when empty
+            close(state)
+        }
+    }
+
+    /// Refuses a link or a non-directory at any of `components` below `base` (what the sweep would otherwise
+    /// silently skip).
+    ///
+    /// - Throws: ``QueueError/Code/archiveRootUnusable``.
+    static func refuseLinks(_ components: [String], under base: URL) throws {
+        var path = base.path
         var status = stat()
-        for path in [parent.deletingLastPathComponent().path, parent.path] where lstat(path, &status) == 0 {
+        for component in components {
+            path += "/" + component
+            guard lstat(path, &status) == 0 else { return }
             guard status.st_mode & S_IFMT == S_IFDIR else {
                 throw QueueError(
                     code: .archiveRootUnusable,
@@ -339,23 +425,5 @@ extension WorkerQueue {
                 )
             }
         }
-        guard let staging = PrivateFile.openDirectory(Self.stagingComponents, under: configuration.root.path) else {
-            return
-        }
-        defer { close(staging) }
-        let names = PrivateFile.entries(of: staging)
-        let resumable: [JobState] = [.queued, .listingConfirmed, .downloading, .packing, .deferred, .failed]
-        for name in names where name.hasPrefix("job-") {
-            if let id = Int64(name.dropFirst(4)), let job = try await store.jobs.job(id: id),
-                resumable.contains(job.state)
-            {
-                continue
-            }
-            logger.debug("removing stale staging", metadata: ["staging.name": "\(name)"])
-            PrivateFile.removeTree(named: name, in: staging)
-        }
     }
-
-    /// `.userplane-archiver/staging` below the root.
-    static var stagingComponents: [String] { [ArchiveStore.stateDirectoryName, "staging"] }
 }

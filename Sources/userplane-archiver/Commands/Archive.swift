@@ -103,7 +103,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "With --archive s3://...: pack each tar in this local directory before uploading it. "
+            "With --archive s3://...: download and pack each tar in this local directory before uploading it. "
                 + "(default: <state-dir>/.userplane-archiver/outgoing)",
             valueName: "dir"
         ),
