@@ -13,6 +13,17 @@ import UserplaneSimulator
     /// What one transfer may hold in memory and lose to a kill: its direct-I/O buffer.
     static let gatheredBytes = Downloader.Configuration().directWriteBufferBytes
 
+    /// The bytes of every `.partial` below `directory`.
+    static func partialBytes(under directory: URL) -> Int {
+        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.fileSizeKey])
+        else { return 0 }
+        var total = 0
+        for case let url as URL in walker where url.lastPathComponent.hasSuffix(".partial") {
+            total += (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0
+        }
+        return total
+    }
+
     @Test func killNineDuringDownloadsThenRerunFinishesExactlyWithoutStartingOver() async throws {
         let configuration = EndToEnd.configuration(recordings: 4, seed: 23) { configuration in
             configuration.content.minimumVideoBytes = 3 << 20
@@ -30,18 +41,22 @@ import UserplaneSimulator
                     "--concurrency", "\(Self.concurrency)",
                 ]
                 var kills = 0
-                var delays: [Int] = []
-                let deadline = ContinuousClock.now + .seconds(60)
+                let deadline = ContinuousClock.now + .seconds(180)
                 while kills < 5 && ContinuousClock.now < deadline {
                     let run = try ArchiverProcess(
                         arguments,
                         environment: EndToEnd.environment(simulator),
                         logDirectory: logs
                     )
-                    let delay = Int.random(in: 700...1500)
-                    delays.append(delay)
-                    // The random kill point (not synchronisation): the process runs freely until then.
-                    try await Task.sleep(for: .milliseconds(delay))
+                    // The kill point: once this run has added at least 1 MiB to the partials (whatever the load),
+                    // plus a random extra delay, so that kills land at different points of the 512 KiB buffers.
+                    let before = Self.partialBytes(under: out)
+                    while run.isRunning && Self.partialBytes(under: out) < before + (1 << 20)
+                        && ContinuousClock.now < deadline
+                    {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...300)))
                     guard run.isRunning else {
                         _ = try await run.waitForExit(timeout: .seconds(10))
                         break
@@ -51,8 +66,7 @@ import UserplaneSimulator
                     #expect(outcome.reason == .uncaughtSignal)
                     kills += 1
                 }
-                #expect(kills >= 3, "the download finished before 3 kills; delays \(delays)")
-                let resumed = simulator.journal().filter { $0.kind == "blob" && $0.status == 206 }
+                #expect(kills >= 3, "the download finished before 3 kills")
 
                 let rerun = try await ArchiverProcess.run(
                     arguments,
@@ -78,6 +92,7 @@ import UserplaneSimulator
                     #expect(digest.sha256 == resource.sha256 && digest.sha512 == resource.sha512, "\(name) digests")
                     expectedBytes += resource.size
                 }
+                let resumed = simulator.journal().filter { $0.kind == "blob" && $0.status == 206 }
                 #expect(!resumed.isEmpty, "no re-run resumed a partial with a range request")
                 // A kill loses at most, per transfer, the bytes gathered for direct I/O plus what was in flight.
                 let bound = kills * Self.concurrency * (Self.gatheredBytes + 2 * Self.chunkBytes)
