@@ -47,6 +47,16 @@ import UserplaneSimulator
                 #expect(failure.attempts == 1, "retried in the same run: \(failure)")
                 #expect(failure.reason.contains("next run"), "\(failure.reason)")
 
+                let status = try await RetentionCLITests.archiver(
+                    ["status", "--archive", root.path],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(
+                    status.stdout.contains("failed-permanently, 1 attempt(s), retried by the next run"),
+                    "\(status)"
+                )
+
                 // The operator removes the link: the next run archives the recording.
                 try FileManager.default.removeItem(at: link)
                 let again = try await RetentionCLITests.archiver(
