@@ -120,9 +120,10 @@ import Glibc
                 for (index, run) in runs.enumerated() {
                     simulator.setFaults(simulator.faults())  // every blob's first request stalls again
                     let stallsBefore = simulator.counters().injectedStalls
+                    let out = directory.appendingPathComponent("out\(index)", isDirectory: true)
                     let outcome = try await Self.download(
                         simulator,
-                        out: directory.appendingPathComponent("out\(index)", isDirectory: true),
+                        out: out,
                         in: directory,
                         run.flags + ["--log-level", "info"]
                     )
@@ -133,6 +134,9 @@ import Glibc
                         "\(run.flags): \(outcome.stderr.suffix(3000))"
                     )
                     #expect(!outcome.stderr.contains("no data for 60.0 seconds"))
+                    // The run report records the command line, the new flags with it (product.md §9).
+                    let report = try #require(try ArchiveRootInspection(root: out).runReports().last)
+                    #expect(report.arguments.suffix(run.flags.count + 2) == run.flags + ["--log-level", "info"])
                 }
             }
         }
