@@ -22,6 +22,8 @@ public struct SimulatorCounters: Sendable, Codable, Equatable {
     public var injectedDrops = 0
     /// Blob bodies truncated on purpose.
     public var injectedTruncations = 0
+    /// Blob bodies stalled on purpose (``SimulatorFaults/blobStallAfterBytes``).
+    public var injectedStalls = 0
     /// Presigned URLs issued.
     public var urlsIssued = 0
 

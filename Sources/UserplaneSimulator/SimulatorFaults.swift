@@ -28,7 +28,18 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     ///
     /// Default `nil` (off).
     public var blobTruncateFraction: Double?
-    /// Blob faults (drop, truncate) hit only the first K requests per blob path; `nil` hits every request.
+    /// Stop sending a blob body after this many bytes (the full `Content-Length` was announced) and keep the
+    /// connection open, silent, for ``blobStallSeconds`` (or until the client closes it), then close it: a stalled
+    /// blob host.
+    ///
+    /// Default `nil` (off).
+    public var blobStallAfterBytes: Int?
+    /// How long a blob stalled by ``blobStallAfterBytes`` stays silent before the connection is closed (bounded, so
+    /// that the simulator can always stop).
+    ///
+    /// Default 30.
+    public var blobStallSeconds: Int = 30
+    /// Blob faults (drop, truncate, stall) hit only the first K requests per blob path; `nil` hits every request.
     ///
     /// Default `nil`.
     public var blobFaultRequestsPerPath: Int?
@@ -70,7 +81,8 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case apiErrorRate, failFirstAPIRequestsPerPath, apiLatencyMilliseconds, blobDropAfterBytes, blobDropMode
         case blobTruncateFraction, blobFaultRequestsPerPath, blobBytesPerSecond, urlLifetimeSeconds, vanishStatus
-        case insertWhileListing, deleteWhileListing, failFirstDeletes, keyServiceDown
+        case insertWhileListing, deleteWhileListing, failFirstDeletes, keyServiceDown, blobStallAfterBytes,
+            blobStallSeconds
         case vanishedRecordingIDs = "vanishedRecordingIds"
     }
 

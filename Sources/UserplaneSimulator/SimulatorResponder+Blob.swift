@@ -145,7 +145,15 @@ extension SimulatorResponder {
             sendLimit = max(0, dropAfter)
             isDrop = true
         }
+        var isStall = false
+        if let faults, let stallAfter = faults.blobStallAfterBytes, stallAfter < sendLimit {
+            sendLimit = max(0, stallAfter)
+            isStall = true
+            isDrop = false
+        }
         let isFaulted = sendLimit < range.count
+        let isStallFault = isStall
+        let stallLength = Duration.seconds(max(0, faults?.blobStallSeconds ?? 0))
         let isDropFault = isDrop
         let isReset = isDrop && (faults?.blobDropMode.isReset ?? false)
         let bytesPerSecond = faults?.blobBytesPerSecond ?? state.faults.blobBytesPerSecond
@@ -173,6 +181,13 @@ extension SimulatorResponder {
                     let due = started + .milliseconds(Int64(sent) * 1000 / Int64(bytesPerSecond))
                     try await Task.sleep(until: due, clock: .continuous)
                 }
+            }
+            if isStallFault {
+                state.update { $0.injectedStalls += 1 }
+                // Silent until the client closes the connection or the stall's length has passed.
+                let end = ContinuousClock.now + stallLength
+                while channel.isActive, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(50)) }
+                throw InjectedConnectionFault()
             }
             if isFaulted {
                 state.update { counters in

@@ -42,9 +42,20 @@ import UserplaneSimulator
                 #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link.path) == outside.path)
                 let reports = try ArchiveRootInspection(root: root).runReports()
                 let failure = try #require(reports.last?.failures.first)
-                #expect(failure.willRetry == false, "\(failure)")
+                // Not retried in this run, but by the next one, which requeues it (and archives it below).
+                #expect(failure.willRetry == true, "\(failure)")
                 #expect(failure.attempts == 1, "retried in the same run: \(failure)")
                 #expect(failure.reason.contains("next run"), "\(failure.reason)")
+
+                let status = try await RetentionCLITests.archiver(
+                    ["status", "--archive", root.path],
+                    key: sim.apiKey,
+                    in: scratch
+                )
+                #expect(
+                    status.stdout.contains("failed-permanently, 1 attempt(s), retried by the next run"),
+                    "\(status)"
+                )
 
                 // The operator removes the link: the next run archives the recording.
                 try FileManager.default.removeItem(at: link)

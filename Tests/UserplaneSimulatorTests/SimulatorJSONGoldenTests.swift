@@ -60,7 +60,8 @@ import Testing
         faults.vanishedRecordingIDs = ["rec_1"]
         faults.vanishStatus = 410
         let golden =
-            #"{"apiErrorRate":0,"apiLatencyMilliseconds":0,"blobDropMode":"close","deleteWhileListing":0,"#
+            #"{"apiErrorRate":0,"apiLatencyMilliseconds":0,"blobDropMode":"close","blobStallSeconds":30,"#
+            + #""deleteWhileListing":0,"#
             + #""failFirstAPIRequestsPerPath":0,"failFirstDeletes":0,"insertWhileListing":0,"keyServiceDown":false,"#
             + #""vanishStatus":410,"vanishedRecordingIds":["rec_1"]}"#
         #expect(try Self.encoded(faults) == golden)

@@ -45,8 +45,10 @@ extension ArchiverConfiguration {
     /// `full_listing_every` (durations such as `72h`, `7d`: how far behind the high-water mark an
     /// incremental listing reads, and how often the whole workspace is listed), `max_blob_size` (bytes
     /// as an integer, or a string such as `"64GiB"`: the most accepted for a blob whose size is not
-    /// announced), `group` (string: the group given to every file and directory created under the
-    /// archive root), `state_dir` (string path: the local state of an `s3://` archive root), `object_lock`
+    /// announced), `stall_timeout` (a duration from `1s` to `1h`: a blob request with no byte for this long is
+    /// retried), `min_transfer_speed` (bytes per second as an integer, or a string such as `"1KiB"`; 0 turns the
+    /// check off), `direct_io` (boolean: `download` writes with direct I/O), `group` (string: the group given to
+    /// every file and directory created under the archive root), `state_dir` (string path: the local state of an `s3://` archive root), `object_lock`
     /// (`"compliance"` or `"governance"`) and `retain_for` (a duration such as `7y`): S3 Object Lock for new objects,
     /// `database_url` (string: a `postgres://` URL of a shared database, product.md §11.2).
     ///
@@ -111,7 +113,8 @@ extension ArchiverConfiguration {
         try top.rejectUnknownKeys([
             "base_url", "api_key_file", "archive_root", "ca_bundle", "api_rate", "api_daily_budget", "concurrency",
             "metrics_file", "listing_overlap", "full_listing_every", "max_blob_size", "group", "workspace", "retention",
-            "state_dir", "object_lock", "retain_for", "database_url",
+            "state_dir", "object_lock", "retain_for", "database_url", "stall_timeout", "min_transfer_speed",
+            "direct_io",
         ])
         baseURL = try top.string("base_url")
         if let baseURL {
@@ -131,6 +134,7 @@ extension ArchiverConfiguration {
         listingOverlap = try top.duration("listing_overlap")
         fullListingEvery = try top.duration("full_listing_every")
         maxBlobSize = try top.byteSize("max_blob_size")
+        try readTransferTuning(top)
         group = try top.string("group")
         stateDir = try top.string("state_dir")
         objectLock = try top.string("object_lock")
@@ -157,6 +161,34 @@ extension ArchiverConfiguration {
         }
         if let retentionTable = try top.table("retention") {
             retention = try Self.retention(from: retentionTable)
+        }
+    }
+
+    /// `stall_timeout`, `min_transfer_speed` and `direct_io`, checked against ``TransferTuning``'s bounds.
+    private mutating func readTransferTuning(_ top: TableReader) throws {
+        if let text = try top.string("stall_timeout") {
+            guard let timeout = TransferTuning.stallTimeout(parsing: text) else {
+                throw top.invalid("stall_timeout", "expected \(TransferTuning.stallTimeoutRule) (got \"\(text)\")")
+            }
+            stallTimeout = timeout
+        }
+        if let value = top.table["min_transfer_speed"] {
+            let speed: Int?
+            if let int = value.int {
+                speed = (0...TransferTuning.maximumMinimumSpeed).contains(int) ? int : nil
+            } else if let text = value.string {
+                speed = TransferTuning.minimumSpeed(parsing: text)
+            } else {
+                throw top.wrongType("min_transfer_speed", value, expected: "an integer or a string")
+            }
+            guard let speed else {
+                throw top.invalid("min_transfer_speed", "expected \(TransferTuning.minimumSpeedRule)")
+            }
+            minTransferSpeed = speed
+        }
+        if let value = top.table["direct_io"] {
+            guard let bool = value.bool else { throw top.wrongType("direct_io", value, expected: "true or false") }
+            directIO = bool
         }
     }
 

@@ -52,6 +52,9 @@ extension ArchiverConfiguration {
         merged.listingOverlap = listingOverlap ?? lower.listingOverlap
         merged.fullListingEvery = fullListingEvery ?? lower.fullListingEvery
         merged.maxBlobSize = maxBlobSize ?? lower.maxBlobSize
+        merged.stallTimeout = stallTimeout ?? lower.stallTimeout
+        merged.minTransferSpeed = minTransferSpeed ?? lower.minTransferSpeed
+        merged.directIO = directIO ?? lower.directIO
         merged.group = group ?? lower.group
         merged.stateDir = stateDir ?? lower.stateDir
         merged.objectLock = objectLock ?? lower.objectLock

@@ -56,6 +56,14 @@ package struct ArchiverConfiguration: Sendable, Equatable {
     package var concurrency: Int?
     /// The most bytes accepted for a blob of unannounced size (`max_blob_size`; default 64 GiB).
     package var maxBlobSize: Int64?
+    /// A blob request with no byte for this long is aborted and retried (`stall_timeout`; default 60 s).
+    package var stallTimeout: Duration?
+    /// The least bytes per second a blob request must average over each 120 s (`min_transfer_speed`; 0 turns the
+    /// check off; default 1 KiB/s).
+    package var minTransferSpeed: Int?
+    /// Whether `download` writes blobs with direct I/O where the file system allows it (`direct_io`; default on;
+    /// `archive` never does).
+    package var directIO: Bool?
     /// Where `archive` writes its Prometheus metrics (`metrics_file`).
     package var metricsFile: String?
     /// How far behind the high-water mark an incremental listing reads (`listing_overlap`).

@@ -53,7 +53,10 @@ package struct RunReport: Codable, Sendable, Equatable {
         package var reason: String
         /// Attempts so far, across runs.
         package var attempts: Int
-        /// Whether a later run will try again.
+        /// Whether the recording will be tried again without anyone acting: `true` for every job that failed,
+        /// whether its retry is due later in this run or in a later one, or it failed for good in this run (attempts
+        /// used up, or an error only an operator can fix) and the next run requeues it with fresh attempts; `false`
+        /// only for a recording rejected at listing (an id that cannot be archived), which is never queued.
         package var willRetry: Bool
 
         private enum CodingKeys: String, CodingKey {

@@ -274,7 +274,7 @@ extension WorkerQueue {
         }
         let reason = RetryPolicy.describe(error)
         let retryable = RetryPolicy.isRetryableJob(error)
-        let action = try await store.jobs.apply(
+        _ = try await store.jobs.apply(
             .failed(reason: reason, isRetryable: retryable),
             to: lease,
             configuration: configuration.jobRetryRules,
@@ -282,8 +282,11 @@ extension WorkerQueue {
         )
         let attempts = try await store.jobs.job(id: job.id)?.attempts ?? job.attempts + 1
         logger.info("recording failed", metadata: ["error": "\(reason)", "retry.attempt": "\(attempts)"])
-        if case .retry = action { return .failed(reason: reason, attempts: attempts, willRetry: true) }
-        return .failed(reason: reason, attempts: attempts, willRetry: false)
+        // Tried again either way: a `failed` job when its retry is due (in this run or a later one), a
+        // `failed-permanently` one (attempts used up, or an error only an operator can fix) by the next run, which
+        // requeues it with fresh attempts (``JobQueueStore/requeuePermanentlyFailed(kind:workspaceID:now:)`` or the
+        // listing's enqueue). Only ids rejected at listing, never queued, are not tried again.
+        return .failed(reason: reason, attempts: attempts, willRetry: true)
     }
 
     /// Removes the job's staging directory (and any `.partial` of its tar) on a thread of its own and waits for it.

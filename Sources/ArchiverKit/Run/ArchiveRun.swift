@@ -276,13 +276,32 @@ package struct ArchiveRun: Sendable {
         if let every = settings.fullListingEvery ?? defaults.fullListingEvery {
             queue.listing.fullListingEvery = every.duration(endingAt: now)
         }
-        if let maxBlobSize = settings.maxBlobSize { queue.downloader.maximumBlobBytes = maxBlobSize }
+        Self.applyTransferSettings(settings, to: &queue.downloader)
         if let shared = configuration.sharedState {
             queue.leaseDuration = shared.leaseDuration
             queue.heartbeatInterval = shared.leaseDuration / 3
             queue.waitsForOtherProcessesLeases = true
         }
         return queue
+    }
+
+    /// Sets the transfer settings an operator chose (`max_blob_size`, `stall_timeout`, `min_transfer_speed`,
+    /// `direct_io`) on `downloader`; those not set keep the downloader's defaults.
+    ///
+    /// With `direct_io` on, the downloader's own buffer size is kept; an archive run's queue turns direct I/O off
+    /// in any case (its packer reads each staged file again at once).
+    ///
+    /// - Parameters:
+    ///   - settings: The resolved settings.
+    ///   - downloader: The queue's transfer configuration.
+    package static func applyTransferSettings(
+        _ settings: ArchiverConfiguration,
+        to downloader: inout Downloader.Configuration
+    ) {
+        if let maxBlobSize = settings.maxBlobSize { downloader.maximumBlobBytes = maxBlobSize }
+        if let stallTimeout = settings.stallTimeout { downloader.stallTimeout = stallTimeout }
+        if let speed = settings.minTransferSpeed { downloader.minimumBytesPerSecond = speed }
+        if settings.directIO == false { downloader.directWriteBufferBytes = 0 }
     }
 
     /// A new run id: the UTC time to the second and 8 random hex digits (`20261130T062211Z-1a2b3c4d`).

@@ -123,7 +123,7 @@ struct ArchiveCommand: AsyncParsableCommand {
     func run() async throws {
         try await ExitCodes.mapping {
             var flags = api.flagLayer
-            flags.maxBlobSize = transfer.maxBlobBytes
+            transfer.apply(to: &flags)
             flags.archiveRoot = root.archive
             flags.concurrency = concurrency
             flags.metricsFile = metricsFile

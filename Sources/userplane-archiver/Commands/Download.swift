@@ -105,7 +105,7 @@ struct DownloadCommand: AsyncParsableCommand {
         try await ExitCodes.mapping {
             try ArchiveRootOptions.useGroup(group)
             var flags = api.flagLayer
-            flags.maxBlobSize = transfer.maxBlobBytes
+            transfer.apply(to: &flags)
             flags.concurrency = concurrency
             if let workspace { flags.workspaces = [.init(id: workspace)] }
             try listing.apply(to: &flags)

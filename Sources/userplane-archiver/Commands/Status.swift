@@ -92,9 +92,11 @@ struct StatusCommand: AsyncParsableCommand {
         } else {
             lines.append("failures (\(status.failures.count)):")
             for failure in status.failures.prefix(50) {
+                // A job that failed for good is requeued, with fresh attempts, by the next run.
                 let retry =
-                    failure.nextAttemptAt.map { ", retry after \($0.formatted(.iso8601))" }
-                    ?? ", not retried automatically"
+                    failure.state == JobState.failedPermanently.rawValue
+                    ? ", retried by the next run"
+                    : failure.nextAttemptAt.map { ", retry after \($0.formatted(.iso8601))" } ?? ""
                 lines.append(
                     "  \(ProgressRenderer.shorten(failure.recordingID)) [\(failure.state), \(failure.attempts) attempt(s)\(retry)]: "
                         + SafeText.printable(failure.reason ?? "unknown", maximumBytes: 300)
