@@ -58,7 +58,7 @@ extension Downloader {
         /// The buffer each download gathers its bytes in to write them with direct I/O (`O_DIRECT`), past the page
         /// cache, a full buffer at a time.
         ///
-        /// Only on file systems where that goes straight to a local disk (ext2/3/4, XFS, Btrfs); elsewhere, where
+        /// Only on file systems where that goes straight to a local disk (ext2/3/4, XFS, Btrfs, overlay); elsewhere, where
         /// the kernel refuses it, or with 0, bytes are written through the page cache. Spares the copy into the page
         /// cache and the writeback before the final fsync (about 10 % of a download's CPU on the bench machine);
         /// costs this much memory per running download. Archive runs turn it off: their packer reads each staged
