@@ -11,7 +11,9 @@ extension ArchivePackager {
     /// The staged file's reserved front must already hold exactly the headers the copy would write. Then
     /// `<tar>.partial` becomes a second name (a hard link) of the staged file, whose first `front + size` bytes
     /// are read once: all of them for the tar's SHA-256, the front compared with the expected headers, the body
-    /// checked against the download's seal (or SHA-256). Only then is anything written, and only after those bytes:
+    /// checked against the download's seal (or SHA-256). With a seal and the download's SHA-256 of exactly these
+    /// headers and this body (``PackPlan/PayloadFile/tarMidstate``), the read only checks, and the tar's SHA-256
+    /// continues from the download's. Only then is anything written, and only after those bytes:
     /// the padding and the other members, through libarchive; then fsync, and the caller renames and writes the
     /// sidecar as for a copy. The result is byte-for-byte the tar the copy would write.
     ///
@@ -83,7 +85,11 @@ extension ArchivePackager {
         var headerMatches = true
         let checker = first.contentSeal?.checker()
         let digest = checker == nil ? HashState(.sha256) : nil
-        try writer.hashExisting(end) { (chunk, offset) throws(PackingError) in
+        // The tar's SHA-256 over these bytes was computed while downloading them: continued only when the seal
+        // proves that the staged body is those bytes and the front is compared with the headers it was computed for.
+        let midstate =
+            checker == nil ? nil : first.tarMidstate.flatMap { $0.byteCount == end && $0.prefix == expected ? $0 : nil }
+        try writer.hashExisting(end, continuing: midstate) { (chunk, offset) throws(PackingError) in
             var body = chunk
             if offset < reserved {
                 let count = Int(min(Int64(chunk.count), reserved - offset))

@@ -23,7 +23,9 @@ public import Foundation
 /// The video is normally not copied: its download reserved the bytes of the tar's first three headers in front of
 /// its body (see ``PackingFront``, ``StagedResource/dataOffset``), so the staged file itself becomes the tar (see
 /// `packInPlace`): `<tar>.partial` is linked to it, its bytes are read once (the checks above and the tar's SHA-256)
-/// and the other members are appended. The copy is used whenever that cannot be done safely (a plain staged file,
+/// and the other members are appended. Where the download already computed the tar's SHA-256 over those bytes
+/// (``TwinSHA256``, on CPUs with SHA extensions: ``StagedResource/tarMidstate``), that read only checks them (the seal
+/// and the headers) and the sidecar's digest continues the download's, so the video is never hashed by the packer. The copy is used whenever that cannot be done safely (a plain staged file,
 /// a front that is not exactly the expected headers, staging on another file system, a staged file with other
 /// names); both give the same bytes.
 public struct ArchivePackager: Sendable {

@@ -157,13 +157,20 @@ final class ArchiveWriteHandle {
     /// Each chunk and its offset go to `inspect` too. Nothing is written: call
     /// ``padExisting()`` before adding members.
     ///
-    /// - Precondition: Nothing was added yet and the file's position is 0; it holds at least `byteCount` bytes.
+    /// With `midstate` (the SHA-256 of exactly these `byteCount` bytes, computed as they were downloaded), the bytes
+    /// are read for `inspect` only and the tar's SHA-256 continues from `midstate`: `inspect` must then prove that the
+    /// bytes read are the ones that were hashed (the packer checks the content seal and the headers).
+    ///
+    /// - Precondition: Nothing was added yet and the file's position is 0; it holds at least `byteCount` bytes;
+    ///   `midstate`, if any, has taken `byteCount` bytes.
     /// - Throws: ``PackingError`` for a read error or a file shorter than `byteCount`, or what `inspect` throws.
     func hashExisting(
         _ byteCount: Int64,
+        continuing midstate: SHA256Midstate? = nil,
         inspect: (_ chunk: UnsafeRawBufferPointer, _ offset: Int64) throws(PackingError) -> Void
     ) throws(PackingError) {
         precondition(sink.byteCount == 0, "hashExisting must come before any member")
+        precondition(midstate == nil || midstate?.byteCount == byteCount, "the midstate must cover the bytes read")
         let digest = sink.sha256
         var offset: Int64 = 0
         while offset < byteCount {
@@ -183,9 +190,10 @@ final class ArchiveWriteHandle {
             }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
             try inspect(chunk, offset)
-            digest.update(chunk)
+            if midstate == nil { digest.update(chunk) }
             offset += Int64(count)
         }
+        sink.continued = midstate?.resume()
         sink.byteCount = byteCount
         sink.writebackStart = byteCount  // already on disk: written and synced by the download
     }
@@ -221,7 +229,7 @@ final class ArchiveWriteHandle {
             try result.get()
         }
         try DurableFile.sync(sink.fd, path: sink.path)
-        return (sink.byteCount, sink.sha256.finalizeHex())
+        return (sink.byteCount, sink.continued?.plainHex() ?? sink.sha256.finalizeHex())
     }
 
     private func writeHeader(
@@ -348,6 +356,9 @@ final class ArchiveWriteHandle {
         let path: String
         /// Four buffers of ring (512 KiB by default, as for SHA-512 while downloading): memory stays flat per packer.
         let sha256: BackgroundDigest
+        /// Replaces `sha256` for the tar's SHA-256 when it continues from a download's (see
+        /// ``ArchiveWriteHandle/hashExisting(_:continuing:inspect:)``): hashed here, on the writer's thread.
+        var continued: TwinSHA256?
         var byteCount: Int64 = 0
         /// Where the range not yet handed to writeback starts.
         var writebackStart: Int64 = 0
@@ -365,7 +376,11 @@ final class ArchiveWriteHandle {
         /// for hashing as it is).
         func accept(_ bytes: UnsafeRawBufferPointer) throws(PackingError) {
             try DurableFile.writeAll(fd, bytes, path: path)
-            sha256.update(bytes)
+            if let continued {
+                continued.update(bytes)
+            } else {
+                sha256.update(bytes)
+            }
             byteCount += Int64(bytes.count)
             // Start writing the tar to disk every few MiB rather than leaving all of it to the final fsync: the disk
             // then works while the rest is read and hashed, and the fsync (still what makes the tar durable) waits

@@ -11,6 +11,9 @@ struct PackPlan {
         var sha512: String
         /// The download's seal of the staged bytes, if this process downloaded them.
         var contentSeal: ContentSeal?
+        /// The tar's SHA-256 over the front and this body, computed while downloading (see
+        /// ``StagedResource/tarMidstate``).
+        var tarMidstate: SHA256Midstate?
         /// Where the body starts in the staged file (see ``StagedResource/dataOffset``).
         var dataOffset: Int64
     }
@@ -142,6 +145,7 @@ struct PackPlan {
             sha256: sha256,
             sha512: sha512,
             contentSeal: resource.contentSeal,
+            tarMidstate: resource.tarMidstate,
             dataOffset: max(resource.dataOffset, 0)
         )
     }

@@ -55,6 +55,11 @@ public struct StagedResource: Sendable, Hashable {
     /// Set when this process downloaded them: the packer then checks the staged file against it instead of against
     /// ``sha256`` (see ``ArchivePackager``). `nil` for a resource staged by an earlier process. Never persisted.
     package var contentSeal: ContentSeal?
+    /// The tar's SHA-256 over the reserved front and the body, computed while downloading.
+    ///
+    /// See ``DownloadResult/tarMidstate``. In-place packing continues it instead of hashing the body again, once the
+    /// seal has shown the staged bytes are the ones downloaded. `nil` otherwise. Never persisted.
+    package var tarMidstate: SHA256Midstate?
     /// Where the body starts in ``stagedFile``: 0 for a plain file, or the bytes a video's download reserved in
     /// front of it for the tar headers (see ``PackingFront``); ``size`` and the digests cover the body only.
     package var dataOffset: Int64 = 0

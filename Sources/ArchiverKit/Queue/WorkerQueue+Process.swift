@@ -325,6 +325,7 @@ extension WorkerQueue {
             provenance: provenance
         )
         staged.contentSeal = result.contentSeal  // lets packing skip a second SHA-256 of these bytes
+        staged.tarMidstate = result.tarMidstate  // and lets in-place packing skip hashing them for the tar
         staged.dataOffset = Int64(front?.reservedBytes ?? 0)
         return staged
     }

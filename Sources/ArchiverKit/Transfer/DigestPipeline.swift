@@ -10,7 +10,9 @@ import Synchronization
 /// exactly once per digest, in order, and the results equal single-threaded hashing.
 ///
 /// With `seals: true` it also computes a ``ContentSeal`` of the same bytes on the caller's thread, which a packer in
-/// this process checks instead of hashing the staged file's SHA-256 again.
+/// this process checks instead of hashing the staged file's SHA-256 again. ``hashesTarStream(behind:)`` makes the
+/// SHA-256 a ``TwinSHA256`` that also computes the SHA-256 of the tar the staged file will become, so that the packer
+/// need not hash the body for the tar's sidecar either.
 ///
 /// The hand-off costs a copy into the ring and a thread wake-up per buffer, which buys wall time only while a core is
 /// idle. So while at least `inlineFromActiveStreams` pipelines are open in the process (by default as many as there
@@ -22,6 +24,10 @@ import Synchronization
 ///   hashing thread exits (``PartialFile/close()`` does).
 final class DigestPipeline {
     private let sha256 = HashState(.sha256)
+    /// Replaces `sha256` from the first byte when ``hashesTarStream(behind:)`` asked for the tar's SHA-256 too.
+    private var twin: TwinSHA256?
+    /// Bytes added since creation or the last ``reset()``.
+    private var byteCount = 0
     /// SHA-512 on its own hashing thread, through a bounded ring.
     private let sha512: BackgroundDigest
     /// The content seal, when asked for (and Poly1305 is available).
@@ -50,7 +56,12 @@ final class DigestPipeline {
     /// Adds `bytes` to both digests (and the seal).
     func update(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
-        sha256.update(bytes)
+        byteCount += bytes.count
+        if let twin {
+            twin.update(bytes)
+        } else {
+            sha256.update(bytes)
+        }
         sealer?.update(bytes)
         if Self.activeStreams.load(ordering: .relaxed) >= inlineFromActiveStreams {
             sha512.updateOnCallerThread(bytes)
@@ -63,13 +74,31 @@ final class DigestPipeline {
     /// ``reset()``.
     func finalize() -> (sha256: String, sha512: String, seal: ContentSeal?) {
         let sha512Hex = sha512.finalizeHex()
-        return (sha256.finalizeHex(), sha512Hex, sealer?.seal())
+        return (twin?.plainHex() ?? sha256.finalizeHex(), sha512Hex, sealer?.seal())
     }
 
-    /// Forgets everything hashed so far (the seal starts again under a new key).
+    /// The SHA-256 of `front` followed by everything added so far, to be continued by the packer; `nil` unless
+    /// ``hashesTarStream(behind:)`` started it.
+    var tarMidstate: SHA256Midstate? { twin?.prefixedMidstate() }
+
+    /// From the first byte on, also computes the SHA-256 of these bytes behind `front`, in the same pass.
+    ///
+    /// `front` is the tar headers a staged video reserves; see ``TwinSHA256``. Only with a seal (the packer's check that lets it skip hashing
+    /// the body), before any byte (since creation or the last ``reset()``), and where the CPU allows; returns whether
+    /// it does. Called again before any byte, it starts over behind the new `front`.
+    @discardableResult
+    func hashesTarStream(behind front: [UInt8]) -> Bool {
+        guard sealer != nil, byteCount == 0 else { return false }
+        twin = TwinSHA256(prefix: front)
+        return twin != nil
+    }
+
+    /// Forgets everything hashed so far (the seal starts again under a new key; the tar's SHA-256 stops).
     func reset() {
         sha512.reset()
         sha256.reset()
+        twin = nil
+        byteCount = 0
         sealer?.reset()
     }
 

@@ -22,6 +22,11 @@ public struct DownloadResult: Sendable, Hashable {
     /// Set when ``Downloader/Configuration/sealsContent`` asked for one and the bytes were written (or re-hashed) by
     /// this download; `nil` otherwise. Never persisted.
     package var contentSeal: ContentSeal?
+    /// The SHA-256 of the tar the staged file starts, computed while downloading, for the packer to continue.
+    ///
+    /// It covers the reserved tar headers, then these bytes (``PartialFile/tarMidstate``); `nil` when it was not
+    /// computed. Never persisted.
+    package var tarMidstate: SHA256Midstate?
 
     /// Creates a result.
     public init(

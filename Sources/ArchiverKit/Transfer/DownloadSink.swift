@@ -201,6 +201,9 @@ final class DownloadSink: @unchecked Sendable {
                 abortReason = .diskFull(reason)
                 return false
             }
+            if partial.length == 0, let size = announcedTotal ?? expectedSize {
+                partial.hashTarStream(bodySize: size)  // the body's size is known before its first byte
+            }
             try partial.append(bytes)
         } catch {
             abortReason = .io(error)

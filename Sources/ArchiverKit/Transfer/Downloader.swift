@@ -310,8 +310,9 @@ public struct Downloader: Sendable {
         let committed = await BlockingExecutor.run {
             Result { () throws(TransferError) in
                 let digests = box.file.digests
+                let tarMidstate = box.file.tarMidstate
                 try box.file.commit()
-                return (bytes: box.file.length, digests: digests)
+                return (bytes: box.file.length, digests: digests, tarMidstate: tarMidstate)
             }
         }
         let file = try committed.get()
@@ -325,6 +326,7 @@ public struct Downloader: Sendable {
             contentType: contentType
         )
         result.contentSeal = file.digests.seal
+        result.tarMidstate = file.tarMidstate
         return result
     }
 }

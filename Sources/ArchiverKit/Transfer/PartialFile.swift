@@ -39,6 +39,8 @@ final class PartialFile {
     private(set) var validator: String?
     /// Appends with direct I/O past the page cache, when asked for and the file system allows it.
     private var direct: DirectAppender?
+    /// The body size whose tar headers the digests' tar SHA-256 started behind (``hashTarStream(bodySize:)``).
+    private var tarBodySize: Int?
 
     /// Opens (creating if needed) the partial of `destination` and re-hashes what it already holds.
     ///
@@ -188,6 +190,7 @@ final class PartialFile {
         length = 0
         writebackStart = 0
         hasher.reset()
+        tarBodySize = nil
         storeValidator(nil)
     }
 
@@ -208,6 +211,24 @@ final class PartialFile {
     /// The hex digests (and the seal, if asked for) of the bytes written so far.
     var digests: (sha256: String, sha512: String, seal: ContentSeal?) {
         hasher.finalize()
+    }
+
+    /// Before the first byte of the body: also computes the SHA-256 of the tar the committed file will start.
+    ///
+    /// That is the front's headers for a body of `bodySize` bytes, then the body, hashed in the same pass as the
+    /// body's own SHA-256 (see ``DigestPipeline/hashesTarStream(behind:)``). Does nothing once the body has a byte, without a
+    /// front or a seal, or where the CPU does not allow it.
+    func hashTarStream(bodySize: Int) {
+        guard length == 0, tarBodySize != bodySize, let header = front?.header(size: Int64(bodySize)) else { return }
+        tarBodySize = hasher.hashesTarStream(behind: header) ? bodySize : nil
+    }
+
+    /// The tar's SHA-256 over the front's headers and the whole body, to be continued by the packer: `nil` unless
+    /// ``hashTarStream(bodySize:)`` started it for a body of exactly ``length`` bytes (the headers ``commit()``
+    /// writes).
+    var tarMidstate: SHA256Midstate? {
+        guard let tarBodySize, tarBodySize == length else { return nil }
+        return hasher.tarMidstate
     }
 
     /// Makes the partial durable and atomically renames it over the destination, then syncs the directory.
