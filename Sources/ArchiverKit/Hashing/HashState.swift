@@ -1,8 +1,9 @@
 internal import COpenSSL
 
-/// A running SHA-256 or SHA-512: the one type through which ArchiverKit hashes anything, so that the
-/// implementation behind it is chosen here and nowhere else. The one exception is ``TwinSHA256``, which computes two
-/// SHA-256 of one stream in one pass for in-place packing (no OpenSSL interface does that) and is checked against
+/// A running SHA-256 or SHA-512: the one type through which ArchiverKit hashes anything.
+///
+/// The implementation behind it is chosen here and nowhere else. The one exception is ``TwinSHA256``, which computes
+/// two SHA-256 of one stream in one pass for in-place packing (no OpenSSL interface does that) and is checked against
 /// this type.
 ///
 /// The implementation is OpenSSL 3's libcrypto through EVP (the `COpenSSL` system library; libcurl's OpenSSL
