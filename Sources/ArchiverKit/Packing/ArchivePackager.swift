@@ -25,9 +25,9 @@ public import Foundation
 /// `packInPlace`): `<tar>.partial` is linked to it, its bytes are read once (the checks above and the tar's SHA-256)
 /// and the other members are appended. Where the download already computed the tar's SHA-256 over those bytes
 /// (``TwinSHA256``, on CPUs with SHA extensions: ``StagedResource/tarMidstate``), that read only checks them (the seal
-/// and the headers) and the sidecar's digest continues the download's, so the video is never hashed by the packer. The copy is used whenever that cannot be done safely (a plain staged file,
-/// a front that is not exactly the expected headers, staging on another file system, a staged file with other
-/// names); both give the same bytes.
+/// and the headers) and the sidecar's digest continues the download's, so the video is never hashed by the packer.
+/// The copy is used whenever that cannot be done safely (a plain staged file, a front that is not exactly the
+/// expected headers, staging on another file system, a staged file with other names); both give the same bytes.
 public struct ArchivePackager: Sendable {
     /// Packer settings.
     public struct Configuration: Sendable {

@@ -83,9 +83,9 @@ final class DigestPipeline {
 
     /// From the first byte on, also computes the SHA-256 of these bytes behind `front`, in the same pass.
     ///
-    /// `front` is the tar headers a staged video reserves; see ``TwinSHA256``. Only with a seal (the packer's check that lets it skip hashing
-    /// the body), before any byte (since creation or the last ``reset()``), and where the CPU allows; returns whether
-    /// it does. Called again before any byte, it starts over behind the new `front`.
+    /// `front` is the tar headers a staged video reserves; see ``TwinSHA256``. Only with a seal (the packer's check
+    /// that lets it skip hashing the body), before any byte (since creation or the last ``reset()``), and where the
+    /// CPU allows; returns whether it does. Called again before any byte, it starts over behind the new `front`.
     @discardableResult
     func hashesTarStream(behind front: [UInt8]) -> Bool {
         guard sealer != nil, byteCount == 0 else { return false }
