@@ -216,8 +216,8 @@ final class PartialFile {
     /// Before the first byte of the body: also computes the SHA-256 of the tar the committed file will start.
     ///
     /// That is the front's headers for a body of `bodySize` bytes, then the body, hashed in the same pass as the
-    /// body's own SHA-256 (see ``DigestPipeline/hashesTarStream(behind:)``). Does nothing once the body has a byte, without a
-    /// front or a seal, or where the CPU does not allow it.
+    /// body's own SHA-256 (see ``DigestPipeline/hashesTarStream(behind:)``). Does nothing once the body has a byte,
+    /// without a front or a seal, or where the CPU does not allow it.
     func hashTarStream(bodySize: Int) {
         guard length == 0, tarBodySize != bodySize, let header = front?.header(size: Int64(bodySize)) else { return }
         tarBodySize = hasher.hashesTarStream(behind: header) ? bodySize : nil
